@@ -1,0 +1,31 @@
+# Two commands: `make run` serves the dashboard, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench shipped-models clean-cache
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.run-deps requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-deps
+	$(BIN)/streamlit run app.py --server.port 8501 --server.headless true
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.run-deps
+	$(BIN)/python benchmarks/bench_shap.py
+
+# Rebuild the shipped model zoo exactly as it was made.
+shipped-models: $(VENV)/.run-deps
+	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch basic-cnn --seed 0 --out assets/models/brain-basic-cnn

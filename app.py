@@ -1,0 +1,12 @@
+"""Entry point: page config and navigation, nothing else."""
+
+import streamlit as st
+
+st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon="🧠", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home: models, data and gallery", icon="🏠", default=True),
+    st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon="⚖️",
+            url_path="shap-margin-vs-probability"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,54 @@
+"""Streamlit caches on top of xai_core's disk cache.
+
+Models and datasets are shared read-only resources (``st.cache_resource``,
+never mutated). Arrays are keyed by explicit content hashes: Streamlit
+hashes large arrays from a sample only, so an image is passed as
+``_image`` next to its SHA-256 ``image_key``, which is what is hashed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+
+import xai_core as xc
+from xai_core.data.images import image_hash
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def model(name: str) -> xc.LoadedModel:
+    return xc.load_model(name)
+
+
+@st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
+def dataset(name: str) -> xc.Dataset:
+    return xc.load_dataset(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def predictions(model_name: str, model_hash: str, dataset_name: str, split: str) -> np.ndarray:
+    bar = st.progress(0.0, text="Running the model over the dataset…")
+    try:
+        return xc.predict_split(model(model_name), dataset_name, split,
+                                progress=lambda f, msg: bar.progress(f, text=f"Predicting: {msg}"))
+    finally:
+        bar.empty()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _explain(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, method: str,
+             output: str, top_k: int | None, classes: tuple | None, params_json: str,
+             _progress) -> xc.Explanation:
+    return xc.explain(model(model_name), _image, method=method, output=output, top_k=top_k,
+                      classes=list(classes) if classes else None, progress=_progress,
+                      **json.loads(params_json))
+
+
+def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k: int | None = None,
+            classes=None, progress=None, **params) -> xc.Explanation:
+    """Explain with Streamlit's cache, the disk cache and a progress callback (script thread only)."""
+    lm = model(model_name)
+    return _explain(model_name, lm.file_hash, image_hash(np.asarray(image)), image, method, output, top_k,
+                    tuple(classes) if classes else None, json.dumps(params, sort_keys=True), progress)

@@ -1,0 +1,53 @@
+"""Renderers shared by the pages: explanation rows, tables, downloads, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pandas as pd
+import streamlit as st
+
+import xai_core as xc
+from xai_core import plots
+
+
+@contextlib.contextmanager
+def user_errors(what: str = "This step"):
+    """Turn an XAIError into one plain sentence; the rest of the page keeps working."""
+    try:
+        yield
+    except xc.XAIError as exc:
+        st.error(f"{what} could not be completed: {exc}")
+    except Exception as exc:  # a bug: still one sentence, no traceback for the user
+        st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Please try other settings or report this.")
+
+
+def progress_callback(bar, prefix: str, start: float = 0.0, span: float = 1.0):
+    def update(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, start + span * fraction), text=f"{prefix}: {message}")
+
+    return update
+
+
+def npz_bytes(expl: xc.Explanation) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        p = expl.save(Path(d) / "explanation.npz")
+        return p.read_bytes()
+
+
+def additivity_frame(*expls: xc.Explanation) -> pd.DataFrame:
+    rows = []
+    for e in expls:
+        for r in e.additivity_rows():
+            rows.append({"space": e.output_space, **r})
+    return pd.DataFrame(rows)
+
+
+def explanation_row(expl: xc.Explanation, probabilities=None, key: str = "", title: str | None = None):
+    fig = plots.explanation_figure(expl, probabilities=probabilities, title=title)
+    st.plotly_chart(fig, width="stretch", key=f"fig_{key}")
+    return fig

@@ -1,0 +1,75 @@
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# One throw-away cache for the whole run (datasets are generated once into it),
+# so nothing from a developer's own cache can make a test pass.
+_CACHE = Path(os.environ.get("XAI_TEST_CACHE_DIR") or tempfile.mkdtemp(prefix="xai-test-cache-"))
+os.environ["XAI_CACHE_DIR"] = str(_CACHE)
+os.environ.setdefault("XAI_USER_MODELS_DIR", str(_CACHE / "user-models"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    return _CACHE
+
+
+@pytest.fixture(scope="session")
+def brain():
+    import xai_core as xc
+
+    return xc.load_dataset("synthetic-brain-mri")
+
+
+@pytest.fixture(scope="session")
+def brain_model():
+    import xai_core as xc
+
+    return xc.load_model("brain-basic-cnn")
+
+
+def tiny_cnn(input_shape=(16, 16, 1), classes=3, head="dense-softmax", seed=0):
+    """A small CNN with a chosen kind of head, for head and explainer tests."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input(input_shape)
+    h = layers.Conv2D(4, 3, activation="relu", padding="same")(inp)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Flatten()(h)
+    if head == "dense-softmax":
+        out = layers.Dense(classes, activation="softmax")(h)
+    elif head == "softmax-layer":
+        out = layers.Softmax()(layers.Dense(classes)(h))
+    elif head == "activation-softmax":
+        out = layers.Activation("softmax")(layers.Dense(classes)(h))
+    elif head == "sigmoid-1":
+        out = layers.Dense(1, activation="sigmoid")(h)
+    elif head == "raw":
+        out = layers.Dense(classes)(h)
+    else:
+        raise ValueError(head)
+    model = keras.Model(inp, out)
+    # make the weights large enough that outputs are far from uniform
+    for w in model.weights:
+        w.assign(np.asarray(w) * 3.0)
+    return model
+
+
+def tiny_loaded(head="dense-softmax", input_shape=(16, 16, 1), classes=3, seed=0):
+    from xai_core.models import LoadedModel, ModelMetadata
+
+    n = 2 if head == "sigmoid-1" else classes
+    meta = ModelMetadata(class_names=[f"c{i}" for i in range(n)], input_size=input_shape[:2],
+                         input_channels=input_shape[2], input_scale="0-1")
+    return LoadedModel(tiny_cnn(input_shape, classes, head, seed), meta, f"tiny-{head}",
+                       file_hash=f"tiny-{head}-{input_shape}-{seed}")

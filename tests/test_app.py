@@ -1,0 +1,54 @@
+"""AppTest: every page runs without an exception and shows what it promises."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TIMEOUT = 300  # TensorFlow start-up plus a first explanation on 2 cores
+
+
+def test_app_entry_runs_the_home_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert "Explain image classifiers" in at.title[0].value
+    assert any(m.label == "Test accuracy" for m in at.metric)
+
+
+def test_home_gallery_filters():
+    at = AppTest.from_file(str(ROOT / "pages/home.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    n_all = len([b for b in at.button if b.label == "Explain"])
+    assert n_all == 24
+    at.radio[0].set_value("misclassified").run()
+    assert not at.exception
+    n_wrong = len([b for b in at.button if b.label == "Explain"])
+    assert n_wrong < n_all
+    at.multiselect[0].set_value(["pituitary"]).run()
+    assert not at.exception and not at.error
+
+
+def test_shap_page_shows_both_rows_and_additivity():
+    at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert not at.error
+    subheaders = [s.value for s in at.subheader]
+    assert "Margin (logit) space" in subheaders and "Probability space" in subheaders
+    table = at.dataframe[0].value
+    assert set(table["space"]) == {"margin", "probability"} and len(table) == 8
+    assert table["residual"].max() < 1e-4 * max(1.0, table["model output"].abs().max())
+    # change the settings and explain again
+    at.slider[0].set_value(300)
+    at.slider[1].set_value(2)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert len(at.dataframe[0].value) == 4
+
+
+@pytest.mark.parametrize("index", [0, 239])
+def test_shap_page_handles_first_and_last_image(index):
+    at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT)
+    at.session_state["image_ref"] = {"dataset": "synthetic-brain-mri", "split": "test", "index": index}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input[0].value == index

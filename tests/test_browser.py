@@ -1,0 +1,108 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against `streamlit run`."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(cache_dir):
+    assert Path(CHROMIUM).exists(), "Debian chromium is required: apt-get install -y chromium"
+    port = _free_port()
+    env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+        yield pg
+        browser.close()
+
+
+def _no_errors(pg):
+    assert pg.locator('[data-testid="stException"]').count() == 0
+    assert pg.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def test_home_page_renders_the_gallery(server, page):
+    page.goto(server)
+    page.get_by_text("Explain image classifiers").first.wait_for(timeout=180_000)
+    page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
+    page.get_by_role("button", name="Explain").first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImage"]').count() >= 12
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    _no_errors(page)
+
+
+def test_shap_page_runs_a_comparison_with_both_rows(server, page):
+    page.goto(server + "/shap-margin-vs-probability")
+    page.get_by_text("Margin (logit) space").wait_for(timeout=240_000)
+    page.get_by_role("button", name="Explain").click()
+    page.get_by_text("Probability space", exact=True).wait_for(timeout=240_000)
+    # the image, the probability bars, and one figure per output space
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
+    time.sleep(2)  # let the rerun after the click settle before judging the page
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
+    titles = page.locator(".js-plotly-plot .colorbar .cbtitle").all_inner_texts()
+    joined = " ".join(titles)
+    assert "logit" in joined and "probability" in joined, titles
+    # each map row holds 4 heatmaps (top-4 classes)
+    assert page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot image").count() >= 8
+    page.screenshot(path=str(ARTIFACTS / "shap_margin_vs_probability.png"), full_page=True)
+    _no_errors(page)
+
+
+def test_gallery_explain_button_opens_that_scan(server, page):
+    page.goto(server)
+    page.get_by_role("button", name="Explain").nth(3).wait_for(timeout=180_000)
+    page.get_by_role("button", name="Explain").nth(3).click()
+    page.get_by_text("Margin (logit) space").wait_for(timeout=240_000)
+    page.get_by_text("test #3").first.wait_for(timeout=60_000)
+    _no_errors(page)

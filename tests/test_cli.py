@@ -1,0 +1,83 @@
+"""The CLI: listing, explaining to .npz, and one-line errors with status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "xai_core", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_lists_are_machine_readable():
+    ds = json.loads(run("datasets", "--json").stdout)
+    assert "synthetic-brain-mri" in [d["name"] for d in ds]
+    models = json.loads(run("models", "--json").stdout)
+    brain = next(m for m in models if m["name"] == "brain-basic-cnn")
+    assert brain["source"] == "shipped" and brain["test_accuracy"] >= 0.9
+    ex = json.loads(run("explainers", "--json").stdout)
+    assert "shap-partition" in [e["name"] for e in ex]
+    assert "synthetic-brain-mri" in run("datasets").stdout
+
+
+@pytest.mark.parametrize("output", ["margin", "probability"])
+def test_explain_writes_the_documented_npz(tmp_path, output):
+    out = tmp_path / "e.npz"
+    r = run("explain", "--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0",
+            "--method", "shap-partition", "--output", output, "--top-k", "2", "--max-evals", "300",
+            "--masker", "blur(20,20)", "--seed", "3", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    with np.load(out, allow_pickle=False) as z:
+        for key in ("values", "base_values", "output_values", "class_indices", "class_names",
+                    "output_space", "method", "params"):
+            assert key in z.files
+        assert z["values"].shape == (2, 128, 128, 1)
+        assert str(z["output_space"]) == output and str(z["method"]) == "shap-partition"
+        params = json.loads(str(z["params"]))
+        assert params == {"max_evals": 300, "masker": "blur(20,20)", "batch_size": 256, "seed": 3}
+        total = z["base_values"] + z["values"].reshape(2, -1).sum(1)
+        np.testing.assert_allclose(total, z["output_values"], rtol=1e-4, atol=1e-8)
+
+
+def test_explain_an_image_file(tmp_path):
+    from PIL import Image
+
+    import xai_core as xc
+
+    img = xc.load_dataset("synthetic-brain-mri").image("test", 5)[..., 0]
+    Image.fromarray(img).resize((256, 256)).convert("RGB").save(tmp_path / "scan.png")
+    r = run("explain", "--model", "brain-basic-cnn", "--image", str(tmp_path / "scan.png"),
+            "--max-evals", "200", "--top-k", "1", "--out", str(tmp_path / "e.npz"))
+    assert r.returncode == 0, r.stderr
+    with np.load(tmp_path / "e.npz") as z:
+        assert z["values"].shape == (1, 128, 128, 1)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--model", "no-such-model", "--image", "synthetic-brain-mri:test:0"], "No model named"),
+    (["--model", "brain-basic-cnn", "--image", "missing.png"], "neither an image file"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:99999"], "outside"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--max-evals", "3"], "at least"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--masker", "wobble"], "masker"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--top-k", "9"], "top_k"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--output", "logodds"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_error_line(tmp_path, args, needle):
+    r = run("explain", *args, "--out", str(tmp_path / "e.npz"))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and needle in last, r.stderr
+    assert not (tmp_path / "e.npz").exists()
+
+
+def test_a_non_image_file_is_refused(tmp_path):
+    bad = tmp_path / "scan.png"
+    bad.write_bytes(b"this is not a png at all")
+    r = run("explain", "--model", "brain-basic-cnn", "--image", str(bad), "--out", str(tmp_path / "e.npz"))
+    assert r.returncode == 2 and "not a readable image" in r.stderr.strip().splitlines()[-1]

@@ -1,0 +1,77 @@
+"""Every registered plug-in goes through the same contract (Xplique's test_common idea)."""
+
+import numpy as np
+import pytest
+
+import xai_core as xc
+from tests.conftest import tiny_loaded
+
+
+@pytest.mark.parametrize("method", xc.EXPLAINERS.names())
+@pytest.mark.parametrize("shape", [(16, 16, 1), (16, 16, 3)], ids=["grey", "rgb"])
+@pytest.mark.parametrize("output", ["margin", "probability"])
+def test_explainer_contract(method, shape, output):
+    model = tiny_loaded(input_shape=shape, classes=3)
+    image = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
+    cls = xc.EXPLAINERS.get(method)
+    e = xc.explain(model, image, method=method, output=output, top_k=2, cache=None,
+                   **{p.name: p.default for p in cls.params if p.name != "max_evals"},
+                   **({"max_evals": 200} if any(p.name == "max_evals" for p in cls.params) else {}))
+    assert isinstance(e, xc.Explanation)
+    assert e.values.shape == (2, *shape)
+    assert e.base_values.shape == e.output_values.shape == (2,)
+    assert e.output_space == output and e.method == method
+    assert e.class_names == [model.class_names[i] for i in e.class_indices]
+    probs = model.predict_proba(image[None])[0]
+    assert list(e.class_indices) == list(np.argsort(-probs)[:2])
+    assert set(e.params) == {p.name for p in cls.params}
+    if cls.additive:
+        assert e.relative_residuals.max() < 1e-4
+
+
+@pytest.mark.parametrize("method", xc.EXPLAINERS.names())
+def test_explainer_refuses_unknown_and_out_of_range_params(method):
+    cls = xc.EXPLAINERS.get(method)
+    with pytest.raises(xc.InputError, match="no parameter"):
+        cls.validate({"not_a_param": 1})
+    for p in cls.params:
+        if p.min is not None:
+            with pytest.raises(xc.InputError, match=p.name):
+                cls.validate({p.name: p.min - 1})
+
+
+@pytest.mark.parametrize("name", xc.DATASETS.names())
+def test_dataset_contract(name):
+    ds = xc.load_dataset(name)
+    assert ds.name == name
+    sizes = {s: len(ds.split(s)) for s in ("train", "val", "test")}
+    total = sum(sizes.values())
+    assert abs(sizes["train"] / total - 0.7) < 0.01 and abs(sizes["val"] / total - 0.2) < 0.01
+    for split in sizes:
+        s = ds.split(split)
+        assert s.images.dtype == np.uint8 and s.images.shape[1:] == ds.image_shape
+        assert s.labels.min() >= 0 and s.labels.max() < len(ds.class_names)
+        if s.masks is not None:
+            assert s.masks.shape == s.images.shape[:3]
+    with pytest.raises(xc.InputError):
+        ds.image("test", sizes["test"])
+
+
+@pytest.mark.parametrize("name", xc.ARCHITECTURES.names())
+def test_architecture_builds_and_trains_one_step(name):
+    import keras
+
+    arch = xc.ARCHITECTURES.get(name)
+    model = arch.build((32, 32, 1), 3)
+    assert model.output_shape == (None, 3)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).uniform(0, 1, (8, 32, 32, 1)).astype("float32")
+    before = [np.array(w) for w in model.trainable_weights]
+    model.fit(x, np.arange(8) % 3, epochs=1, batch_size=8, verbose=0)
+    assert any(not np.allclose(a, np.array(b)) for a, b in zip(before, model.trainable_weights))
+    assert isinstance(model, keras.Model)
+
+
+def test_registry_suggests_close_names():
+    with pytest.raises(xc.InputError, match="Did you mean 'shap-partition'"):
+        xc.EXPLAINERS.get("shap-partitoin")

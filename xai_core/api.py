@@ -1,0 +1,107 @@
+"""The public entry points: ``explain`` and ``predict_split``.
+
+Both go through the content-addressed disk cache (``cache.py``); the app
+adds Streamlit's caches on top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
+from .data import load_dataset
+from .data.images import image_hash
+from .errors import InputError
+from .explainers import EXPLAINERS, Progress
+from .explanation import Explanation
+from .models import OUTPUT_SPACES, LoadedModel, load_model
+
+DEFAULT_TOP_K = 4
+
+
+def _as_model(model) -> LoadedModel:
+    return model if isinstance(model, LoadedModel) else load_model(model)
+
+
+def resolve_classes(model: LoadedModel, probabilities: np.ndarray, top_k: int | None = None,
+                    classes=None) -> np.ndarray:
+    """Class indices to explain: the given ones (names or indices), else the top-k by probability."""
+    n = model.num_classes
+    if classes is not None and len(classes) > 0:
+        out = []
+        for c in classes:
+            if isinstance(c, str) and not c.lstrip("-").isdigit():
+                if c not in model.class_names:
+                    raise InputError(f"Unknown class {c!r}; the model's classes are {', '.join(model.class_names)}.")
+                out.append(model.class_names.index(c))
+            else:
+                i = int(c)
+                if not 0 <= i < n:
+                    raise InputError(f"Class index {i} is outside 0..{n - 1}.")
+                out.append(i)
+        return np.array(list(dict.fromkeys(out)), np.int64)
+    k = DEFAULT_TOP_K if top_k is None else int(top_k)
+    if not 1 <= k <= n:
+        raise InputError(f"top_k must be between 1 and {n} for this model; got {k}.")
+    return np.argsort(-probabilities, kind="stable")[:k].astype(np.int64)
+
+
+def explain(model, image: np.ndarray, method: str = "shap-partition", output: str = "margin",
+            top_k: int | None = None, classes=None, progress: Progress | None = None,
+            cache: DiskCache | None = DEFAULT_CACHE, **params) -> Explanation:
+    """Explain one image for its top-k classes (or the given ``classes``) in one output space.
+
+    ``model`` is a ``LoadedModel`` or a model name/path; ``image`` is (H, W[, C]) in 0..255 and is
+    fitted to the model's input (resize, grey/RGB) first. Method parameters (``max_evals``,
+    ``masker``, ``batch_size``, ``seed`` for SHAP) are validated against the explainer's schema.
+    """
+    lm = _as_model(model)
+    if output not in OUTPUT_SPACES:
+        raise InputError(f"output must be 'margin' or 'probability'; got {output!r}.")
+    explainer_cls = EXPLAINERS.get(method)
+    p = explainer_cls.validate(params)
+    x = lm.prepare(image)
+    probs = lm.predict_proba(x[None])[0]
+    idx = resolve_classes(lm, probs, top_k, classes)
+
+    def compute() -> Explanation:
+        return explainer_cls().explain(lm, x, idx, output, progress=progress, **p)
+
+    if cache is None:
+        return compute()
+    key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
+                   output=output, classes=idx.tolist(), params=p, versions=library_versions())
+    expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
+                                     lambda e, path: e.save(path))
+    if hit:
+        expl.cached = True
+        if progress is not None:
+            progress(1.0, "served from cache")
+    return expl
+
+
+def predict_split(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
+                  progress: Progress | None = None) -> np.ndarray:
+    """Probabilities (N, K) of ``model`` on every image of a dataset split, cached on disk."""
+    lm = _as_model(model)
+    ds = load_dataset(dataset)
+    images = ds.split(split).images
+
+    def compute():
+        out = []
+        step = 256
+        for i in range(0, len(images), step):
+            batch = np.stack([lm.prepare(im) for im in images[i:i + step]])
+            out.append(lm.predict_proba(batch))
+            if progress is not None:
+                progress(min(1.0, (i + step) / len(images)), f"{min(i + step, len(images))} / {len(images)} images")
+        return np.concatenate(out) if out else np.zeros((0, lm.num_classes))
+
+    if cache is None:
+        return compute()
+    key = make_key(kind="predictions", model=lm.file_hash, dataset=dataset, seed=ds.seed, split=split,
+                   data=image_hash(images[:: max(1, len(images) // 64)]), n=len(images),
+                   versions=library_versions())
+    probs, _ = cache.get_or_compute(key, "predictions", compute, lambda p: np.load(p)["probs"],
+                                    lambda v, p: np.savez(p, probs=v))
+    return probs

@@ -1,0 +1,176 @@
+"""``python -m xai_core``: the command line, a thin layer over the public API.
+
+Every user mistake exits with status 2 and one ``error: ...`` line on
+stderr; ``--debug`` shows tracebacks for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from .errors import InputError, XAIError
+
+IMAGE_REF = re.compile(r"^(?P<dataset>[\w.-]+):(?P<split>train|val|test):(?P<index>\d+)$")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, like every other user error
+        self.exit(2, f"error: {message}\n")
+
+
+def _explainer_params() -> dict:
+    """Every parameter any registered explainer takes, by name (the CLI flags come from the registry)."""
+    from .explainers import EXPLAINERS
+
+    params = {}
+    for _, cls in EXPLAINERS.items():
+        for p in cls.params:
+            params.setdefault(p.name, p)
+    return params
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .explainers import EXPLAINERS
+
+    ap = _Parser(prog="python -m xai_core", description="Explain image classifiers with SHAP and LIME.")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    e = sub.add_parser("explain", help="explain one image and write an .npz")
+    e.add_argument("--model", required=True, help="shipped model name, model folder or .keras file")
+    e.add_argument("--image", required=True, help="image file, or DATASET:SPLIT:INDEX (e.g. synthetic-brain-mri:test:0)")
+    e.add_argument("--method", default="shap-partition", choices=EXPLAINERS.names())
+    e.add_argument("--output", default="margin", choices=["margin", "probability"])
+    e.add_argument("--top-k", type=int, default=None, help="explain the K most probable classes (default 4)")
+    e.add_argument("--classes", default=None, help="comma-separated class names or indices instead of --top-k")
+    for name, p in _explainer_params().items():
+        e.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+                       help=f"{p.help} (default {p.default})")
+    e.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
+    e.add_argument("--out", required=True, help="output .npz file")
+
+    for name, what in (("datasets", "registered datasets"), ("models", "shipped and user models"),
+                       ("explainers", "registered explanation methods"),
+                       ("architectures", "registered architectures")):
+        s = sub.add_parser(name, help=f"list {what}")
+        s.add_argument("--json", action="store_true", help="machine-readable output")
+
+    t = sub.add_parser("train", help="train an architecture on a dataset")
+    t.add_argument("--dataset", required=True)
+    t.add_argument("--arch", required=True)
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--limit", type=int, default=None, help="use at most N images per split (quick runs)")
+    t.add_argument("--out", required=True, help="output folder for model.keras and metadata.json")
+    return ap
+
+
+def _load_image(ref: str):
+    from .data import DATASETS, load_dataset
+    from .data.images import read_image
+
+    m = IMAGE_REF.match(ref)
+    if m and m["dataset"] in DATASETS:
+        return load_dataset(m["dataset"]).image(m["split"], int(m["index"]))
+    if not Path(ref).is_file():
+        raise InputError(f"{ref!r} is neither an image file nor DATASET:SPLIT:INDEX.")
+    return read_image(ref)
+
+
+def _cmd_explain(args) -> int:
+    from . import api
+    from .explainers import EXPLAINERS
+
+    cls = EXPLAINERS.get(args.method)
+    accepted = {p.name for p in cls.params}
+    given = {k: getattr(args, k) for k in _explainer_params() if getattr(args, k) is not None}
+    stray = sorted(set(given) - accepted)
+    if stray:
+        raise InputError(f"{args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+    image = _load_image(args.image)
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise InputError("--out must name a .npz file.")
+    expl = api.explain(args.model, image, method=args.method, output=args.output, top_k=args.top_k,
+                       classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **given)
+    expl.save(out)
+    rows = ", ".join(f"{n}: base {b:+.4f} + sum {s:+.4f} = {o:+.4f}"
+                     for n, b, s, o in zip(expl.class_names, expl.base_values,
+                                           expl.values.reshape(len(expl.values), -1).sum(1), expl.output_values))
+    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s"
+          f"{', cached' if expl.cached else ''}); max additivity residual {expl.residuals.max():.2e}")
+    print(rows)
+    return 0
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols] if rows else [len(c) for c in cols]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def _cmd_list(args) -> int:
+    if args.command == "datasets":
+        from .data import list_datasets
+
+        rows, cols = list_datasets(), ["name", "domain", "classes", "description"]
+        for r in rows:
+            r["classes"] = ",".join(r["classes"]) if not args.json else r["classes"]
+    elif args.command == "models":
+        from .models import list_models
+
+        rows, cols = list_models(), ["name", "source", "dataset", "arch", "test_accuracy"]
+    elif args.command == "explainers":
+        from .explainers import EXPLAINERS
+
+        rows = [{"name": n, "display_name": c.display_name, "description": c.description,
+                 "params": {p.name: p.default for p in c.params}} for n, c in EXPLAINERS.items()]
+        cols = ["name", "display_name", "params"]
+    else:
+        from .models.architectures import ARCHITECTURES
+
+        rows = [{"name": n, "description": a.description} for n, a in ARCHITECTURES.items()]
+        cols = ["name", "description"]
+    print(json.dumps(rows, indent=2) if args.json else _table(rows, cols))
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .models.training import train
+
+    def on_epoch(epoch, epochs, logs):
+        print(f"epoch {epoch}/{epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())), flush=True)
+
+    meta = train(args.dataset, args.arch, args.out, epochs=args.epochs, seed=args.seed,
+                 batch_size=args.batch_size, on_epoch=on_epoch, limit=args.limit)
+    print(f"wrote {args.out}: test accuracy {meta.test_accuracy:.4f}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "explain":
+            return _cmd_explain(args)
+        if args.command == "train":
+            return _cmd_train(args)
+        return _cmd_list(args)
+    except XAIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if args.debug:
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,98 @@
+"""Reading single images safely, and adapting them to a model's input.
+
+Limits apply before decoding: Pillow reads only the header on ``open``, so
+we check the pixel count first and never let it decode a bomb. Pillow's own
+guard is too loose (it raises only above 2x 89 MP) and some of its guards
+raise ``ValueError``, so every failure is caught and turned into one
+sentence for the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ImageError
+
+MAX_PIXELS = 4096 * 4096
+MAX_BYTES = 64 * 1024 * 1024
+MIN_SIDE = 8
+
+
+def image_hash(image: np.ndarray) -> str:
+    a = np.ascontiguousarray(image)
+    h = hashlib.sha256(f"{a.dtype}|{a.shape}|".encode())
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode a PNG/JPEG/TIFF/BMP into a (H, W, C) uint8 array (C is 1 or 3)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    except OSError as exc:
+        raise ImageError(f"Could not read the file: {exc.strerror or exc}.") from None
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageError(
+                    f"The image is {w}x{h} pixels; the limit is {max_pixels:,} pixels, so it was not decoded."
+                )
+            if min(w, h) < MIN_SIDE:
+                raise ImageError(f"The image is only {w}x{h} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.")
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im = ImageOps.exif_transpose(im)
+            arr = _to_array(im)
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"This file is not a readable image ({type(exc).__name__}).") from None
+    return arr
+
+
+def _to_array(im) -> np.ndarray:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(im, np.float64)
+        lo, hi = np.percentile(a, [0.5, 99.5]) if a.size else (0, 1)
+        a = np.clip((a - lo) / max(hi - lo, 1e-9), 0, 1) * 255
+        return (a + 0.5).astype(np.uint8)[..., None]
+    if im.mode in ("L", "1"):
+        return np.asarray(im.convert("L"), np.uint8)[..., None]
+    return np.asarray(im.convert("RGB"), np.uint8)
+
+
+def adapt_image(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Resize and convert grey<->RGB so ``image`` fits (H, W, C); returns float32 0..255."""
+    from PIL import Image
+
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ImageError(f"An image of shape {a.shape} cannot be used; expected height x width x 1, 3 or 4.")
+    if a.shape[-1] == 4:
+        a = a[..., :3]
+    h, w, c = shape
+    if a.shape[:2] != (h, w):
+        a8 = np.clip(a, 0, 255).astype(np.uint8)
+        pil = Image.fromarray(a8[..., 0] if a8.shape[-1] == 1 else a8)
+        a = np.asarray(pil.resize((w, h), Image.BILINEAR))
+        if a.ndim == 2:
+            a = a[..., None]
+    a = a.astype(np.float32)
+    if a.shape[-1] == 1 and c == 3:
+        a = np.repeat(a, 3, axis=-1)
+    elif a.shape[-1] == 3 and c == 1:
+        a = (a @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    return a

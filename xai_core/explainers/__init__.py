@@ -1,0 +1,8 @@
+"""Explainers: one module per method, each registering one ``Explainer`` subclass."""
+
+from ..registry import Registry
+from .base import Explainer, Param, Progress
+
+EXPLAINERS: Registry[type[Explainer]] = Registry("explainer", __name__)
+
+__all__ = ["EXPLAINERS", "Explainer", "Param", "Progress"]

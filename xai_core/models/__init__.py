@@ -1,0 +1,120 @@
+"""Models: the shipped zoo, the user's folder, and safe loading.
+
+A model is a folder holding ``model.keras`` and ``metadata.json``. Shipped
+models live in ``assets/models``; models the user trains go to
+``config.user_models_dir()``. Loading always uses Keras ``safe_mode``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+from .. import config
+from ..errors import InputError, ModelError
+from .loaded import OUTPUT_SPACES, LoadedModel
+from .metadata import ModelMetadata
+
+__all__ = ["LoadedModel", "ModelMetadata", "OUTPUT_SPACES", "list_models", "load_model", "resolve_model"]
+
+MODEL_FILE = "model.keras"
+META_FILE = "metadata.json"
+
+
+def _model_dirs() -> list[tuple[str, Path]]:
+    out = []
+    for source, root in (("shipped", config.SHIPPED_MODELS_DIR), ("user", config.user_models_dir())):
+        if root.is_dir():
+            for d in sorted(root.iterdir()):
+                if (d / MODEL_FILE).is_file():
+                    out.append((source, d))
+    return out
+
+
+def list_models() -> list[dict]:
+    rows = []
+    for source, d in _model_dirs():
+        row = {"name": d.name, "source": source, "path": str(d)}
+        if (d / META_FILE).is_file():
+            try:
+                meta = ModelMetadata.read(d / META_FILE)
+                row.update(dataset=meta.dataset, arch=meta.arch, classes=meta.class_names,
+                           test_accuracy=meta.test_accuracy)
+            except Exception:
+                row["problem"] = "metadata.json is unreadable"
+        rows.append(row)
+    return rows
+
+
+def resolve_model(name_or_path: str | Path) -> tuple[str, Path, Path | None]:
+    """Return (display name, model file, metadata file or None)."""
+    s = str(name_or_path)
+    for _, d in _model_dirs():
+        if d.name == s:
+            return d.name, d / MODEL_FILE, d / META_FILE if (d / META_FILE).is_file() else None
+    p = Path(s).expanduser()
+    if p.is_dir() and (p / MODEL_FILE).is_file():
+        meta = p / META_FILE
+        return p.name, p / MODEL_FILE, meta if meta.is_file() else None
+    if p.is_file():
+        meta = p.with_name(META_FILE)
+        return p.stem, p, meta if meta.is_file() else None
+    names = ", ".join(row["name"] for row in list_models()) or "none"
+    raise InputError(f"No model named {s!r} and no such file. Available models: {names}.")
+
+
+def _file_hash(*paths: Path | None) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        if p is not None:
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+_loaded: dict[tuple[str, str], LoadedModel] = {}
+_lock = threading.Lock()
+
+
+def load_model(name_or_path: str | Path) -> LoadedModel:
+    """Load a shipped model by name, or a ``.keras`` file / model folder by path."""
+    name, model_file, meta_file = resolve_model(name_or_path)
+    digest = _file_hash(model_file, meta_file)
+    key = (str(model_file.resolve()), digest)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+    keras_model = _safe_load(model_file)
+    if meta_file is not None:
+        try:
+            meta = ModelMetadata.read(meta_file)
+        except Exception as exc:
+            raise ModelError(f"{meta_file.name} could not be read: {exc}.") from None
+    else:
+        meta = _infer_metadata(keras_model)
+    lm = LoadedModel(keras_model, meta, name, str(model_file), digest)
+    with _lock:
+        _loaded[key] = lm
+    return lm
+
+
+def _safe_load(model_file: Path):
+    import keras
+
+    if model_file.suffix not in (".keras", ".h5"):
+        raise ModelError(f"{model_file.name}: only Keras model files (.keras) can be loaded.")
+    try:
+        return keras.saving.load_model(model_file, compile=False, safe_mode=True)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"Keras refused to load {model_file.name} in safe mode: {msg[:300]}") from None
+
+
+def _infer_metadata(keras_model) -> ModelMetadata:
+    shape = tuple(keras_model.inputs[0].shape[1:]) if getattr(keras_model, "inputs", None) else ()
+    if len(shape) != 3 or None in shape:
+        raise ModelError(f"The model's input shape {shape} is not a fixed height x width x channels image.")
+    n = int(keras_model.outputs[0].shape[-1])
+    n = 2 if n == 1 else n
+    return ModelMetadata(class_names=[f"class {i}" for i in range(n)], input_size=shape[:2],
+                         input_channels=shape[2], input_scale="0-1")

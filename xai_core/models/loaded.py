@@ -1,0 +1,111 @@
+"""A loaded classifier with one compiled forward pass for both output spaces."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..errors import ModelError
+from .heads import build_heads, verify_heads
+from .metadata import SCALES, ModelMetadata
+
+OUTPUT_SPACES = ("margin", "probability")
+
+
+class LoadedModel:
+    """A Keras classifier plus what is needed to explain it.
+
+    Images everywhere in ``xai_core`` are float or uint8 arrays of raw pixel
+    values in 0..255, shaped (H, W, C). The model's own input scaling
+    (``metadata.input_scale``) is applied inside the compiled call, so maskers
+    that work in 0..255 (inpainting casts to uint8) stay correct.
+    """
+
+    def __init__(self, keras_model, metadata: ModelMetadata, name: str, path: str = "",
+                 file_hash: str = ""):
+        import tensorflow as tf
+
+        self.keras_model = keras_model
+        self.metadata = metadata
+        self.name = name
+        self.path = path
+        self.file_hash = file_hash
+        heads = build_heads(keras_model)
+        self.squash, self.head_how = heads.squash, heads.how
+        self._heads = heads.model
+        h, w = metadata.input_size
+        c = metadata.input_channels
+        self.input_shape = (int(h), int(w), int(c))
+        model_shape = tuple(keras_model.inputs[0].shape[1:])
+        if len(model_shape) != 3 or any(m is not None and m != s for m, s in zip(model_shape, self.input_shape)):
+            raise ModelError(
+                f"The model expects inputs of shape {model_shape}, but its metadata says {self.input_shape}."
+            )
+        if metadata.input_scale not in SCALES:
+            raise ModelError(f"Unknown input scaling {metadata.input_scale!r}; use one of {', '.join(SCALES)}.")
+        mult, add = SCALES[metadata.input_scale]
+        n_out = int(self._heads.outputs[0].shape[-1])
+        self._binary = self.squash == "sigmoid" and n_out == 1
+
+        def call(x):
+            m, p = self._heads(x * mult + add, training=False)
+            if self._binary:  # one logit z: class scores are (-z, z), probabilities (1-p, p)
+                m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
+            return m, p
+
+        self._fn = tf.function(
+            call, input_signature=[tf.TensorSpec((None, *self.input_shape), tf.float32)],
+            reduce_retracing=True)
+        self.num_classes = 2 if self._binary else n_out
+        names = list(metadata.class_names) or [f"class {i}" for i in range(self.num_classes)]
+        if len(names) != self.num_classes:
+            raise ModelError(
+                f"The model has {self.num_classes} outputs but {len(names)} class names were given."
+            )
+        self.class_names = names
+        self.calls = 0  # forward passes served, for tests and benchmarks
+        self._lock = threading.Lock()
+        probe = np.random.default_rng(0).uniform(0, 255, (4, *self.input_shape)).astype(np.float32)
+        probe[0] = 0
+        m, p = self.forward(probe)
+        self.head_error = verify_heads(m, p, self.squash)
+        self.calls = 0
+
+    def __repr__(self) -> str:
+        return f"LoadedModel({self.name!r}, input={self.input_shape}, classes={self.class_names})"
+
+    def forward(self, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Margins and probabilities (float64, (N, K)) for a stack of 0..255 images."""
+        x = np.asarray(images, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        if x.shape[1:] != self.input_shape:
+            raise ModelError(f"Images of shape {x.shape[1:]} do not fit the model input {self.input_shape}.")
+        ms, ps = [], []
+        for i in range(0, len(x), batch_size):
+            m, p = self._fn(x[i:i + batch_size])
+            ms.append(m.numpy())
+            ps.append(p.numpy())
+        with self._lock:
+            self.calls += len(x)
+        if not ms:
+            empty = np.zeros((0, self.num_classes))
+            return empty, empty
+        return np.concatenate(ms).astype(np.float64), np.concatenate(ps).astype(np.float64)
+
+    def output_fn(self, space: str, batch_size: int = 256):
+        """A function images -> (N, K) scores in the given output space."""
+        if space not in OUTPUT_SPACES:
+            raise ModelError(f"Unknown output space {space!r}; use 'margin' or 'probability'.")
+        idx = OUTPUT_SPACES.index(space)
+        return lambda images: self.forward(images, batch_size)[idx]
+
+    def predict_proba(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        return self.forward(images, batch_size)[1]
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """Adapt an image (H, W[, C], 0..255) to this model's input: resize and grey/RGB."""
+        from ..data.images import adapt_image
+
+        return adapt_image(image, self.input_shape)

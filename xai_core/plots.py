@@ -1,0 +1,91 @@
+"""Results in, Plotly figures out. Nothing here draws on global state.
+
+Colour convention (shap's): red raises the class score, blue lowers it.
+Scales are symmetric around zero and shared by every panel of a figure, so
+panels can be compared; colour bars carry the unit of the output space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .explanation import Explanation
+
+# shap's own red and blue; the middle is transparent so the scan shows through.
+SHAP_COLORSCALE = [
+    [0.0, "rgba(30,136,229,1.0)"],
+    [0.5, "rgba(255,255,255,0.0)"],
+    [1.0, "rgba(255,13,87,1.0)"],
+]
+
+UNITS = {"margin": "logit", "probability": "probability"}
+
+
+def symmetric_limit(maps: np.ndarray, percentile: float = 99.9) -> float:
+    """The colour limit shared by a set of maps: a high percentile of |value| (never zero)."""
+    a = np.abs(np.asarray(maps, np.float64))
+    v = float(np.nanpercentile(a, percentile)) if a.size else 0.0
+    return v if v > 0 else float(a.max(initial=0.0)) or 1e-12
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    img = np.clip(np.asarray(image, np.float64), 0, 255).astype(np.uint8)
+    return np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img[..., :3]
+
+
+def explanation_figure(expl: Explanation, vmax: float | None = None, title: str | None = None,
+                       probabilities: np.ndarray | None = None, height: int = 300) -> go.Figure:
+    """One panel per explained class: the SHAP map over the image, one shared symmetric colour bar."""
+    maps = expl.maps()
+    k = len(maps)
+    vmax = symmetric_limit(maps) if vmax is None else float(vmax)
+    unit = UNITS.get(expl.output_space, expl.output_space)
+    titles = []
+    for i, name in enumerate(expl.class_names):
+        extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
+        titles.append(f"{name}{extra}")
+    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.02)
+    bg = _rgb(expl.image) if expl.image is not None else None
+    for i in range(k):
+        if bg is not None:
+            fig.add_trace(go.Image(z=bg, hoverinfo="skip", opacity=0.85), row=1, col=i + 1)
+        fig.add_trace(go.Heatmap(
+            z=maps[i], coloraxis="coloraxis",
+            hovertemplate=(f"<b>{expl.class_names[i]}</b><br>x %{{x}}, y %{{y}}<br>"
+                           f"SHAP %{{z:.4g}} {unit}<extra></extra>")), row=1, col=i + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x", constrain="domain")
+    for i in range(2, k + 1):
+        fig.update_yaxes(scaleanchor=f"x{i}", row=1, col=i)
+    fig.update_layout(
+        title=title, height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10),
+        coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
+                       colorbar=dict(title=dict(text=f"SHAP value<br>({unit})", side="right"),
+                                     thickness=14)))
+    return fig
+
+
+def probability_figure(probabilities: np.ndarray, class_names, highlight: int | None = None,
+                       height: int = 220) -> go.Figure:
+    """Horizontal bars of the model's class probabilities."""
+    p = np.asarray(probabilities, np.float64)
+    order = np.argsort(p)
+    colors = ["#ff0d57" if highlight is not None and i == highlight else "#7f8c8d" for i in order]
+    fig = go.Figure(go.Bar(
+        x=p[order], y=[class_names[i] for i in order], orientation="h", marker_color=colors,
+        text=[f"{v:.1%}" for v in p[order]], textposition="auto",
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+    return fig
+
+
+def image_figure(image: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
+    fig = go.Figure(go.Image(z=_rgb(image), hovertemplate="x %{x}, y %{y}<extra></extra>"))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, scaleanchor="x")
+    fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    return fig
