@@ -40,7 +40,7 @@ def resolve_classes(model: LoadedModel, probabilities: np.ndarray, top_k: int | 
                     raise InputError(f"Class index {i} is outside 0..{n - 1}.")
                 out.append(i)
         return np.array(list(dict.fromkeys(out)), np.int64)
-    k = DEFAULT_TOP_K if top_k is None else int(top_k)
+    k = min(DEFAULT_TOP_K, n) if top_k is None else int(top_k)
     if not 1 <= k <= n:
         raise InputError(f"top_k must be between 1 and {n} for this model; got {k}.")
     return np.argsort(-probabilities, kind="stable")[:k].astype(np.int64)
@@ -61,7 +61,7 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     explainer_cls = EXPLAINERS.get(method)
     p = explainer_cls.validate(params)
     x = lm.prepare(image)
-    probs = lm.predict_proba(x[None])[0]
+    probs = lm.forward_image(x)[1]
     idx = resolve_classes(lm, probs, top_k, classes)
 
     def compute() -> Explanation:
