@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home: models, data and gallery", icon="🏠", default=True),
-    st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon="⚖️",
+    st.Page("pages/home.py", title="Home: models, data and gallery", icon=":material/home:", default=True),
+    st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon=":material/compare:",
             url_path="shap-margin-vs-probability"),
 ]
 st.navigation(pages).run()

@@ -62,7 +62,7 @@ with user_errors("Loading the model"):
             cols = st.columns(COLS)
             for col, i in zip(cols, shown[row:row + COLS]):
                 top = np.argsort(-probs[i])[:2]
-                mark = "✅" if same_domain and correct[i] else ("❌" if same_domain else "")
+                mark = ("· correct" if correct[i] else "· **wrong**") if same_domain else ""
                 col.image(test.images[i], width="stretch", clamp=True)
                 col.caption(f"#{i} true **{true_names[i]}** {mark}  \n"
                             + " · ".join(f"{lm.class_names[t]} {probs[i, t]:.0%}" for t in top))

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import additivity_frame, explanation_row, npz_bytes, progress_callback, user_errors
+from pages._ui.render import additivity_frame, explanation_row, npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -53,13 +53,11 @@ with user_errors("Loading the model"):
                    masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
     if submitted or shown is None:
-        bar = st.progress(0.0, text="Explaining…")
         params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed))
         margin = cached.explain(model_name, image, METHOD, "margin", top_k=top_k,
-                                progress=progress_callback(bar, "Margin space", 0.0, 0.5), **params)
+                                label="SHAP in margin space (1 of 2)", **params)
         prob = cached.explain(model_name, image, METHOD, "probability", top_k=top_k,
-                              progress=progress_callback(bar, "Probability space", 0.5, 0.5), **params)
-        bar.empty()
+                              label="SHAP in probability space (2 of 2)", **params)
         shown = st.session_state[RESULT] = {"request": request, "margin": margin, "probability": prob,
                                             "probs": probs, "true": true_name}
     elif shown["request"] != request:

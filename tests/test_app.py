@@ -50,5 +50,5 @@ def test_shap_page_handles_first_and_last_image(index):
     at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT)
     at.session_state["image_ref"] = {"dataset": "synthetic-brain-mri", "split": "test", "index": index}
     at.run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.number_input[0].value == index

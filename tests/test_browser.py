@@ -90,7 +90,7 @@ def test_shap_page_runs_a_comparison_with_both_rows(server, page):
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
     time.sleep(2)  # let the rerun after the click settle before judging the page
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
-    titles = page.locator(".js-plotly-plot .colorbar .cbtitle").all_inner_texts()
+    titles = page.locator(".js-plotly-plot .cbtitle").all_text_contents()
     joined = " ".join(titles)
     assert "logit" in joined and "probability" in joined, titles
     # each map row holds 4 heatmaps (top-4 classes)
@@ -104,5 +104,8 @@ def test_gallery_explain_button_opens_that_scan(server, page):
     page.get_by_role("button", name="Explain").nth(3).wait_for(timeout=180_000)
     page.get_by_role("button", name="Explain").nth(3).click()
     page.get_by_text("Margin (logit) space").wait_for(timeout=240_000)
-    page.get_by_text("test #3").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "gallery_to_shap.png"))
+    index = page.get_by_label("Test image #")
+    assert index.input_value() == "3"
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
     _no_errors(page)

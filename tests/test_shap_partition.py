@@ -82,7 +82,7 @@ def test_disk_cache_serves_repeats_without_the_model(tmp_path):
     calls = model.calls
     second = xc.explain(model, x, max_evals=200, cache=cache)
     assert not first.cached and second.cached
-    assert model.calls - calls == 1  # only the forward pass that picks the top-k classes
+    assert model.calls - calls <= 1  # at most the forward pass that picks the top-k classes
     np.testing.assert_array_equal(first.values, second.values)
     third = xc.explain(model, x, max_evals=300, cache=cache)  # other params: another entry
     assert not third.cached and cache.hits == 1 and cache.misses == 2

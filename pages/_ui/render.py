@@ -23,13 +23,6 @@ def user_errors(what: str = "This step"):
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Please try other settings or report this.")
 
 
-def progress_callback(bar, prefix: str, start: float = 0.0, span: float = 1.0):
-    def update(fraction: float, message: str) -> None:
-        bar.progress(min(1.0, start + span * fraction), text=f"{prefix}: {message}")
-
-    return update
-
-
 def npz_bytes(expl: xc.Explanation) -> bytes:
     import tempfile
     from pathlib import Path
