@@ -13,7 +13,7 @@ import difflib
 import importlib
 import pkgutil
 import threading
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, Iterator, TypeVar
 
 from .errors import InputError
 
@@ -78,6 +78,3 @@ class Registry(Generic[T]):
         self._discover()
         return len(self._items)
 
-
-def factory_registry(kind: str, package: str) -> Registry[Callable]:
-    return Registry(kind, package)

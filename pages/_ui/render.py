@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 
 import pandas as pd
 import streamlit as st

@@ -43,14 +43,14 @@ def _activation_name(layer) -> str | None:
 
 
 def _ensure_graph(model: keras.Model) -> keras.Model:
+    """A Sequential model built without an Input has no ``.inputs`` until it is called once."""
     if not getattr(model, "inputs", None):
-        shape = getattr(model, "input_shape", None) or getattr(model, "_build_shapes_dict", None)
         try:
             model(np.zeros((1, *model.input_shape[1:]), "float32"))
         except Exception as exc:
             raise ModelError("The model has no defined input shape, so it cannot be explained.") from exc
         if not getattr(model, "inputs", None):
-            raise ModelError(f"The model has no symbolic inputs (input shape {shape}).")
+            raise ModelError("The model has no symbolic inputs, so its logits cannot be reached.")
     return model
 
 

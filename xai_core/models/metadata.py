@@ -44,4 +44,4 @@ class ModelMetadata:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
     def write(self, path: Path) -> None:
-        Path(path).write_text(self.to_json())
+        Path(path).write_text(self.to_json() + "\n")

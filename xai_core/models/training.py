@@ -6,7 +6,6 @@ loss with the best weights kept, and reduce-LR-on-plateau.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Callable
@@ -78,5 +77,4 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
                       "command": f"python -m xai_core train --dataset {dataset} --arch {arch} --seed {seed} "
                                  f"--epochs {epochs} --out {out.as_posix()}"})
     meta.write(out / "metadata.json")
-    (out / "metadata.json").write_text(json.dumps(json.loads(meta.to_json()), indent=2) + "\n")
     return meta
