@@ -38,7 +38,7 @@ with user_errors("Loading the model"):
     widgets.select_image(dataset_name, "test", index)
     image = ds.image("test", index)
     x = lm.prepare(image)
-    probs = lm.predict_proba(x[None])[0]
+    probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
     true_name = ds.class_names[ds.split("test").labels[index]]
 
     with st.form("shap_settings"):

@@ -10,7 +10,7 @@ Saved as a plain ``.npz`` (no pickles) with the keys the CLI documents:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -112,9 +112,6 @@ class Explanation:
                 params=json.loads(str(z["params"])), seconds=float(z["seconds"]),
                 image=z["image"] if "image" in z else None, model_name=str(z["model_name"]),
                 extras=extras, info=json.loads(str(z["info"])))
-
-    def with_(self, **changes) -> "Explanation":
-        return replace(self, **changes)
 
 
 def _jsonable(o):

@@ -11,10 +11,6 @@ from xai_core import config
 MODEL, DATASET, IMAGE = "model", "dataset", "image_ref"  # session_state keys
 
 
-def _remember(key: str, widget_key: str):
-    st.session_state[key] = st.session_state[widget_key]
-
-
 def model_picker(container=st, label: str = "Model") -> str:
     rows = xc.list_models()
     names = [r["name"] for r in rows]
@@ -29,8 +25,7 @@ def model_picker(container=st, label: str = "Model") -> str:
         acc = info[n].get("test_accuracy")
         return f"{n} ({acc:.0%} test accuracy)" if acc is not None else n
 
-    container.selectbox(label, names, index=index, key="_w_model", format_func=fmt,
-                        on_change=_remember, args=(MODEL, "_w_model"))
+    container.selectbox(label, names, index=index, key="_w_model", format_func=fmt)
     st.session_state[MODEL] = st.session_state["_w_model"]
     return st.session_state[MODEL]
 
@@ -39,8 +34,7 @@ def dataset_picker(container=st, label: str = "Dataset", default: str | None = N
     names = xc.DATASETS.names()
     current = st.session_state.get(DATASET, default or config.DEFAULT_DATASET)
     index = names.index(current) if current in names else 0
-    container.selectbox(label, names, index=index, key="_w_dataset",
-                        on_change=_remember, args=(DATASET, "_w_dataset"))
+    container.selectbox(label, names, index=index, key="_w_dataset")
     st.session_state[DATASET] = st.session_state["_w_dataset"]
     return st.session_state[DATASET]
 

@@ -16,6 +16,7 @@ unexpanded regions share their credit evenly, so maps get finer as
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 
@@ -34,52 +35,46 @@ MASKERS = ("blur(20,20)", "blur(10,10)", "inpaint_telea", "inpaint_ns")
 _LOCK = threading.RLock()
 
 
+@functools.lru_cache(maxsize=16)
 def _masker(name: str, shape: tuple):
     """An Image masker for ``shape``, built once: its partition tree costs ~70 ms to build.
 
-    For blur maskers shap re-blurs the image on every call (its cache is keyed on the id of
-    a fresh ``ravel()`` view); ``_FastBlur`` blurs once per explained image instead.
+    Callers hold ``_LOCK``: a cached masker is reset per image, so it is used by one call at a time.
     """
     import shap
 
-    key = (name, tuple(shape))
-    if key not in _MASKERS:
-        cls = _fast_blur_class() if name.startswith("blur(") else shap.maskers.Image
-        _MASKERS[key] = cls(name, shape)
-    return _MASKERS[key]
+    cls = _fast_blur_class() if name.startswith("blur(") else shap.maskers.Image
+    return cls(name, shape)
 
 
-_MASKERS: dict = {}
-_FAST_BLUR = []
-
-
+@functools.cache
 def _fast_blur_class():
-    if not _FAST_BLUR:
-        import shap
+    """shap's blur masker re-blurs the image on every call (its cache is keyed on the id of a
+    fresh ``ravel()`` view); this subclass blurs once per explained image instead."""
+    import shap
 
-        class _FastBlur(shap.maskers.Image):
-            _target = None  # the image being explained (flattened)
-            _blurred = None  # its blurred version (flattened)
-            _seen = None  # the row object shap passes back on every call (kept alive: no id reuse)
+    class _FastBlur(shap.maskers.Image):
+        _target = None  # the image being explained (flattened)
+        _blurred = None  # its blurred version (flattened)
+        _seen = None  # the row object shap passes back on every call (kept alive: no id reuse)
 
-            def reset(self, x: np.ndarray) -> None:
-                import cv2
+        def reset(self, x: np.ndarray) -> None:
+            import cv2
 
-                self._target = x.reshape(-1)
-                self._blurred = cv2.blur(x.reshape(self.input_shape), self.blur_kernel).reshape(-1)
-                self._seen = None
+            self._target = x.reshape(-1)
+            self._blurred = cv2.blur(x.reshape(self.input_shape), self.blur_kernel).reshape(-1)
+            self._seen = None
 
-            def __call__(self, mask, x):
-                if x is not self._seen:
-                    if self._target is None or not np.array_equal(np.reshape(x, -1), self._target):
-                        return super().__call__(mask, x)
-                    self._seen = x
-                if mask is None:
-                    mask = np.zeros(x.size, dtype=bool)
-                return (np.where(mask, x.reshape(-1), self._blurred).reshape(1, *x.shape),)
+        def __call__(self, mask, x):
+            if x is not self._seen:
+                if self._target is None or not np.array_equal(np.reshape(x, -1), self._target):
+                    return super().__call__(mask, x)
+                self._seen = x
+            if mask is None:
+                mask = np.zeros(x.size, dtype=bool)
+            return (np.where(mask, x.reshape(-1), self._blurred).reshape(1, *x.shape),)
 
-        _FAST_BLUR.append(_FastBlur)
-    return _FAST_BLUR[0]
+    return _FastBlur
 
 
 class _CsrRows:
@@ -150,7 +145,7 @@ class ShapPartition(Explainer):
         t0 = time.perf_counter()
         with _LOCK, seeded_global_numpy(seed):
             try:
-                shap_masker = _masker(masker, image.shape)
+                shap_masker = _masker(masker, tuple(image.shape))
             except Exception as exc:
                 raise InputError(f"Masker {masker!r} could not be built: {exc}") from None
             if hasattr(shap_masker, "reset"):
