@@ -25,6 +25,7 @@ test: $(VENV)/.test-deps
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/bench_shap.py
+	$(BIN)/python benchmarks/bench_lime.py
 
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(VENV)/.run-deps

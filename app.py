@@ -8,5 +8,7 @@ pages = [
     st.Page("pages/home.py", title="Home: models, data and gallery", icon=":material/home:", default=True),
     st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon=":material/compare:",
             url_path="shap-margin-vs-probability"),
+    st.Page("pages/lime_segmenters.py", title="LIME: six segmenters", icon=":material/grid_view:",
+            url_path="lime-segmenters"),
 ]
 st.navigation(pages).run()

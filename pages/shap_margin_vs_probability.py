@@ -23,23 +23,13 @@ st.markdown(
     "this decision*."
 )
 
-c1, c2, c3 = st.columns([2, 2, 1])
-with c1:
-    model_name = widgets.model_picker()
 with user_errors("Loading the model"):
-    lm = cached.model(model_name)
-    with c2:
-        dataset_name = widgets.dataset_picker(default=lm.metadata.dataset)
-    ds = cached.dataset(dataset_name)
-    ref = widgets.selected_image(dataset_name)
-    n_test = len(ds.split("test"))
-    with c3:
-        index = st.number_input("Test image #", 0, n_test - 1, min(ref["index"], n_test - 1), key="_w_index")
-    widgets.select_image(dataset_name, "test", index)
-    image = ds.image("test", index)
+    scan = widgets.model_and_scan()
+    model_name, lm, dataset_name, index, image = (scan[k] for k in ("model_name", "model", "dataset_name",
+                                                                    "index", "image"))
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
-    true_name = ds.class_names[ds.split("test").labels[index]]
+    true_name = scan["true"]
 
     with st.form("shap_settings"):
         s1, s2, s3, s4 = st.columns(4)

@@ -66,6 +66,12 @@ def page(server):
         browser.close()
 
 
+def _wait_idle(pg, timeout=240_000):
+    """Wait until the script run is over (Streamlit shows its status widget while a run is going)."""
+    time.sleep(0.5)
+    pg.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
 def _no_errors(pg):
     assert pg.locator('[data-testid="stException"]').count() == 0
     assert pg.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -102,10 +108,29 @@ def test_shap_page_runs_a_comparison_with_both_rows(server, page):
 def test_gallery_explain_button_opens_that_scan(server, page):
     page.goto(server)
     page.get_by_role("button", name="Explain").nth(3).wait_for(timeout=180_000)
+    _wait_idle(page)  # click only once the gallery has finished rendering
     page.get_by_role("button", name="Explain").nth(3).click()
     page.get_by_text("Margin (logit) space").wait_for(timeout=240_000)
     page.screenshot(path=str(ARTIFACTS / "gallery_to_shap.png"))
     index = page.get_by_label("Test image #")
     assert index.input_value() == "3"
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
+    _no_errors(page)
+
+
+def test_lime_page_runs_six_segmenters(server, page):
+    page.goto(server + "/lime-segmenters")
+    page.get_by_text("3. Stability across seeds").wait_for(timeout=300_000)
+    page.get_by_role("button", name="Explain with every segmenter").wait_for(timeout=60_000)
+    # image, probabilities, segmentations, pro/con, hide-the-rest (hidden tab) and spread figures
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=120_000)
+    time.sleep(2)
+    pro_con = page.locator(".js-plotly-plot").nth(3)
+    titles = pro_con.locator(".gtitle, .annotation-text").all_text_contents()
+    assert sum("fit R²" in t for t in titles) == 6, titles  # one explanation panel per segmenter
+    assert pro_con.locator(".heatmaplayer .hm, image").count() >= 6
+    assert "LIME weight" in " ".join(pro_con.locator(".cbtitle").all_text_contents())
+    # the stability table lists all six segmenters
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "lime_segmenters.png"), full_page=True)
     _no_errors(page)

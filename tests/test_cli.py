@@ -44,6 +44,24 @@ def test_explain_writes_the_documented_npz(tmp_path, output):
         np.testing.assert_allclose(total, z["output_values"], rtol=1e-4, atol=1e-8)
 
 
+def test_explain_with_lime_writes_segments_weights_and_fit(tmp_path):
+    out = tmp_path / "lime.npz"
+    r = run("explain", "--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:4", "--method", "lime",
+            "--segmenter", "felzenszwalb", "--segmenter-param", "scale=60", "--segmenter-param", "min_size=40",
+            "--num-samples", "300", "--output", "probability", "--top-k", "2", "--seed", "5", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "fit R^2" in r.stdout
+    with np.load(out, allow_pickle=False) as z:
+        seg, w = z["segments"], z["weights"]
+        assert seg.shape == (128, 128) and w.shape == (2, seg.max() + 1)
+        for key in ("intercept", "score", "local_pred", "class_indices", "class_names", "params"):
+            assert z[key].shape[:1] in ((2,), ()), key
+        assert [str(c) for c in z["class_names"]] and str(z["method"]) == "lime"
+        params = json.loads(str(z["params"]))
+        assert params["segmenter"] == "felzenszwalb" and params["num_samples"] == 300 and params["seed"] == 5
+        assert params["segmenter_params"] == {"scale": 60.0, "min_size": 40, "sigma": 0.5}
+
+
 def test_explain_an_image_file(tmp_path):
     from PIL import Image
 
@@ -66,6 +84,14 @@ def test_explain_an_image_file(tmp_path):
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--masker", "wobble"], "masker"),
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--top-k", "9"], "top_k"),
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--output", "logodds"], "invalid choice"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
+      "--segmenter", "slico"], "Did you mean"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
+      "--segmenter-param", "scale=10"], "no parameter scale"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
+      "--segmenter-param", "n_segments"], "NAME=VALUE"),
+    (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--segmenter", "slic"],
+     "does not take --segmenter"),
 ])
 def test_bad_input_exits_2_with_one_error_line(tmp_path, args, needle):
     r = run("explain", *args, "--out", str(tmp_path / "e.npz"))

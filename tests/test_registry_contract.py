@@ -75,3 +75,15 @@ def test_architecture_builds_and_trains_one_step(name):
 def test_registry_suggests_close_names():
     with pytest.raises(xc.InputError, match="Did you mean 'shap-partition'"):
         xc.EXPLAINERS.get("shap-partitoin")
+
+
+@pytest.mark.parametrize("name", xc.METRICS.names())
+def test_metric_contract(name):
+    m = xc.METRICS.get(name)
+    assert m.name == name and m.kind in ("repeats", "mask") and m.description and callable(m.fn)
+
+
+def test_every_segmenter_is_offered_by_lime():
+    lime = xc.EXPLAINERS.get("lime")
+    segmenter = next(p for p in lime.params if p.name == "segmenter")
+    assert set(segmenter.choices) == set(xc.SEGMENTERS.names()) and len(segmenter.choices) == 6

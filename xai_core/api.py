@@ -80,6 +80,23 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     return expl
 
 
+def explain_repeats(model, image: np.ndarray, repeats: int, seed: int = 0, method: str = "lime",
+                    progress: Progress | None = None, **kwargs) -> list[Explanation]:
+    """``repeats`` explanations of one image with seeds ``seed, seed+1, ...`` (for stability checks).
+
+    Everything else (method, output, classes, parameters, cache) is passed to ``explain``.
+    """
+    if not 1 <= int(repeats) <= 100:
+        raise InputError(f"repeats must be between 1 and 100; got {repeats}.")
+    out = []
+    for r in range(int(repeats)):
+        def step(f, msg, r=r):
+            if progress is not None:
+                progress((r + f) / repeats, f"seed {seed + r} ({r + 1} of {repeats}): {msg}")
+        out.append(explain(model, image, method=method, progress=step, seed=seed + r, **kwargs))
+    return out
+
+
 def predict_split(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
                   progress: Progress | None = None) -> np.ndarray:
     """Probabilities (N, K) of ``model`` on every image of a dataset split, cached on disk."""

@@ -22,16 +22,25 @@ from . import config
 T = TypeVar("T")
 
 
+_LIBRARIES = ("numpy", "tensorflow", "keras", "shap", "lime", "skimage", "sklearn")
+
+
 def library_versions() -> dict:
-    import keras
-    import numpy
-    import shap
-    import tensorflow
+    import importlib
+    from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
 
-    return {"xai_core": __version__, "numpy": numpy.__version__, "tensorflow": tensorflow.__version__,
-            "keras": keras.__version__, "shap": shap.__version__}
+    def v(name):
+        mod = importlib.import_module(name)
+        if getattr(mod, "__version__", None):
+            return mod.__version__
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
+    return {"xai_core": __version__, **{name: v(name) for name in _LIBRARIES}}
 
 
 def make_key(**parts) -> str:

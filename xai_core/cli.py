@@ -33,6 +33,13 @@ def _explainer_params() -> dict:
     return params
 
 
+def _key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .explainers import EXPLAINERS
 
@@ -48,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--top-k", type=int, default=None, help="explain the K most probable classes (default 4)")
     e.add_argument("--classes", default=None, help="comma-separated class names or indices instead of --top-k")
     for name, p in _explainer_params().items():
-        e.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
-                       help=f"{p.help} (default {p.default})")
+        if p.type is dict:  # e.g. --segmenter-param n_segments=80 --segmenter-param compactness=5
+            e.add_argument(f"--{name.replace('_', '-').removesuffix('s')}", dest=name, action="append",
+                           type=_key_value, default=None, metavar="NAME=VALUE", help=f"{p.help} (repeatable)")
+        else:
+            e.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+                           help=f"{p.help} (default {p.default})")
     e.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     e.add_argument("--out", required=True, help="output .npz file")
 
@@ -89,6 +100,7 @@ def _cmd_explain(args) -> int:
     cls = EXPLAINERS.get(args.method)
     accepted = {p.name for p in cls.params}
     given = {k: getattr(args, k) for k in _explainer_params() if getattr(args, k) is not None}
+    given = {k: dict(v) if isinstance(v, list) else v for k, v in given.items()}
     stray = sorted(set(given) - accepted)
     if stray:
         raise InputError(f"{args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}.")
@@ -100,12 +112,16 @@ def _cmd_explain(args) -> int:
     expl = api.explain(args.model, image, method=args.method, output=args.output, top_k=args.top_k,
                        classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **given)
     expl.save(out)
-    rows = ", ".join(f"{n}: base {b:+.4f} + sum {s:+.4f} = {o:+.4f}"
-                     for n, b, s, o in zip(expl.class_names, expl.base_values,
-                                           expl.values.reshape(len(expl.values), -1).sum(1), expl.output_values))
-    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s"
-          f"{', cached' if expl.cached else ''}); max additivity residual {expl.residuals.max():.2e}")
-    print(rows)
+    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s{', cached' if expl.cached else ''})")
+    if cls.additive:
+        print(f"max additivity residual {expl.residuals.max():.2e}; " + ", ".join(
+            f"{n}: base {b:+.4f} + sum {s:+.4f} = {o:+.4f}" for n, b, s, o in zip(
+                expl.class_names, expl.base_values, expl.values.reshape(len(expl.values), -1).sum(1),
+                expl.output_values)))
+    if "score" in expl.extras:
+        print(f"{expl.info.get('features', '?')} superpixels; " + ", ".join(
+            f"{n}: fit R^2 {s:.3f}, local prediction {lp:.4f} vs model {o:.4f}" for n, s, lp, o in zip(
+                expl.class_names, expl.extras["score"], expl.extras["local_pred"], expl.output_values)))
     return 0
 
 

@@ -52,6 +52,35 @@ def _explain(model_name: str, model_hash: str, image_key: str, _image: np.ndarra
         bar.empty()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _explain_batch(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
+                   label: str) -> list[xc.Explanation]:
+    jobs = json.loads(jobs_json)
+    bar = st.progress(0.0, text=f"{label}…")
+    lm = model(model_name)
+    out = []
+    try:
+        for i, job in enumerate(jobs):
+            job = dict(job)
+            title = job.pop("title", job["method"])
+
+            def step(f, msg, i=i, title=title):
+                bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
+
+            out.append(xc.explain(lm, _image, progress=step, **job))
+        return out
+    finally:
+        bar.empty()
+
+
+def explain_batch(model_name: str, image: np.ndarray, jobs: list[dict], label: str = "Explaining") -> list[xc.Explanation]:
+    """Several explanations of one image under one progress bar; each job is ``explain``'s keyword
+    arguments (``method``, ``output``, ``top_k``/``classes``, parameters) plus an optional ``title``."""
+    lm = model(model_name)
+    return _explain_batch(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
+                          json.dumps(jobs, sort_keys=True), label)
+
+
 def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k: int | None = None,
             classes=None, label: str = "Explaining", **params) -> xc.Explanation:
     """Explain through Streamlit's cache and the disk cache, with a progress bar while computing."""

@@ -50,3 +50,28 @@ def selected_image(dataset_name: str) -> dict:
 
 def select_image(dataset_name: str, split: str, index: int) -> None:
     st.session_state[IMAGE] = {"dataset": dataset_name, "split": split, "index": int(index)}
+
+
+def model_and_scan() -> dict:
+    """The model, dataset and test scan pickers every explanation page starts with, in one row.
+
+    Returns the chosen names, the loaded model and dataset, the test index, the raw scan and its
+    true class name. Raises ``XAIError`` (for the page's ``user_errors``) when something cannot load.
+    """
+    from pages._ui import cached
+
+    c1, c2, c3 = st.columns([2, 2, 1])
+    with c1:
+        model_name = model_picker()
+    lm = cached.model(model_name)
+    with c2:
+        dataset_name = dataset_picker(default=lm.metadata.dataset)
+    ds = cached.dataset(dataset_name)
+    ref = selected_image(dataset_name)
+    n_test = len(ds.split("test"))
+    with c3:
+        index = st.number_input("Test image #", 0, n_test - 1, min(ref["index"], n_test - 1), key="_w_index")
+    select_image(dataset_name, "test", index)
+    return {"model_name": model_name, "model": lm, "dataset_name": dataset_name, "dataset": ds,
+            "index": int(index), "image": ds.image("test", index),
+            "true": ds.class_names[ds.split("test").labels[index]]}

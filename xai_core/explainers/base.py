@@ -8,6 +8,7 @@ returning an ``Explanation``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -38,7 +39,10 @@ class Param:
             raise InputError(f"{self.name} must be a {self.type.__name__}, not {value!r}.") from None
         if self.choices is not None and value not in self.choices:
             if not (self.pattern and re.fullmatch(self.pattern, str(value))):
-                raise InputError(f"{self.name} must be one of {', '.join(map(str, self.choices))}; got {value!r}.")
+                close = difflib.get_close_matches(str(value), list(map(str, self.choices)), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise InputError(
+                    f"{self.name} must be one of {', '.join(map(str, self.choices))}; got {value!r}.{hint}")
         if self.min is not None and value < self.min:
             raise InputError(f"{self.name} must be at least {self.min:g}; got {value}.")
         if self.max is not None and value > self.max:

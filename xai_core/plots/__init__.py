@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .explanation import Explanation
+from ..explanation import Explanation
 
 # shap's own red and blue; the middle is transparent so the scan shows through.
 SHAP_COLORSCALE = [
@@ -89,3 +89,6 @@ def image_figure(image: np.ndarray, title: str | None = None, height: int = 260)
     fig.update_yaxes(showticklabels=False, scaleanchor="x")
     fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
+
+
+from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: E402

@@ -1,0 +1,161 @@
+"""LIME with every registered segmenter side by side, with fit scores and stability (thesis figs. 4.12 to 4.18)."""
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages._ui import cached, widgets
+from pages._ui.render import npz_bytes, user_errors
+from xai_core import plots
+from xai_core.explainers.lime_image import HIDE_COLORS
+from xai_core.metrics.stability import superpixel_stability
+from xai_core.segmenters import SEGMENTERS, segment_stats
+
+RESULT = "lime_segmenters_result"
+HIDE_LABELS = {"mean": "segment mean colour (lime's default)", "blur": "blurred image", "0": "black (0)"}
+
+st.title("LIME: six segmenters")
+st.markdown(
+    "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a "
+    "simple weighted linear model to how the class probability changes. Each superpixel gets one weight: "
+    "**green** superpixels support the class, **red** ones speak against it. The superpixels come from a "
+    "*segmentation* algorithm, and that choice changes the answer: the source thesis found Quickshift "
+    "and the watershed segmenters gave poor, unequal superpixels and unusable explanations, while "
+    "Felzenszwalb and SLIC worked. LIME is also random: the **stability** section repeats it with "
+    "other seeds and shows how much the weights move."
+)
+
+shown = None
+with user_errors("Loading the model"):
+    scan = widgets.model_and_scan()
+    model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
+    x = lm.prepare(image)
+    probs = lm.forward_image(x)[1]
+    order = np.argsort(-probs, kind="stable")
+
+    with st.form("lime_settings"):
+        s1, s2, s3, s4, s5 = st.columns(5)
+        num_samples = s1.slider("Samples (perturbed images)", 100, 5000, 1000, step=100,
+                                help="More samples give a better-fitted, more stable local model, and take longer.")
+        hide_color = s2.selectbox("Hidden superpixels show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get)
+        output = s3.selectbox("Explain", ["probability", "margin"],
+                              help="probability: what lime explains by default; margin: the class score (logit).")
+        repeats = s4.slider("Repeats for stability", 2, 10, 3, help="LIME runs this many times with seeds "
+                            "seed, seed+1, ...; the first run is the one shown.")
+        seed = s5.number_input("Seed", 0, 2**31 - 1, 0)
+        seg_params = {}
+        with st.expander("Segmenter parameters (defaults give about 20 to 80 superpixels at 128 px)"):
+            cols = st.columns(3)
+            for i, (name, seg) in enumerate(SEGMENTERS.items()):
+                with cols[i % 3]:
+                    st.markdown(f"**{seg.display_name}**: {seg.description}")
+                    seg_params[name] = {
+                        p.name: st.number_input(f"{p.name}", value=p.default, min_value=p.type(p.min),
+                                                max_value=None if p.max is None else p.type(p.max), help=p.help, key=f"_seg_{name}_{p.name}")
+                        for p in seg.params}
+        submitted = st.form_submit_button("Explain with every segmenter", type="primary")
+
+    request = dict(model=model_name, model_hash=lm.file_hash, dataset=scan["dataset_name"], index=scan["index"],
+                   num_samples=int(num_samples), hide_color=hide_color, output=output, repeats=int(repeats),
+                   seed=int(seed), seg_params=seg_params)
+    shown = st.session_state.get(RESULT)
+    if submitted or shown is None:
+        jobs = [dict(method="lime", output=output, top_k=min(2, lm.num_classes), segmenter=name,
+                     segmenter_params=seg_params[name], num_samples=int(num_samples), hide_color=hide_color,
+                     seed=int(seed) + r, title=f"{seg.display_name}, seed {int(seed) + r}")
+                for name, seg in SEGMENTERS.items() for r in range(int(repeats))]
+        flat = cached.explain_batch(model_name, image, jobs, label="LIME")
+        runs = {SEGMENTERS.get(n).display_name: flat[i * int(repeats):(i + 1) * int(repeats)]
+                for i, n in enumerate(SEGMENTERS.names())}
+        shown = st.session_state[RESULT] = {"request": request, "runs": runs, "probs": probs, "true": scan["true"]}
+    elif shown["request"] != request:
+        st.caption("The results below are for the previous settings; press **Explain with every segmenter** "
+                   "to update them.")
+
+if shown is None:
+    st.stop()
+
+with user_errors("Showing the LIME results"):
+    runs, req, p = shown["runs"], shown["request"], shown["probs"]
+    main = {name: r[0] for name, r in runs.items()}
+    stab = {name: superpixel_stability(r) for name, r in runs.items()}
+    top_two = [int(i) for i in np.argsort(-p, kind="stable")[:2]]
+
+    left, right = st.columns([1, 2])
+    with left:
+        st.plotly_chart(plots.image_figure(next(iter(main.values())).image,
+                                           f"{req['dataset']} test #{req['index']} (true: {shown['true']})"),
+                        width="stretch", key="lime_img")
+    with right:
+        st.markdown(f"**Prediction:** {lm.class_names[top_two[0]]} ({p[top_two[0]]:.1%}); runner-up "
+                    f"{lm.class_names[top_two[1]]} ({p[top_two[1]]:.1%})")
+        st.plotly_chart(plots.probability_figure(p, lm.class_names, highlight=top_two[0]), width="stretch",
+                        key="lime_probs")
+
+    st.subheader("1. Segmentation")
+    st.plotly_chart(plots.segmentation_figure(main[next(iter(main))].image,
+                                              {n: e.extras["segments"] for n, e in main.items()}),
+                    width="stretch", key="lime_segments")
+    st.caption("LIME hides whole superpixels, so fair-sized ones matter: a huge superpixel that mixes an important "
+               "detail with background gets all the credit or none (thesis, section 4.5). Hover for sizes.")
+
+    st.subheader("2. Explanation")
+    e1, e2 = st.columns([2, 1])
+    runner_up = e1.toggle("Explain the runner-up class instead", key="lime_runner_up",
+                          help="Like the thesis's dog-versus-cat example: what speaks for the second guess?")
+    top_n = e2.slider("Superpixels to show (top N pro and con)", 1, 10, 5, key="lime_top_n")
+    target = top_two[1] if runner_up else top_two[0]
+    name = lm.class_names[target]
+    k = {n: int(np.flatnonzero(e.class_indices == target)[0]) for n, e in main.items()}
+    titles = {n: f"<br><sup>fit R² {e.extras['score'][k[n]]:.2f} · {stab[n].verdict(k[n])}</sup>"
+              for n, e in main.items()}
+    tab_pc, tab_hide = st.tabs([f"Top {top_n} pro (green) and con (red) for {name}",
+                                f"Top {top_n} pro for {name}, rest hidden"])
+    with tab_pc:
+        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, extra_titles=titles), width="stretch",
+                        key="lime_pro_con")
+    with tab_hide:
+        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, hide_rest=True, extra_titles=titles),
+                        width="stretch", key="lime_hide_rest")
+    if p[target] < 0.01 and req["output"] == "probability":
+        st.info(f"The model gives **{name}** only {p[target]:.2%}. Hiding superpixels barely moves so small a "
+                "probability, so these weights are close to noise; choose **margin** space in the settings to see "
+                "what the class score responds to.")
+    st.caption(f"{req['num_samples']:,} samples and seed {req['seed']} for every segmenter, in {req['output']} space. "
+               "Fit R² says how well the linear model matches the network near this image (1 = perfectly; "
+               "below about 0.3 the weights say little).")
+
+    st.subheader("3. Stability across seeds")
+    st.markdown(f"LIME was run {req['repeats']} times per segmenter with seeds {req['seed']} to "
+                f"{req['seed'] + req['repeats'] - 1}. **Top-{stab[next(iter(stab))].top} overlap** is the mean "
+                "Jaccard index of the top superpixels between runs (1 = always the same ones); the maps show "
+                "how much each superpixel's weight moves.")
+    rows = []
+    for n, e in main.items():
+        s, seg = stab[n], segment_stats(e.extras["segments"])
+        rows.append({"segmenter": n, "superpixels": seg["segments"], "median size (px)": seg["median_px"],
+                     "largest share": seg["largest_share"], "fit R²": float(e.extras["score"][k[n]]),
+                     "local prediction": float(e.extras["local_pred"][k[n]]),
+                     "model output": float(e.output_values[k[n]]), "top overlap (Jaccard)": float(s.jaccard[k[n]]),
+                     "relative std": float(s.relative_std[k[n]]), "verdict": s.verdict(k[n]),
+                     "seconds": float(sum(r.seconds for r in runs[n]))})
+    table = pd.DataFrame(rows)
+    st.dataframe(table.style.format({"median size (px)": "{:.0f}", "largest share": "{:.0%}", "fit R²": "{:.2f}",
+                                     "local prediction": "{:.4f}", "model output": "{:.4f}",
+                                     "top overlap (Jaccard)": "{:.2f}", "relative std": "{:.2f}",
+                                     "seconds": "{:.1f}"}), hide_index=True, width="stretch")
+    st.plotly_chart(plots.spread_figure(main, {n: stab[n].std[k[n]] for n in main}, target,
+                                        extra_titles={n: f" · overlap {stab[n].jaccard[k[n]]:.2f}" for n in main}),
+                    width="stretch", key="lime_spread")
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, rs in runs.items():
+            for e in rs:
+                z.writestr(f"lime_{e.params['segmenter']}_seed{e.params['seed']}.npz", npz_bytes(e))
+    d1, d2 = st.columns(2)
+    d1.download_button("Table (.csv)", table.to_csv(index=False), "lime_segmenters.csv", key="lime_dl_csv")
+    d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), "lime_segmenters.zip", key="lime_dl_zip")
