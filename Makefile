@@ -30,3 +30,5 @@ bench: $(VENV)/.run-deps
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(VENV)/.run-deps
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch basic-cnn --seed 0 --out assets/models/brain-basic-cnn
+	$(BIN)/python -m xai_core train --dataset synthetic-lung-ct --arch basic-cnn --seed 0 --epochs 40 --out assets/models/lung-basic-cnn
+	$(BIN)/python -m xai_core train --dataset mnist --arch basic-cnn --seed 0 --out assets/models/mnist-cnn

@@ -10,5 +10,7 @@ pages = [
             url_path="shap-margin-vs-probability"),
     st.Page("pages/lime_segmenters.py", title="LIME: six segmenters", icon=":material/grid_view:",
             url_path="lime-segmenters"),
+    st.Page("pages/cross_domain.py", title="Cross-domain: another domain", icon=":material/swap_horiz:",
+            url_path="cross-domain"),
 ]
 st.navigation(pages).run()

@@ -31,6 +31,8 @@ with user_errors("Loading the model"):
     pred_names = np.array([lm.class_names[i] for i in pred])
     same_domain = set(ds.class_names) <= set(lm.class_names)
     correct = true_names == pred_names
+    domain = cached.domain_scores(model_name, lm.file_hash, dataset_name, "test")
+    outside = domain[1] if domain is not None else np.zeros(len(test), bool)
 
     m1, m2, m3 = st.columns(3)
     m1.metric("Test images", len(test))
@@ -41,6 +43,14 @@ with user_errors("Loading the model"):
         m2.metric("Classes", f"{len(ds.class_names)} in data / {len(lm.class_names)} in model")
         st.info(f"**{dataset_name}** has different classes from what **{model_name}** was trained on, "
                 "so 'correct' has no meaning here; the gallery shows what the model predicts.")
+
+    if outside.mean() > 0.5:
+        st.warning(f"{outside.mean():.0%} of these scans look outside **{model_name}**'s training domain "
+                   f"({lm.metadata.dataset}): its predictions on them are not trustworthy, however confident. "
+                   "The **Cross-domain** page shows this in detail.", icon=":material/warning:")
+    elif outside.any():
+        st.caption(f"{int(outside.sum())} scans ({outside.mean():.0%}) are marked *outside the training domain* "
+                   "below: they look less like the training data than 95% of the model's own validation scans.")
 
     st.subheader("Gallery")
     f1, f2 = st.columns([2, 1])
@@ -63,6 +73,8 @@ with user_errors("Loading the model"):
             for col, i in zip(cols, shown[row:row + COLS]):
                 top = np.argsort(-probs[i])[:2]
                 mark = ("· correct" if correct[i] else "· **wrong**") if same_domain else ""
+                if outside[i]:
+                    mark += " · :orange[outside training domain]"
                 col.image(test.images[i], width="stretch", clamp=True)
                 col.caption(f"#{i} true **{true_names[i]}** {mark}  \n"
                             + " · ".join(f"{lm.class_names[t]} {probs[i, t]:.0%}" for t in top))

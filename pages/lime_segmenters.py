@@ -34,7 +34,7 @@ with user_errors("Loading the model"):
     model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
-    order = np.argsort(-probs, kind="stable")
+    widgets.domain_warning(scan["model_name"], scan["image"])
 
     with st.form("lime_settings"):
         s1, s2, s3, s4, s5 = st.columns(5)

@@ -30,6 +30,7 @@ with user_errors("Loading the model"):
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
     true_name = scan["true"]
+    widgets.domain_warning(scan["model_name"], scan["image"])
 
     with st.form("shap_settings"):
         s1, s2, s3, s4 = st.columns(4)

@@ -81,3 +81,42 @@ def test_lime_page_compares_every_segmenter_with_stability():
     assert not at.exception and not at.error
     assert len(at.dataframe[0].value) == 6
     assert any("logit" in m.value or "margin" in m.value for m in at.caption)
+
+
+def test_cross_domain_page_tabulates_flags_and_explains_both_domains():
+    at = AppTest.from_file(str(ROOT / "pages/cross_domain.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="cd_target").value == "synthetic-lung-ct"
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Out-of-domain AUROC"]) >= 0.9
+    table = at.dataframe[0].value
+    assert "p_group_tumor" in table and table["outside_domain"].mean() > 0.8
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders[:3] == ["1. Per-image table", "2. What the model answers, and how sure it is",
+                              "3. Where it looks: SHAP on both domains"]
+    assert "4. A model trained for the target domain, on the same images" in subheaders
+    # filters: one actual class, only flagged images
+    at.multiselect(key="cd_actual").set_value(["normal"]).run()
+    at.toggle(key="cd_only_out").set_value(True).run()
+    assert not at.exception and not at.error
+    shown = at.dataframe[0].value
+    assert set(shown["actual"]) == {"normal"} and shown["outside_domain"].all()
+    # a malformed group gets one clear sentence; the rest of the page keeps working
+    at.text_input(key="cd_groups_brain-basic-cnn").set_value("tumor=lungs").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "not a class of this model" in at.error[0].value
+
+
+def test_prediction_pages_warn_on_an_out_of_domain_scan():
+    at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT)
+    at.session_state["dataset"] = "synthetic-lung-ct"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("outside this model's training domain" in w.value for w in at.warning)
+    home = AppTest.from_file(str(ROOT / "pages/home.py"), default_timeout=TIMEOUT)
+    home.session_state["dataset"] = "synthetic-lung-ct"
+    home.run()
+    assert not home.exception and any("outside" in w.value for w in home.warning)
+    brain = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT).run()
+    assert not brain.warning  # test scan 0 of its own domain is not flagged

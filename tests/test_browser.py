@@ -134,3 +134,18 @@ def test_lime_page_runs_six_segmenters(server, page):
     assert page.locator('[data-testid="stDataFrame"]').count() == 1
     page.screenshot(path=str(ARTIFACTS / "lime_segmenters.png"), full_page=True)
     _no_errors(page)
+
+
+def test_cross_domain_page_runs_brain_model_on_lung(server, page):
+    page.goto(server + "/cross-domain")
+    page.get_by_text("3. Where it looks: SHAP on both domains").wait_for(timeout=300_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=240_000)
+    _wait_idle(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # the table, and both models side by side
+    assert page.locator('[data-testid="stMetricValue"]').filter(has_text="0.9").count() >= 1  # AUROC
+    plots_text = " ".join(page.locator(".js-plotly-plot .xtitle, .js-plotly-plot .cbtitle").all_text_contents())
+    assert "predicted (source class)" in plots_text and "SHAP value" in plots_text
+    maps = page.locator(".js-plotly-plot").filter(has_text="synthetic-lung-ct #")
+    assert maps.count() == 1 and maps.locator(".heatmaplayer .hm, image").count() >= 6
+    page.screenshot(path=str(ARTIFACTS / "cross_domain.png"), full_page=True)
+    _no_errors(page)

@@ -67,3 +67,49 @@ def test_histogram_model_stays_far_below_the_cnn(brain, brain_model):
     cnn_acc = (brain_model.predict_proba(te.images.astype(np.float32)).argmax(1) == te.labels).mean()
     assert hist_acc < 0.5, hist_acc
     assert cnn_acc - hist_acc > 0.4, (cnn_acc, hist_acc)
+
+
+def test_lung_ct_lesions_sit_in_the_lungs_and_differ_by_size():
+    import xai_core as xc
+
+    lung = xc.load_dataset("synthetic-lung-ct")
+    tr = lung.split("train")
+    area = tr.masks.reshape(len(tr), -1).sum(1)
+    names = np.array(lung.class_names)[tr.labels]
+    assert (area[names == "normal"] == 0).all()
+    assert (area[names == "benign"] > 0).all() and (area[names == "malignant"] > 0).all()
+    assert np.median(area[names == "malignant"]) > 3 * np.median(area[names == "benign"])
+    # lesions are dark-lung surroundings: the mean intensity around a nodule is low (inside a lung field)
+    from scipy import ndimage
+
+    for i in np.flatnonzero(names != "normal")[:40]:
+        ring = ndimage.binary_dilation(tr.masks[i], iterations=4) & ~ndimage.binary_dilation(tr.masks[i], iterations=2)
+        assert tr.images[i][..., 0][ring].mean() < 110
+
+
+def test_lung_ct_histogram_model_stays_far_below_the_cnn():
+    import xai_core as xc
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    lung = xc.load_dataset("synthetic-lung-ct")
+    tr, te = lung.split("train"), lung.split("test")
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    clf.fit(_histograms(tr.images), tr.labels)
+    hist_acc = clf.score(_histograms(te.images), te.labels)
+    model = xc.load_model("lung-basic-cnn")
+    cnn_acc = float((xc.predict_split(model, "synthetic-lung-ct", "test").argmax(1) == te.labels).mean())
+    assert hist_acc < 0.5, hist_acc
+    assert cnn_acc - hist_acc > 0.35, (cnn_acc, hist_acc)
+
+
+@pytest.mark.parametrize("name, n, shape", [("mnist", 5000, (28, 28, 1)), ("sklearn-digits", 1797, (28, 28, 1))])
+def test_real_digit_datasets_ship_inside_packages(name, n, shape):
+    import xai_core as xc
+
+    ds = xc.load_dataset(name)
+    assert ds.image_shape == shape and sum(len(ds.split(s)) for s in ("train", "val", "test")) == n
+    counts = np.bincount(ds.split("train").labels, minlength=10)
+    assert counts.min() > 0.9 * counts.max()  # stratified
+    assert ds.split("test").images.max() == 255

@@ -6,12 +6,26 @@ import xai_core as xc
 from xai_core.models.heads import squash
 
 
-def test_brain_basic_cnn_reaches_90_percent_and_its_recorded_figure(brain_model, brain):
-    test = brain.split("test")
-    probs = xc.predict_split(brain_model, "synthetic-brain-mri", "test", cache=None)
+import pytest
+
+FLOORS = {"brain-basic-cnn": 0.90, "lung-basic-cnn": 0.85, "mnist-cnn": 0.95}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_shipped_model_reaches_its_floor_and_its_recorded_figure(name):
+    model = xc.load_model(name)
+    meta = model.metadata
+    test = xc.load_dataset(meta.dataset).split("test")
+    probs = xc.predict_split(model, meta.dataset, "test", cache=None)
     acc = float((probs.argmax(1) == test.labels).mean())
-    assert acc >= 0.90
-    assert abs(acc - brain_model.metadata.test_accuracy) < 0.01
+    assert acc >= FLOORS[name], acc
+    assert abs(acc - meta.test_accuracy) < 0.01
+    assert meta.seed == 0 and f"--dataset {meta.dataset}" in meta.trained_with["command"]
+
+
+def test_every_shipped_model_has_an_accuracy_floor():
+    shipped = {r["name"] for r in xc.list_models() if r["source"] == "shipped"}
+    assert shipped == set(FLOORS)
 
 
 def test_metadata_describes_how_it_was_made(brain_model):

@@ -70,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=f"list {what}")
         s.add_argument("--json", action="store_true", help="machine-readable output")
 
+    x = sub.add_parser("cross-domain", help="run a model over another dataset: probabilities, groups, "
+                                            "out-of-domain scores (CSV + summary JSON)")
+    x.add_argument("--model", required=True, help="shipped model name, model folder or .keras file")
+    x.add_argument("--dataset", required=True, help="the (target) dataset to run it on")
+    x.add_argument("--split", default="test", choices=["train", "val", "test"])
+    x.add_argument("--group", action="append", default=None, metavar="NAME=CLASS,CLASS",
+                   help="a class group whose probabilities are summed, e.g. tumor=glioma,meningioma,pituitary "
+                        "(repeatable)")
+    x.add_argument("--ood", default=None, help="out-of-domain score (default mahalanobis)")
+    x.add_argument("--out", required=True, help="output .csv; the summary goes next to it as .json")
+
     t = sub.add_parser("train", help="train an architecture on a dataset")
     t.add_argument("--dataset", required=True)
     t.add_argument("--arch", required=True)
@@ -158,6 +169,32 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _cmd_cross_domain(args) -> int:
+    from .cross_domain import cross_domain
+    from .ood import DEFAULT_SCORE, OOD_SCORES
+
+    out = Path(args.out)
+    if out.suffix != ".csv":
+        raise InputError("--out must name a .csv file.")
+    ood = args.ood or DEFAULT_SCORE
+    OOD_SCORES.get(ood)
+    result = cross_domain(args.model, args.dataset, args.split, groups="; ".join(args.group or []), ood=ood)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out, index=False)
+    summary_path = out.with_suffix(".json")
+    summary_path.write_text(json.dumps(result.summary, indent=2))
+    o = result.summary["ood"]
+    print(f"wrote {out} ({len(result.table)} rows) and {summary_path}")
+    print("arg-max: " + ", ".join(f"{k} {v}" for k, v in result.summary["argmax_counts"].items()))
+    if o["available"]:
+        auroc = f"AUROC {o['auroc']:.3f} against {o['reference_dataset']} test" if o["auroc"] is not None else \
+            "this is the model's own dataset"
+        print(f"outside the training domain: {o['flagged_fraction']:.1%} of images ({o['method']}; {auroc})")
+    else:
+        print(f"no out-of-domain score: {o['reason']}")
+    return 0
+
+
 def _cmd_train(args) -> int:
     from .models.training import train
 
@@ -177,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_explain(args)
         if args.command == "train":
             return _cmd_train(args)
+        if args.command == "cross-domain":
+            return _cmd_cross_domain(args)
         return _cmd_list(args)
     except XAIError as exc:
         print(f"error: {exc}", file=sys.stderr)

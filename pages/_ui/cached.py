@@ -87,3 +87,48 @@ def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k:
     lm = model(model_name)
     return _explain(model_name, lm.file_hash, image_hash(np.asarray(image)), image, method, output, top_k,
                     tuple(classes) if classes else None, json.dumps(params, sort_keys=True), label)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def detector(model_name: str, model_hash: str):
+    """The model's out-of-domain detector (fitted once on its training dataset), or the reason there is none."""
+    from xai_core.domain import ood_detector
+
+    bar = st.progress(0.0, text="Learning what this model's training images look like (first use only)…")
+    try:
+        return ood_detector(model(model_name), progress=lambda f, msg: bar.progress(
+            min(1.0, f), text=f"Out-of-domain check, first use only: {msg}"))
+    except xc.InputError as exc:
+        return str(exc)
+    finally:
+        bar.empty()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def domain_scores(model_name: str, model_hash: str, dataset_name: str, split: str):
+    """Out-of-domain scores and flags of every image of a split, or None when the model has no detector."""
+    from xai_core.domain import split_outputs
+
+    det = detector(model_name, model_hash)
+    if isinstance(det, str):
+        return None
+    out = split_outputs(model(model_name), dataset_name, split)
+    scores = det.scores(out)
+    return scores, det.flags(scores)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: str, groups: str):
+    from xai_core.cross_domain import cross_domain as run
+
+    bar = st.progress(0.0, text="Running the model over the dataset…")
+    try:
+        detector(model_name, model_hash)
+        return run(model(model_name), dataset_name, split, groups=groups,
+                   progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+    finally:
+        bar.empty()
+
+
+def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
+    return _cross_domain(model_name, model(model_name).file_hash, dataset_name, split, groups)

@@ -49,3 +49,24 @@ class Dataset:
                 f"Index {index} is outside {self.name}:{split}, which holds {len(s)} images (0..{len(s) - 1})."
             )
         return s.images[int(index)]
+
+
+FRACTIONS = (0.7, 0.2, 0.1)
+
+
+def generate(name: str, class_names, render, seed: int, per_class: int, description: str, domain: str,
+             size: int, generator: str) -> Dataset:
+    """A procedurally generated dataset: ``per_class`` images of every class in a seeded order, image ``i``
+    drawn by ``render(SeedSequence([seed, i]), label) -> (uint8 HxW, bool mask HxW)``, split 70:20:10."""
+    labels = np.repeat(np.arange(len(class_names)), per_class)
+    labels = labels[np.random.default_rng([seed, 10**6]).permutation(len(labels))]
+    images = np.empty((len(labels), size, size, 1), np.uint8)
+    masks = np.empty((len(labels), size, size), bool)
+    for i, lab in enumerate(labels):
+        images[i, ..., 0], masks[i] = render(np.random.default_rng([seed, i]), int(lab))
+    n_train = int(round(FRACTIONS[0] * len(labels)))
+    n_val = int(round(FRACTIONS[1] * len(labels)))
+    cuts = {"train": slice(0, n_train), "val": slice(n_train, n_train + n_val), "test": slice(n_train + n_val, None)}
+    splits = {k: Split(images[s], labels[s].astype(np.int64), masks[s]) for k, s in cuts.items()}
+    return Dataset(name, tuple(class_names), splits, description, domain, seed,
+                   {"generator": generator, "per_class": per_class})

@@ -28,12 +28,11 @@ import numpy as np
 from scipy import ndimage
 
 from . import DATASETS, DatasetSpec
-from .base import Dataset, Split
+from .base import Dataset, generate
 
 CLASS_NAMES = ("glioma", "meningioma", "no_tumor", "pituitary")
 SIZE = 128
 PER_CLASS = 600
-FRACTIONS = (0.7, 0.2, 0.1)
 
 _g = (np.arange(SIZE) + 0.5) / SIZE * 2 - 1  # pixel centres in [-1, 1]
 _YY, _XX = np.meshgrid(_g, _g, indexing="ij")
@@ -154,20 +153,7 @@ def render(rng: np.random.Generator, label: int) -> tuple[np.ndarray, np.ndarray
 
 
 def build(seed: int = 0, per_class: int = PER_CLASS) -> Dataset:
-    labels = np.repeat(np.arange(len(CLASS_NAMES)), per_class)
-    order = np.random.default_rng([seed, 10**6]).permutation(len(labels))
-    labels = labels[order]
-    images = np.empty((len(labels), SIZE, SIZE, 1), np.uint8)
-    masks = np.empty((len(labels), SIZE, SIZE), bool)
-    for i, lab in enumerate(labels):
-        images[i, ..., 0], masks[i] = render(np.random.default_rng([seed, i]), int(lab))
-    n_train = int(round(FRACTIONS[0] * len(labels)))
-    n_val = int(round(FRACTIONS[1] * len(labels)))
-    cuts = {"train": slice(0, n_train), "val": slice(n_train, n_train + n_val),
-            "test": slice(n_train + n_val, None)}
-    splits = {k: Split(images[s], labels[s].astype(np.int64), masks[s]) for k, s in cuts.items()}
-    return Dataset("synthetic-brain-mri", CLASS_NAMES, splits, DESCRIPTION, "brain-mri", seed,
-                   {"generator": "xai_core.data.synthetic_brain_mri", "per_class": per_class})
+    return generate("synthetic-brain-mri", CLASS_NAMES, render, seed, per_class, DESCRIPTION, "brain-mri", SIZE, "xai_core.data.synthetic_brain_mri")
 
 
 DESCRIPTION = ("Synthetic axial brain MRI, 128x128 grey, 4 classes (glioma, meningioma, no tumour, "

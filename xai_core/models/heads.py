@@ -33,6 +33,18 @@ class Heads:
     model: keras.Model  # outputs [margin, probability]
     squash: str  # "softmax" or "sigmoid"
     how: str  # one line: how the margin was obtained
+    features: object = None  # the logit layer's input (penultimate features), when it can be reached
+
+
+def _input_of_producer(tensor):
+    """The input of the layer that produced ``tensor`` (Keras 3 functional graphs), or None."""
+    history = getattr(tensor, "_keras_history", None)
+    layer = getattr(history, "operation", None) or (history[0] if history else None)
+    try:
+        inp = layer.input
+    except Exception:
+        return None
+    return inp if not isinstance(inp, (list, tuple)) else None
 
 
 def _activation_name(layer) -> str | None:
@@ -70,6 +82,7 @@ def build_heads(model: keras.Model) -> Heads:
     if kind == "Softmax" or (kind == "Activation" and act in _SQUASHES):
         squash = "softmax" if kind == "Softmax" else act
         margin = last.input
+        features = _input_of_producer(margin)
         how = f"input of the final {kind} layer"
     elif act in _SQUASHES and hasattr(last, "get_config"):
         cfg = last.get_config()
@@ -79,14 +92,16 @@ def build_heads(model: keras.Model) -> Heads:
         margin = clone(last.input)
         clone.set_weights(last.get_weights())
         squash = act
+        features = last.input
         how = f"final {kind} layer rebuilt with a linear activation"
     else:
         margin = out
         squash = "softmax"
         how = "the model outputs raw scores; probability = softmax(scores)"
         prob = keras.layers.Softmax(name="xai_probability")(out)
-        return Heads(keras.Model(model.inputs, [margin, prob], name="xai_heads"), squash, how)
-    return Heads(keras.Model(model.inputs, [margin, out], name="xai_heads"), squash, how)
+        return Heads(keras.Model(model.inputs, [margin, prob], name="xai_heads"), squash, how,
+                     _input_of_producer(out))
+    return Heads(keras.Model(model.inputs, [margin, out], name="xai_heads"), squash, how, features)
 
 
 def squash(margin: np.ndarray, kind: str) -> np.ndarray:

@@ -34,6 +34,9 @@ class LoadedModel:
         heads = build_heads(keras_model)
         self.squash, self.head_how = heads.squash, heads.how
         self._heads = heads.model
+        self._features_tensor = heads.features
+        self._features_fn = None
+        self._feature_cache = None
         h, w = metadata.input_size
         c = metadata.input_channels
         self.input_shape = (int(h), int(w), int(c))
@@ -94,6 +97,76 @@ class LoadedModel:
             empty = np.zeros((0, self.num_classes))
             return empty, empty
         return np.concatenate(ms).astype(np.float64), np.concatenate(ps).astype(np.float64)
+
+    @property
+    def has_features(self) -> bool:
+        return bool(self._feature_layers())
+
+    def _feature_layers(self) -> list[tuple[str, object]]:
+        """(name, tensor) pairs: the last feature map at each spatial resolution, then the penultimate vector."""
+        if self._feature_cache is None:
+            found, seen = [], {}
+            for layer in self._heads.layers:
+                try:
+                    out = layer.output
+                except Exception:
+                    continue
+                shape = getattr(out, "shape", None)
+                if isinstance(out, (list, tuple)) or shape is None or len(shape) != 4 or layer in self._heads.inputs:
+                    continue
+                if type(layer).__name__ == "InputLayer":
+                    continue
+                seen[tuple(shape[1:3])] = (layer.name, out)  # later layers at the same resolution win
+            found = list(seen.values())
+            f = self._features_tensor
+            if f is not None and len(getattr(f, "shape", ())) == 2:
+                found.append(("penultimate", f))
+            self._feature_cache = found
+        return self._feature_cache
+
+    @property
+    def feature_slices(self) -> list[tuple[str, int, int]]:
+        """(layer, start, stop) of each layer's block in ``features()``."""
+        out, start = [], 0
+        for name, t in self._feature_layers():
+            width = int(t.shape[-1]) * (2 if len(t.shape) == 4 else 1)
+            out.append((name, start, start + width))
+            start += width
+        return out
+
+    def features(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """What the network sees, as one vector per image (N, D) float64: the channel means and standard
+        deviations of the last feature map at each resolution, then the penultimate features (the input of
+        the logit layer); ``feature_slices`` says which columns come from which layer."""
+        import keras
+        import tensorflow as tf
+
+        layers = self._feature_layers()
+        if not layers:
+            raise ModelError("This model's intermediate features cannot be reached.")
+        if self._features_fn is None:
+            fmodel = keras.Model(self._heads.inputs, [t for _, t in layers])
+            mult, add = SCALES[self.metadata.input_scale]
+
+            def fn(x):
+                outs = fmodel(x * mult + add, training=False)
+                outs = outs if isinstance(outs, (list, tuple)) else [outs]
+                parts = []
+                for o in outs:
+                    if len(o.shape) == 4:
+                        mean, var = tf.nn.moments(o, axes=[1, 2])
+                        parts += [mean, tf.sqrt(var + 1e-12)]
+                    else:
+                        parts.append(o)
+                return tf.concat([tf.cast(q, tf.float32) for q in parts], -1)
+
+            self._features_fn = tf.function(
+                fn, input_signature=[tf.TensorSpec((None, *self.input_shape), tf.float32)], reduce_retracing=True)
+        x = np.asarray(images, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        out = [self._features_fn(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+        return np.concatenate(out).astype(np.float64) if out else np.zeros((0, self.feature_slices[-1][2]))
 
     def forward_image(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(margin, probability) for one image, remembered for the last image seen.

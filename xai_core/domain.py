@@ -1,0 +1,142 @@
+"""Model outputs over dataset splits, and the out-of-domain check built on them.
+
+``split_outputs`` runs a model over a dataset split once (margin,
+probability, penultimate features) and caches the arrays on disk.
+``ood_detector`` fits an out-of-domain score on the model's own training
+dataset (``metadata.dataset``), thresholds it at the 95th percentile of the
+validation split, and caches that too. ``domain_check`` scores new images.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
+from .data import DATASETS, load_dataset
+from .data.images import image_hash
+from .errors import InputError
+from .explainers import Progress
+from .models import LoadedModel, load_model
+from .ood import DEFAULT_SCORE, OOD_SCORES, PERCENTILE, Detector
+
+_KEYS = ("margin", "probability", "features", "feature_slices", "labels")
+
+
+def _as_model(model) -> LoadedModel:
+    return model if isinstance(model, LoadedModel) else load_model(model)
+
+
+def image_outputs(model: LoadedModel, images: np.ndarray, progress: Progress | None = None,
+                  features: bool = True, step: int = 256) -> dict:
+    """Margin, probability and (if reachable) features for a stack of raw images, fitted to the model."""
+    ms, ps, fs = [], [], []
+    for i in range(0, len(images), step):
+        batch = np.stack([model.prepare(im) for im in images[i:i + step]])
+        m, p = model.forward(batch)
+        ms.append(m)
+        ps.append(p)
+        if features and model.has_features:
+            fs.append(model.features(batch))
+        if progress is not None:
+            done = min(i + step, len(images))
+            progress(done / max(1, len(images)), f"{done:,} / {len(images):,} images")
+    k = model.num_classes
+    out = {"margin": np.concatenate(ms) if ms else np.zeros((0, k)),
+           "probability": np.concatenate(ps) if ps else np.zeros((0, k))}
+    if fs:
+        out["features"] = np.concatenate(fs)
+        out["feature_slices"] = np.array([(a, b) for _, a, b in model.feature_slices], np.int64)
+    return out
+
+
+def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
+                  progress: Progress | None = None) -> dict:
+    """``image_outputs`` over a whole dataset split plus its ``labels``, cached on disk."""
+    lm = _as_model(model)
+    ds = load_dataset(dataset)
+    s = ds.split(split)
+
+    def compute():
+        return {**image_outputs(lm, s.images, progress), "labels": s.labels}
+
+    if cache is None:
+        return compute()
+    key = make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
+                   dataset=dataset, seed=ds.seed, split=split,
+                   data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())
+
+    def load(path):
+        with np.load(path) as z:
+            return {k: z[k] for k in _KEYS if k in z.files}
+
+    out, hit = cache.get_or_compute(key, "outputs", compute, load, lambda v, p: np.savez(p, **v))
+    if hit and progress is not None:
+        progress(1.0, "served from cache")
+    return out
+
+
+_detectors: dict[tuple, Detector] = {}
+_lock = threading.Lock()
+
+
+def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
+                 progress: Progress | None = None) -> Detector:
+    """The out-of-domain detector of ``model``, fitted on its training dataset (train / val / test)."""
+    lm = _as_model(model)
+    spec = OOD_SCORES.get(method)
+    dataset = lm.metadata.dataset
+    if not dataset or dataset not in DATASETS:
+        raise InputError(f"{lm.name} does not say which registered dataset it was trained on, so there is no "
+                         "reference for 'in domain'.")
+    if spec.needs_features and not lm.has_features:
+        raise InputError(f"{spec.display_name} needs the model's penultimate features, which cannot be reached.")
+    key = (lm.file_hash, method)
+    with _lock:
+        if key in _detectors:
+            return _detectors[key]
+
+    def part(i, name):
+        def step(f, msg):
+            if progress is not None:
+                progress((i + f) / 3, f"{name} split: {msg}")
+        return step
+
+    outs = {s: split_outputs(lm, dataset, s, cache=cache, progress=part(i, s))
+            for i, s in enumerate(("train", "val", "test"))}
+    state = spec.fit(outs["train"])
+    val, test = (np.asarray(spec.score(state, outs[s]), np.float64) for s in ("val", "test"))
+    det = Detector(method=method, model_name=lm.name, dataset=dataset, state=state,
+                   threshold=float(np.percentile(val, PERCENTILE)), val_scores=val, test_scores=test,
+                   info={"train_size": int(len(outs["train"]["labels"]))})
+    with _lock:
+        _detectors[key] = det
+    return det
+
+
+@dataclass
+class DomainCheck:
+    scores: np.ndarray  # (N,)
+    flags: np.ndarray  # (N,) bool: above the threshold
+    detector: Detector
+
+    def message(self, i: int = 0) -> str:
+        """One plain sentence for image ``i``, or '' when it looks in domain."""
+        if not self.flags[i]:
+            return ""
+        d = self.detector
+        return (f"This image looks outside this model's training domain: it is less like the {d.dataset} images "
+                f"{d.model_name} learned from than 95% of that dataset's own validation images "
+                f"({d.spec.display_name.lower()} {self.scores[i]:.3g} > {d.threshold:.3g}). "
+                "Treat the prediction with caution.")
+
+
+def domain_check(model, images, method: str = DEFAULT_SCORE,
+                 cache: DiskCache | None = DEFAULT_CACHE) -> DomainCheck:
+    """Out-of-domain scores and flags for a stack (or list) of raw images, each (H, W[, C]) in 0..255."""
+    lm = _as_model(model)
+    det = ood_detector(lm, method, cache=cache)
+    scores = det.scores(image_outputs(lm, images, features=det.spec.needs_features))
+    return DomainCheck(scores=scores, flags=det.flags(scores), detector=det)
