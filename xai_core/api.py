@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
-from .data import load_dataset
 from .data.images import image_hash
 from .errors import InputError
 from .explainers import EXPLAINERS, Progress
@@ -99,26 +98,11 @@ def explain_repeats(model, image: np.ndarray, repeats: int, seed: int = 0, metho
 
 def predict_split(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
                   progress: Progress | None = None) -> np.ndarray:
-    """Probabilities (N, K) of ``model`` on every image of a dataset split, cached on disk."""
-    lm = _as_model(model)
-    ds = load_dataset(dataset)
-    images = ds.split(split).images
+    """Probabilities (N, K) of ``model`` on every image of a dataset split, cached on disk.
 
-    def compute():
-        out = []
-        step = 256
-        for i in range(0, len(images), step):
-            batch = np.stack([lm.prepare(im) for im in images[i:i + step]])
-            out.append(lm.predict_proba(batch))
-            if progress is not None:
-                progress(min(1.0, (i + step) / len(images)), f"{min(i + step, len(images))} / {len(images)} images")
-        return np.concatenate(out) if out else np.zeros((0, lm.num_classes))
+    The same cached pass as ``domain.split_outputs`` (which also keeps margins and the features the
+    out-of-domain check needs), so the gallery's predictions and its domain flags cost one pass.
+    """
+    from .domain import split_outputs
 
-    if cache is None:
-        return compute()
-    key = make_key(kind="predictions", model=lm.file_hash, dataset=dataset, seed=ds.seed, split=split,
-                   data=image_hash(images[:: max(1, len(images) // 64)]), n=len(images),
-                   versions=library_versions())
-    probs, _ = cache.get_or_compute(key, "predictions", compute, lambda p: np.load(p)["probs"],
-                                    lambda v, p: np.savez(p, probs=v))
-    return probs
+    return split_outputs(_as_model(model), dataset, split, cache=cache, progress=progress)["probability"]

@@ -133,10 +133,14 @@ class DomainCheck:
                 "Treat the prediction with caution.")
 
 
+def check_images(detector: Detector, model: LoadedModel, images) -> DomainCheck:
+    """Score raw images (each (H, W[, C]) in 0..255) with an already fitted detector."""
+    scores = detector.scores(image_outputs(model, images, features=detector.spec.needs_features))
+    return DomainCheck(scores=scores, flags=detector.flags(scores), detector=detector)
+
+
 def domain_check(model, images, method: str = DEFAULT_SCORE,
                  cache: DiskCache | None = DEFAULT_CACHE) -> DomainCheck:
     """Out-of-domain scores and flags for a stack (or list) of raw images, each (H, W[, C]) in 0..255."""
     lm = _as_model(model)
-    det = ood_detector(lm, method, cache=cache)
-    scores = det.scores(image_outputs(lm, images, features=det.spec.needs_features))
-    return DomainCheck(scores=scores, flags=det.flags(scores), detector=det)
+    return check_images(ood_detector(lm, method, cache=cache), lm, images)

@@ -37,21 +37,6 @@ def predictions(model_name: str, model_hash: str, dataset_name: str, split: str)
         bar.empty()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _explain(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, method: str,
-             output: str, top_k: int | None, classes: tuple | None, params_json: str,
-             label: str) -> xc.Explanation:
-    # The progress bar is created inside the cached function, so Streamlit can replay it on a hit.
-    bar = st.progress(0.0, text=f"{label}…")
-    try:
-        return xc.explain(model(model_name), _image, method=method, output=output, top_k=top_k,
-                          classes=list(classes) if classes else None,
-                          progress=lambda f, msg: bar.progress(min(1.0, f), text=f"{label}: {msg}"),
-                          **json.loads(params_json))
-    finally:
-        bar.empty()
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _explain_batch(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
                    label: str) -> list[xc.Explanation]:
@@ -84,9 +69,9 @@ def explain_batch(model_name: str, image: np.ndarray, jobs: list[dict], label: s
 def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k: int | None = None,
             classes=None, label: str = "Explaining", **params) -> xc.Explanation:
     """Explain through Streamlit's cache and the disk cache, with a progress bar while computing."""
-    lm = model(model_name)
-    return _explain(model_name, lm.file_hash, image_hash(np.asarray(image)), image, method, output, top_k,
-                    tuple(classes) if classes else None, json.dumps(params, sort_keys=True), label)
+    job = dict(method=method, output=output, top_k=top_k, classes=list(classes) if classes else None,
+               title=method, **params)
+    return explain_batch(model_name, image, [job], label=label)[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -80,15 +80,14 @@ def model_and_scan() -> dict:
 def domain_warning(model_name: str, image) -> bool:
     """Warn in plain words when ``image`` lies outside the model's training domain; True if it does."""
     from pages._ui import cached
-    from xai_core.domain import DomainCheck, image_outputs
+    from xai_core.domain import check_images
 
     lm = cached.model(model_name)
     det = cached.detector(model_name, lm.file_hash)
     if isinstance(det, str):
         st.caption(f"Out-of-domain check unavailable: {det}")
         return False
-    scores = det.scores(image_outputs(lm, [image], features=det.spec.needs_features))
-    check = DomainCheck(scores=scores, flags=det.flags(scores), detector=det)
+    check = check_images(det, lm, [image])
     if check.flags[0]:
         st.warning(check.message(0), icon=":material/warning:")
         return True

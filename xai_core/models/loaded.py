@@ -105,7 +105,7 @@ class LoadedModel:
     def _feature_layers(self) -> list[tuple[str, object]]:
         """(name, tensor) pairs: the last feature map at each spatial resolution, then the penultimate vector."""
         if self._feature_cache is None:
-            found, seen = [], {}
+            seen = {}
             for layer in self._heads.layers:
                 try:
                     out = layer.output
