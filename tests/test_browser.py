@@ -141,6 +141,9 @@ def test_cross_domain_page_runs_brain_model_on_lung(server, page):
     page.get_by_text("3. Where it looks: SHAP on both domains").wait_for(timeout=300_000)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=240_000)
     _wait_idle(page)
+    page.get_by_text("4. A model trained for the target domain").wait_for(timeout=240_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 2",
+                           timeout=240_000)
     assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # the table, and both models side by side
     assert page.locator('[data-testid="stMetricValue"]').filter(has_text="0.9").count() >= 1  # AUROC
     plots_text = " ".join(page.locator(".js-plotly-plot .xtitle, .js-plotly-plot .cbtitle").all_text_contents())
