@@ -81,27 +81,58 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--ood", default=None, help="out-of-domain score (default mahalanobis)")
     x.add_argument("--out", required=True, help="output .csv; the summary goes next to it as .json")
 
+    v = sub.add_parser("evaluate", help="classification metrics of a model on a dataset split")
+    v.add_argument("--model", required=True, help="shipped model name, model folder or .keras file")
+    v.add_argument("--dataset", default=None, help="dataset (default: the one the model was trained on)")
+    v.add_argument("--split", default="test", choices=["train", "val", "test"])
+    v.add_argument("--json", action="store_true", help="print every figure as JSON")
+
+    c = sub.add_parser("compare", help="SHAP maps of the same images under several models, with focus scores")
+    c.add_argument("--model", action="append", required=True, help="a model (repeat for 1 to 4 models)")
+    c.add_argument("--image", action="append", required=True,
+                   help="DATASET:SPLIT:INDEX or an image file (repeat for 1 to 4 images)")
+    c.add_argument("--target", default="true", choices=["true", "predicted"],
+                   help="explain each image's true class (same for every model) or each model's prediction")
+    c.add_argument("--output", default="probability", choices=["margin", "probability"])
+    c.add_argument("--max-evals", type=int, default=1000)
+    c.add_argument("--masker", default="blur(20,20)")
+    c.add_argument("--sigma", type=float, default=0.0, help="Gaussian smoothing of the maps, in pixels")
+    c.add_argument("--out", required=True, help="output .csv (one row per model and image); maps go to a .npz "
+                                                "next to it")
+
     t = sub.add_parser("train", help="train an architecture on a dataset")
     t.add_argument("--dataset", required=True)
-    t.add_argument("--arch", required=True)
-    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--arch", required=True, help="a registered architecture (see `architectures`)")
+    t.add_argument("--epochs", type=int, default=30, help="most epochs; early stopping usually ends sooner")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--limit", type=int, default=None, help="use at most N images per split (quick runs)")
-    t.add_argument("--out", required=True, help="output folder for model.keras and metadata.json")
+    t.add_argument("--learning-rate", type=float, default=None, help="default: the architecture's own")
+    t.add_argument("--out", default=None,
+                   help="output folder for model.keras and metadata.json (default: the user models folder, "
+                        "named DATASET-ARCH)")
     return ap
 
 
-def _load_image(ref: str):
+def _load_image_ref(ref: str):
+    """(image, title, true class name or None, lesion mask or None) for DATASET:SPLIT:INDEX or a file."""
     from .data import DATASETS, load_dataset
     from .data.images import read_image
 
     m = IMAGE_REF.match(ref)
     if m and m["dataset"] in DATASETS:
-        return load_dataset(m["dataset"]).image(m["split"], int(m["index"]))
+        ds = load_dataset(m["dataset"])
+        image = ds.image(m["split"], int(m["index"]))
+        s = ds.split(m["split"])
+        mask = s.masks[int(m["index"])] if s.masks is not None else None
+        return image, ref, ds.class_names[s.labels[int(m["index"])]], mask
     if not Path(ref).is_file():
         raise InputError(f"{ref!r} is neither an image file nor DATASET:SPLIT:INDEX.")
-    return read_image(ref)
+    return read_image(ref), Path(ref).name, None, None
+
+
+def _load_image(ref: str):
+    return _load_image_ref(ref)[0]
 
 
 def _cmd_explain(args) -> int:
@@ -195,15 +226,69 @@ def _cmd_cross_domain(args) -> int:
     return 0
 
 
+def _cmd_evaluate(args) -> int:
+    from .evaluation import evaluate
+    from .models import load_model
+
+    lm = load_model(args.model)
+    dataset = args.dataset or lm.metadata.dataset
+    if not dataset:
+        raise InputError(f"{lm.name} does not say which dataset it was trained on; pass --dataset.")
+    r = evaluate(lm, dataset, args.split)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 0
+    print(f"{r['model']} on {r['dataset']}:{r['split']} ({r['n']} images)")
+    print("  ".join(f"{k} {r[k]:.4f}" for k in ("accuracy", "balanced_accuracy", "cohen_kappa", "log_loss", "mse",
+                                                "macro_f1") if r[k] is not None))
+    rows = [{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()} for row in r["per_class"]]
+    print(_table(rows, ["class", "support", "accuracy", "precision", "recall", "f1", "auc_ovr"]))
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    import numpy as np
+
+    from .compare import compare
+
+    out = Path(args.out)
+    if out.suffix != ".csv":
+        raise InputError("--out must name a .csv file.")
+    refs = [_load_image_ref(r) for r in args.image]
+    result = compare(args.model, [r[0] for r in refs], [r[1] for r in refs], [r[2] for r in refs],
+                     [r[3] for r in refs], target=args.target, output=args.output, max_evals=args.max_evals,
+                     masker=args.masker)
+    table = result.table(args.sigma)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    maps = result.maps(args.sigma)
+    npz = out.with_suffix(".npz")
+    np.savez_compressed(npz, **{f"{m}|{t}": maps[i][j] for i, m in enumerate(result.models)
+                                for j, t in enumerate(result.image_titles)})
+    print(f"wrote {out} ({len(table)} rows) and {npz}")
+    for _, r in table.iterrows():
+        focus = "" if np.isnan(r["focus"]) else f"; focus {r['focus']:.2f} (chance {r['focus by chance']:.2f})"
+        print(f"{r['model']} on {r['image']}: predicts {r['predicted']} ({r['probability']:.1%}), "
+              f"explains {r['explained class']}{focus}")
+    return 0
+
+
 def _cmd_train(args) -> int:
+    from . import config
     from .models.training import train
 
     def on_epoch(epoch, epochs, logs):
         print(f"epoch {epoch}/{epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())), flush=True)
 
-    meta = train(args.dataset, args.arch, args.out, epochs=args.epochs, seed=args.seed,
-                 batch_size=args.batch_size, on_epoch=on_epoch, limit=args.limit)
-    print(f"wrote {args.out}: test accuracy {meta.test_accuracy:.4f}")
+    from .models.architectures import ARCHITECTURES
+
+    spec = ARCHITECTURES.get(args.arch)
+    if spec.notice and spec.notice():
+        print(f"notice: {spec.notice()}", flush=True)
+    out = args.out or config.user_models_dir() / f"{args.dataset}-{args.arch}"
+    meta = train(args.dataset, args.arch, out, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
+                 learning_rate=args.learning_rate, on_epoch=on_epoch, limit=args.limit)
+    print(f"wrote {out}: test accuracy {meta.test_accuracy:.4f}")
     return 0
 
 
@@ -216,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_train(args)
         if args.command == "cross-domain":
             return _cmd_cross_domain(args)
+        if args.command == "evaluate":
+            return _cmd_evaluate(args)
+        if args.command == "compare":
+            return _cmd_compare(args)
         return _cmd_list(args)
     except XAIError as exc:
         print(f"error: {exc}", file=sys.stderr)

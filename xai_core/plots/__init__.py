@@ -93,3 +93,4 @@ def image_figure(image: np.ndarray, title: str | None = None, height: int = 260)
 
 from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: E402
 from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: E402
+from .report import compare_grid_figure, curves_figure, feature_maps_figure  # noqa: E402

@@ -1,0 +1,112 @@
+"""Comparing architectures: the same images through several models, SHAP maps side by side.
+
+Every map in a comparison is computed with the same explainer settings
+(masker, ``max_evals``, output space, seed), so differences come from the
+models alone. The explained class is either the image's true class (the
+same question asked of every model; models that do not know that class fall
+back to their own prediction) or each model's own prediction. Where a
+ground-truth lesion mask exists, each map gets a focus score: the share of
+its positive attribution inside the lesion, next to the chance level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .api import Progress, _as_model, explain
+from .cache import DEFAULT_CACHE, DiskCache
+from .errors import InputError
+from .explanation import Explanation
+from .metrics.focus import chance_focus, focus_score, smooth
+
+TARGETS = ("true", "predicted")
+MAX_MODELS, MAX_IMAGES = 4, 4
+
+
+@dataclass
+class Comparison:
+    models: list[str]
+    image_titles: list[str]
+    images: list[np.ndarray]  # raw images as given
+    true_classes: list[str | None]
+    masks: list[np.ndarray | None]  # per image, in the image's own size
+    explanations: list[list[Explanation]]  # [model][image]
+    probabilities: list[list[np.ndarray]]  # [model][image] -> (K,)
+    class_names: list[list[str]]  # per model
+    output: str
+
+    def maps(self, sigma: float = 0.0) -> list[list[np.ndarray]]:
+        """(H, W) maps, [model][image], Gaussian-smoothed with ``sigma`` pixels (0 = raw)."""
+        return [[smooth(e.map(0), sigma) for e in row] for row in self.explanations]
+
+    def table(self, sigma: float = 0.0) -> pd.DataFrame:
+        """One row per model and image: prediction, explained class, additivity and focus on the shown map."""
+        rows = []
+        maps = self.maps(sigma)
+        for i, model in enumerate(self.models):
+            names = self.class_names[i]
+            for j, title in enumerate(self.image_titles):
+                e, p = self.explanations[i][j], self.probabilities[i][j]
+                top = int(np.argmax(p))
+                mask = self._mask_for(j, maps[i][j].shape)
+                rows.append({
+                    "model": model, "image": title, "true class": self.true_classes[j],
+                    "predicted": names[top], "probability": float(p[top]),
+                    "correct": None if self.true_classes[j] is None else names[top] == self.true_classes[j],
+                    "explained class": e.class_names[0], "p(explained)": float(p[e.class_indices[0]]),
+                    "additivity residual": float(e.residuals[0]),
+                    "focus": focus_score(maps[i][j], mask) if mask is not None else np.nan,
+                    "focus by chance": chance_focus(mask) if mask is not None else np.nan,
+                })
+        return pd.DataFrame(rows)
+
+    def _mask_for(self, j: int, shape: tuple[int, int]) -> np.ndarray | None:
+        m = self.masks[j]
+        if m is None or not np.asarray(m).any():
+            return None
+        m = np.asarray(m, bool)
+        if m.shape != tuple(shape):
+            from PIL import Image
+
+            m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize(shape[::-1], Image.NEAREST)) > 127
+        return m
+
+
+def compare(models: list, images: list[np.ndarray], image_titles: list[str] | None = None,
+            true_classes: list[str | None] | None = None, masks: list[np.ndarray | None] | None = None,
+            target: str = "true", output: str = "probability", max_evals: int = 1000,
+            masker: str = "blur(20,20)", seed: int = 0, cache: DiskCache | None = DEFAULT_CACHE,
+            progress: Progress | None = None) -> Comparison:
+    """SHAP maps of 1-4 images under 2-4 models (names or ``LoadedModel``s), with the same settings."""
+    lms = [_as_model(m) for m in models]
+    n_m, n_i = len(lms), len(images)
+    if not 1 <= n_m <= MAX_MODELS:
+        raise InputError(f"Pick 1 to {MAX_MODELS} models; got {n_m}.")
+    if not 1 <= n_i <= MAX_IMAGES:
+        raise InputError(f"Pick 1 to {MAX_IMAGES} images; got {n_i}.")
+    if target not in TARGETS:
+        raise InputError(f"target must be 'true' or 'predicted'; got {target!r}.")
+    titles = list(image_titles or [f"image {j + 1}" for j in range(n_i)])
+    trues = list(true_classes or [None] * n_i)
+    masks = list(masks or [None] * n_i)
+    expls, probs = [], []
+    for i, lm in enumerate(lms):
+        row_e, row_p = [], []
+        for j, image in enumerate(images):
+            p = lm.forward_image(lm.prepare(image))[1]
+            cls = trues[j] if target == "true" and trues[j] in lm.class_names else lm.class_names[int(np.argmax(p))]
+
+            def step(f, msg, k=i * n_i + j, name=lm.name, title=titles[j]):
+                if progress is not None:
+                    progress(min(1.0, (k + f) / (n_m * n_i)), f"{name} on {title} ({k + 1} of {n_m * n_i}): {msg}")
+
+            row_e.append(explain(lm, image, method="shap-partition", output=output, classes=[cls],
+                                 max_evals=max_evals, masker=masker, seed=seed, cache=cache, progress=step))
+            row_p.append(p)
+        expls.append(row_e)
+        probs.append(row_p)
+    return Comparison([lm.name for lm in lms], titles, list(images), trues, masks, expls, probs,
+                      [list(lm.class_names) for lm in lms], output)
