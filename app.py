@@ -12,5 +12,9 @@ pages = [
             url_path="lime-segmenters"),
     st.Page("pages/cross_domain.py", title="Cross-domain: another domain", icon=":material/swap_horiz:",
             url_path="cross-domain"),
+    st.Page("pages/compare_architectures.py", title="Compare architectures", icon=":material/view_comfy:",
+            url_path="compare-architectures"),
+    st.Page("pages/model_report.py", title="Model report", icon=":material/analytics:", url_path="model-report"),
+    st.Page("pages/train.py", title="Train a model", icon=":material/model_training:", url_path="train"),
 ]
 st.navigation(pages).run()

@@ -117,3 +117,41 @@ def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: st
 
 def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
     return _cross_domain(model_name, model(model_name).file_hash, dataset_name, split, groups)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices: tuple, target: str, output: str,
+             max_evals: int, masker: str):
+    from xai_core.compare import compare as run
+
+    ds = dataset(dataset_name)
+    test = ds.split("test")
+    bar = st.progress(0.0, text="Explaining every model on every image…")
+    try:
+        return run([model(n) for n in model_names], [test.images[i] for i in indices],
+                   [f"test #{i}" for i in indices], [ds.class_names[test.labels[i]] for i in indices],
+                   [test.masks[i] if test.masks is not None else None for i in indices],
+                   target=target, output=output, max_evals=max_evals, masker=masker,
+                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"SHAP: {msg}"))
+    finally:
+        bar.empty()
+
+
+def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str,
+            max_evals: int, masker: str):
+    """SHAP maps of test images ``indices`` under every model, with the same settings (see ``xai_core.compare``)."""
+    names = tuple(model_names)
+    return _compare(names, tuple(model(n).file_hash for n in names), dataset_name, tuple(int(i) for i in indices),
+                    target, output, int(max_evals), masker)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def evaluation(model_name: str, model_hash: str, dataset_name: str, split: str) -> dict:
+    from xai_core.evaluation import evaluate
+
+    bar = st.progress(0.0, text="Scoring the model on the dataset…")
+    try:
+        return evaluate(model(model_name), dataset_name, split,
+                        progress=lambda f, msg: bar.progress(min(1.0, f), text=f"Predicting: {msg}"))
+    finally:
+        bar.empty()

@@ -59,8 +59,9 @@ def architecture_dot(keras_model, max_nodes: int = DIAGRAM_MAX_NODES) -> str:
     names = {r["layer"] for r in shown}
     colours = {"Conv2D": "#fde2e4", "Dense": "#e2ece9", "MaxPooling2D": "#dfe7fd", "BatchNormalization": "#f0efeb",
                "Dropout": "#f0efeb", "InputLayer": "#fff1e6"}
-    lines = ["digraph model {", '  rankdir=TB; node [shape=box, style="rounded,filled", fontname="Helvetica", '
-             'fontsize=10, fillcolor="#ffffff"]; edge [color="#888888"];']
+    lines = ["digraph model {", '  rankdir=TB; ranksep=0.18; nodesep=0.15; node [shape=box, style="rounded,filled", '
+             'fontname="Helvetica", fontsize=9, height=0.3, margin="0.08,0.03", fillcolor="#ffffff"]; '
+             'edge [color="#888888", arrowsize=0.5];']
     for r in shown:
         params = f"\\n{r['parameters']:,} params" if r["parameters"] else ""
         label = f"{r['layer']}\\n{r['type']} → {r['output shape']}{params}"
@@ -103,7 +104,7 @@ def feature_maps(model, image: np.ndarray, layers: list[str] | None = None) -> d
     if key not in _extractors:
         if len(_extractors) > 8:
             _extractors.clear()
-        _extractors[key] = keras.Model(km.inputs, [km.get_layer(n).output for n in names])
+        _extractors[key] = keras.Model(km.inputs[0], [km.get_layer(n).output for n in names])
     mult, add = SCALES[model.metadata.input_scale]
     x = model.prepare(image)[None].astype(np.float32) * mult + add
     outs = _extractors[key](x, training=False)

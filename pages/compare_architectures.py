@@ -1,0 +1,102 @@
+"""Compare architectures: the same scans through several models, SHAP maps side by side (the poster)."""
+
+import numpy as np
+import streamlit as st
+
+import xai_core as xc
+from pages._ui import cached, widgets
+from pages._ui.render import user_errors
+from xai_core import plots
+from xai_core.compare import MAX_IMAGES, MAX_MODELS
+from xai_core.explainers.shap_partition import MASKERS
+
+st.title("Compare architectures")
+st.markdown(
+    "The source poster compared a Basic, an Optimised and an Augmented CNN by their SHAP maps and found that "
+    "**high accuracy does not mean the right regions**. Here every model explains the same scans with the same "
+    "SHAP settings, on one shared colour scale (red raises the explained class's score, blue lowers it). "
+    "Where the dataset knows where the lesion is, each map gets a **focus score**: the share of its positive "
+    "attribution that lies inside the lesion. A map that ignored the lesion entirely would score about the "
+    "lesion's share of the image (*by chance*); 1.0 means all the evidence sits on the lesion."
+)
+
+models = [r["name"] for r in xc.list_models()]
+result = None
+with user_errors("Comparing the models"):
+    c1, c2 = st.columns([3, 2])
+    dataset_name = widgets.dataset_picker(c2)
+    ds = cached.dataset(dataset_name)
+    fitting = [r["name"] for r in xc.list_models() if r.get("dataset") == dataset_name]
+    default = fitting[:MAX_MODELS] if len(fitting) >= 2 else models[:2]
+    chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, default=default, max_selections=MAX_MODELS,
+                            key=f"cmp_models_{dataset_name}")
+    test = ds.split("test")
+    with_lesion = [i for i in range(len(test)) if test.masks is not None and test.masks[i].any()]
+    default_images = (with_lesion or list(range(len(test))))[:3]
+    indices = st.multiselect(
+        f"Test images (1 to {MAX_IMAGES})", list(range(len(test))), default=default_images,
+        max_selections=MAX_IMAGES, key=f"cmp_images_{dataset_name}",
+        format_func=lambda i: f"#{i} · {ds.class_names[test.labels[i]]}")
+    s1, s2, s3, s4 = st.columns(4)
+    target = s1.radio("Explain", ["true", "predicted"], key="cmp_target", format_func={
+        "true": "the true class (same question to every model)", "predicted": "each model's own prediction"}.get)
+    output = s2.radio("Output space", ["probability", "margin"], key="cmp_output",
+                      help="Probability maps are in the same unit for every model; margins (logits) are not.")
+    max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000], value=1000,
+                                 key="cmp_evals", help="The same budget for every map; more gives finer maps.")
+    masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+    sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, 0.0, 0.5, key="cmp_sigma",
+                      help="The poster shows smoothed SHAP. Smoothing only changes the display and the focus "
+                           "score, not the computation (no recomputing).")
+    if len(chosen) < 2:
+        st.info("Pick at least two models to compare.")
+    elif not indices:
+        st.info("Pick at least one image.")
+    else:
+        result = cached.compare(chosen, dataset_name, indices, target, output, max_evals, masker)
+
+if result is None:
+    st.stop()
+
+with user_errors("Drawing the grid"):
+    table = result.table(sigma)
+    maps = result.maps(sigma)
+    cells = []
+    for i, model_name in enumerate(result.models):
+        row = []
+        for j, title in enumerate(result.image_titles):
+            r = table.iloc[i * len(result.image_titles) + j]
+            focus = "" if np.isnan(r["focus"]) else f" · focus {r['focus']:.2f}"
+            mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
+            row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
+                        "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
+        cells.append(row)
+    fig = plots.compare_grid_figure(cells, result.models, result.output)
+    st.plotly_chart(fig, width="stretch", key="cmp_grid")
+    st.caption(f"Rows are models, columns are images. Each panel explains "
+               f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
+               f"✓/✗ marks whether the model got the image right. SHAP Partition, {max_evals:,} evaluations, "
+               f"masker {masker}, σ = {sigma:g}.")
+
+st.subheader("Numbers")
+with user_errors("Showing the table"):
+    st.dataframe(table, width="stretch", hide_index=True, column_config={
+        "probability": st.column_config.ProgressColumn("probability", format="%.3f", min_value=0, max_value=1),
+        "p(explained)": st.column_config.NumberColumn(format="%.3f"),
+        "additivity residual": st.column_config.NumberColumn(format="%.1e",
+                                                             help="|base + sum of SHAP values − model output|"),
+        "focus": st.column_config.NumberColumn(format="%.3f", help="share of positive attribution in the lesion"),
+        "focus by chance": st.column_config.NumberColumn(format="%.3f", help="the lesion's share of the image"),
+    })
+    by_model = table.groupby("model", sort=False).agg(
+        accuracy_on_these=("correct", "mean"), mean_focus=("focus", "mean"), mean_chance=("focus by chance", "mean"))
+    if by_model["mean_focus"].notna().any():
+        best = by_model["mean_focus"].idxmax()
+        st.markdown(f"On these images **{best}** puts the largest share of its evidence on the lesion "
+                    f"(mean focus {by_model.loc[best, 'mean_focus']:.2f} against "
+                    f"{by_model.loc[best, 'mean_chance']:.2f} by chance).")
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the table (CSV)", table.to_csv(index=False), "compare.csv", "text/csv",
+                       key="cmp_csv")
+    d2.download_button("Download the grid (HTML)", fig.to_html(include_plotlyjs=True), "compare.html",
+                       "text/html", key="cmp_html")
