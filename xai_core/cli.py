@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InputError, XAIError
 
-IMAGE_REF = re.compile(r"^(?P<dataset>[\w.-]+):(?P<split>train|val|test):(?P<index>\d+)$")
+IMAGE_REF = re.compile(r"^(?P<dataset>.+):(?P<split>train|val|test):(?P<index>\d+)$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="output .csv (one row per model and image); maps go to a .npz "
                                                 "next to it")
 
+    im = sub.add_parser("import-model", help="check a .keras/.h5 file in safe mode and add it to your models")
+    im.add_argument("--file", required=True, help="the .keras (or legacy .h5) file")
+    im.add_argument("--name", required=True, help="name in the model picker")
+    im.add_argument("--labels", default=None, help="class names: .txt (one per line) or .json")
+    im.add_argument("--scale", default=None, help="pixel scaling: 0-1, 0-255, -1-1, torch or caffe")
+    im.add_argument("--size", default=None, metavar="HxW", help="input size, for models that accept any size")
+    im.add_argument("--replace", action="store_true", help="replace a model of yours with the same name")
+
+    ad = sub.add_parser("add-dataset", help="unpack a zip (or check a folder) of class subfolders under the "
+                                            "data roots")
+    src = ad.add_mutually_exclusive_group(required=True)
+    src.add_argument("--zip", help="a .zip of a dataset folder")
+    src.add_argument("--folder", help="a folder under the data roots")
+
     t = sub.add_parser("train", help="train an architecture on a dataset")
     t.add_argument("--dataset", required=True)
     t.add_argument("--arch", required=True, help="a registered architecture (see `architectures`)")
@@ -117,10 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_image_ref(ref: str):
     """(image, title, true class name or None, lesion mask or None) for DATASET:SPLIT:INDEX or a file."""
     from .data import DATASETS, load_dataset
-    from .data.images import read_image
+    from .data.images import read_scan
 
     m = IMAGE_REF.match(ref)
-    if m and m["dataset"] in DATASETS:
+    if m and (m["dataset"] in DATASETS or m["dataset"].startswith("folder:")):
         ds = load_dataset(m["dataset"])
         image = ds.image(m["split"], int(m["index"]))
         s = ds.split(m["split"])
@@ -128,7 +142,7 @@ def _load_image_ref(ref: str):
         return image, ref, ds.class_names[s.labels[int(m["index"])]], mask
     if not Path(ref).is_file():
         raise InputError(f"{ref!r} is neither an image file nor DATASET:SPLIT:INDEX.")
-    return read_image(ref), Path(ref).name, None, None
+    return read_scan(ref)[0], Path(ref).name, None, None
 
 
 def _load_image(ref: str):
@@ -178,7 +192,11 @@ def _cmd_list(args) -> int:
     if args.command == "datasets":
         from .data import list_datasets
 
-        rows, cols = list_datasets(), ["name", "domain", "classes", "description"]
+        from .data.folder import list_folder_datasets
+
+        rows = list_datasets() + [{"name": n, "domain": "folder", "classes": [], "description": "dataset folder"}
+                                  for n in list_folder_datasets()]
+        cols = ["name", "domain", "classes", "description"]
         for r in rows:
             r["classes"] = ",".join(r["classes"]) if not args.json else r["classes"]
     elif args.command == "models":
@@ -273,6 +291,51 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_import_model(args) -> int:
+    from .models.importing import import_model, parse_labels
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError(f"{args.file} is not a file.")
+    names = parse_labels(Path(args.labels).read_text(errors="replace")) if args.labels else None
+    size = None
+    if args.size:
+        m = re.fullmatch(r"(\d+)[xX](\d+)", args.size.strip())
+        if not m:
+            raise InputError("--size must look like 224x224.")
+        size = (int(m[1]), int(m[2]))
+    dest = import_model(path.read_bytes(), path.name, args.name, names, args.scale, size, args.replace)
+    from .models import load_model
+
+    lm = load_model(dest)
+    print(f"added {args.name} ({dest}): input {lm.input_shape}, scaling {lm.metadata.input_scale}, classes "
+          f"{', '.join(lm.class_names)}")
+    return 0
+
+
+def _cmd_add_dataset(args) -> int:
+    from .data.archive import extract_zip
+    from .data.folder import load_folder
+
+    if args.zip:
+        path = Path(args.zip)
+        if not path.is_file():
+            raise InputError(f"{args.zip} is not a file.")
+        folder = extract_zip(path.read_bytes(), path.name)
+    else:
+        folder = args.folder
+
+    def progress(f, msg):
+        print(f"\r{msg}", end="", file=sys.stderr, flush=True)
+
+    ds = load_folder(folder, progress=progress)
+    print(file=sys.stderr)
+    sizes = ", ".join(f"{s} {len(ds.split(s))}" for s in ds.splits)
+    print(f"{ds.name}: classes {', '.join(ds.class_names)}; {sizes}; {ds.meta['skipped']} unreadable file(s) "
+          f"skipped")
+    return 0
+
+
 def _cmd_train(args) -> int:
     from . import config
     from .models.training import train
@@ -305,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_evaluate(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "import-model":
+            return _cmd_import_model(args)
+        if args.command == "add-dataset":
+            return _cmd_add_dataset(args)
         return _cmd_list(args)
     except XAIError as exc:
         print(f"error: {exc}", file=sys.stderr)

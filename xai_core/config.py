@@ -5,6 +5,13 @@
 - ``XAI_CACHE_MAX_MB``: size bound of the explanation cache (default 1024).
 - ``XAI_USER_MODELS_DIR``: models trained or added by the user, kept apart
   from the shipped ones (default ``~/.local/share/xai-dashboard/models``).
+- ``XAI_DATA_ROOTS``: the only folders image datasets are read from, separated
+  by ``:`` (default ``~/.local/share/xai-dashboard/data``). Uploaded zips are
+  unpacked into ``<first root>/uploads``.
+- ``XAI_MAX_PIXELS``: the pixel limit checked before any image is decoded
+  (default 4096 x 4096).
+- ``XAI_ZIP_MAX_MB`` / ``XAI_ZIP_MAX_FILES``: limits on what an uploaded zip
+  may expand to (default 2048 MB and 50,000 files).
 """
 
 from __future__ import annotations
@@ -29,5 +36,25 @@ def cache_max_bytes() -> int:
 
 
 def user_models_dir() -> Path:
-    default = Path.home() / ".local" / "share" / "xai-dashboard" / "models"
+    default = _share() / "models"
     return Path(os.environ.get("XAI_USER_MODELS_DIR", default)).expanduser()
+
+
+def _share() -> Path:
+    return Path.home() / ".local" / "share" / "xai-dashboard"
+
+
+def data_roots() -> list[Path]:
+    raw = os.environ.get("XAI_DATA_ROOTS")
+    parts = [p for p in raw.split(os.pathsep) if p.strip()] if raw else [str(_share() / "data")]
+    return [Path(p).expanduser().resolve() for p in parts]
+
+
+def max_pixels() -> int:
+    return int(float(os.environ.get("XAI_MAX_PIXELS", 4096 * 4096)))
+
+
+def zip_limits() -> tuple[int, int]:
+    """(largest total expanded size in bytes, most files) an uploaded zip may hold."""
+    mb = float(os.environ.get("XAI_ZIP_MAX_MB", "2048"))
+    return int(mb * 2**20), int(os.environ.get("XAI_ZIP_MAX_FILES", "50000"))

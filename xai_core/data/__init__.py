@@ -22,7 +22,7 @@ from .. import config
 from ..registry import Registry
 from .base import SPLITS, Dataset, Split
 
-__all__ = ["DATASETS", "Dataset", "DatasetSpec", "Split", "SPLITS", "load_dataset", "list_datasets"]
+__all__ = ["DATASETS", "Dataset", "DatasetSpec", "Split", "SPLITS", "dataset_names", "load_dataset", "list_datasets"]
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,26 @@ def _load(path) -> Dataset:
                    header["domain"], header["seed"], header["meta"])
 
 
-def load_dataset(name: str, seed: int | None = None) -> Dataset:
-    """Return a registered dataset, building and caching it on first use."""
+def dataset_names() -> list[str]:
+    """Registered datasets, then dataset folders found under the configured data roots."""
+    from .folder import list_folder_datasets
+
+    return DATASETS.names() + list_folder_datasets()
+
+
+def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
+    """Return a registered dataset (building and caching it on first use) or a ``folder:`` dataset."""
+    from .folder import PREFIX, load_folder, resolve_name
+
+    if str(name).startswith(PREFIX):
+        key = (str(name), 0 if seed is None else int(seed))
+        with _lock:
+            if key in _memory:
+                return _memory[key]
+        ds = load_folder(resolve_name(name), seed=key[1], progress=progress)
+        with _lock:
+            _memory[key] = ds
+        return ds
     spec = DATASETS.get(name)
     seed = spec.default_seed if seed is None else int(seed)
     key = (name, seed)

@@ -17,7 +17,6 @@ import numpy as np
 
 from ..errors import ImageError
 
-MAX_PIXELS = 4096 * 4096
 MAX_BYTES = 64 * 1024 * 1024
 MIN_SIDE = 8
 
@@ -29,10 +28,13 @@ def image_hash(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.ndarray:
     """Decode a PNG/JPEG/TIFF/BMP into a (H, W, C) uint8 array (C is 1 or 3)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from .. import config
+
+    max_pixels = config.max_pixels() if max_pixels is None else max_pixels
     try:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
     except OSError as exc:
@@ -51,7 +53,8 @@ def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
             if min(w, h) < MIN_SIDE:
                 raise ImageError(f"The image is only {w}x{h} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.")
             if getattr(im, "n_frames", 1) > 1:
-                im.seek(0)
+                raise ImageError(f"This is an animated or multi-page image ({im.n_frames} frames); "
+                                 f"upload a single still image.")
             im = ImageOps.exif_transpose(im)
             arr = _to_array(im)
     except ImageError:
@@ -61,7 +64,39 @@ def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
     return arr
 
 
+def read_scan(source: str | Path | bytes, filename: str = "", window: tuple[float, float] | None = None,
+              max_pixels: int | None = None):
+    """Any supported single image or DICOM slice -> ((H, W, C) uint8, DicomSlice or None).
+
+    DICOM files are recognised by their preamble or a ``.dcm`` name; ``window`` (centre, width) overrides
+    the file's window. Everything else goes through ``read_image``.
+    """
+    from .. import config
+    from .dicom import is_dicom, read_dicom
+
+    max_pixels = config.max_pixels() if max_pixels is None else max_pixels
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    except OSError as exc:
+        raise ImageError(f"Could not read the file: {exc.strerror or exc}.") from None
+    filename = filename or ("" if isinstance(source, bytes) else Path(source).name)
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+    if is_dicom(data, filename):
+        sl = read_dicom(data, max_pixels)
+        img = sl.render(window)
+        if min(img.shape[:2]) < MIN_SIDE:
+            raise ImageError(f"The image is only {img.shape[1]}x{img.shape[0]} pixels; at least "
+                             f"{MIN_SIDE}x{MIN_SIDE} is needed.")
+        return img, sl
+    return read_image(data, max_pixels), None
+
+
 def _to_array(im) -> np.ndarray:
+    from PIL import Image
+
     if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(im, np.float64)
         lo, hi = np.percentile(a, [0.5, 99.5]) if a.size else (0, 1)
@@ -69,6 +104,13 @@ def _to_array(im) -> np.ndarray:
         return (a + 0.5).astype(np.uint8)[..., None]
     if im.mode in ("L", "1"):
         return np.asarray(im.convert("L"), np.uint8)[..., None]
+    if im.mode in ("LA", "La"):
+        return np.asarray(im.convert("L"), np.uint8)[..., None]
+    if im.mode == "P":  # palette: through RGBA so a transparent index does not become a colour
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "RGBa"):  # composite on black, the background of every scan
+        bg = Image.new("RGBA", im.size, (0, 0, 0, 255))
+        im = Image.alpha_composite(bg, im.convert("RGBA"))
     return np.asarray(im.convert("RGB"), np.uint8)
 
 

@@ -99,22 +99,20 @@ def load_model(name_or_path: str | Path) -> LoadedModel:
 
 
 def _safe_load(model_file: Path):
-    import keras
+    from .importing import check_classifier, safe_load_file
 
-    if model_file.suffix not in (".keras", ".h5"):
-        raise ModelError(f"{model_file.name}: only Keras model files (.keras) can be loaded.")
-    try:
-        return keras.saving.load_model(model_file, compile=False, safe_mode=True)
-    except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"Keras refused to load {model_file.name} in safe mode: {msg[:300]}") from None
+    km = safe_load_file(model_file)
+    check_classifier(km)
+    return km
 
 
 def _infer_metadata(keras_model) -> ModelMetadata:
     shape = tuple(keras_model.inputs[0].shape[1:]) if getattr(keras_model, "inputs", None) else ()
     if len(shape) != 3 or None in shape:
         raise ModelError(f"The model's input shape {shape} is not a fixed height x width x channels image.")
-    n = int(keras_model.outputs[0].shape[-1])
-    n = 2 if n == 1 else n
+    from .importing import check_classifier
+
+    check = check_classifier(keras_model)
+    n = 2 if check.num_outputs == 1 else check.num_outputs
     return ModelMetadata(class_names=[f"class {i}" for i in range(n)], input_size=shape[:2],
-                         input_channels=shape[2], input_scale="0-1")
+                         input_channels=shape[2], input_scale=check.suggested_scale)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .metadata import SCALES
+from .metadata import apply_scale
 
 CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
 DIAGRAM_MAX_NODES = 120
@@ -105,8 +105,7 @@ def feature_maps(model, image: np.ndarray, layers: list[str] | None = None) -> d
         if len(_extractors) > 8:
             _extractors.clear()
         _extractors[key] = keras.Model(km.inputs[0], [km.get_layer(n).output for n in names])
-    mult, add = SCALES[model.metadata.input_scale]
-    x = model.prepare(image)[None].astype(np.float32) * mult + add
+    x = apply_scale(model.prepare(image)[None].astype(np.float32), model.metadata.input_scale)
     outs = _extractors[key](x, training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
     return {n: np.asarray(o)[0] for n, o in zip(names, outs)}

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .heads import build_heads, verify_heads
-from .metadata import SCALES, ModelMetadata
+from .metadata import PER_CHANNEL, SCALES, ModelMetadata, apply_scale
 
 OUTPUT_SPACES = ("margin", "probability")
 
@@ -47,12 +47,15 @@ class LoadedModel:
             )
         if metadata.input_scale not in SCALES:
             raise ModelError(f"Unknown input scaling {metadata.input_scale!r}; use one of {', '.join(SCALES)}.")
-        mult, add = SCALES[metadata.input_scale]
+        if metadata.input_scale in PER_CHANNEL and c != 3:
+            raise ModelError(f"The {metadata.input_scale!r} scaling works per colour channel; this model takes "
+                             f"{c} channel(s).")
+        scale = metadata.input_scale
         n_out = int(self._heads.outputs[0].shape[-1])
         self._binary = self.squash == "sigmoid" and n_out == 1
 
         def call(x):
-            m, p = self._heads(x * mult + add, training=False)
+            m, p = self._heads(apply_scale(x, scale), training=False)
             if self._binary:  # one logit z: class scores are (-z, z), probabilities (1-p, p)
                 m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
             return m, p
@@ -146,10 +149,10 @@ class LoadedModel:
             raise ModelError("This model's intermediate features cannot be reached.")
         if self._features_fn is None:
             fmodel = keras.Model(self._heads.inputs, [t for _, t in layers])
-            mult, add = SCALES[self.metadata.input_scale]
+            scale = self.metadata.input_scale
 
             def fn(x):
-                outs = fmodel(x * mult + add, training=False)
+                outs = fmodel(apply_scale(x, scale), training=False)
                 outs = outs if isinstance(outs, (list, tuple)) else [outs]
                 parts = []
                 for o in outs:

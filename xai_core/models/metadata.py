@@ -6,11 +6,38 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+# How 0..255 pixels become the model's input: (multiplier, offset, reverse RGB to BGR first).
+# "-1-1" is keras.applications' "tf" mode; "torch" and "caffe" are its other two preprocessing modes.
 SCALES = {
-    "0-1": (1 / 255.0, 0.0),
-    "0-255": (1.0, 0.0),
-    "-1-1": (2 / 255.0, -1.0),
+    "0-1": (1 / 255.0, 0.0, False),
+    "0-255": (1.0, 0.0, False),
+    "-1-1": (2 / 255.0, -1.0, False),
+    "torch": ((1 / (255 * 0.229), 1 / (255 * 0.224), 1 / (255 * 0.225)),
+              (-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225), False),
+    "caffe": (1.0, (-103.939, -116.779, -123.68), True),
 }
+SCALE_HELP = {
+    "0-1": "pixels divided by 255 (0 to 1)",
+    "0-255": "raw pixels 0 to 255 (the model rescales inside, e.g. a Rescaling layer)",
+    "-1-1": "-1 to 1 (keras.applications 'tf' mode: InceptionV3, MobileNet, Xception)",
+    "torch": "0 to 1, then ImageNet mean/std per channel (keras.applications 'torch' mode: DenseNet)",
+    "caffe": "RGB to BGR, then ImageNet mean subtracted (keras.applications 'caffe' mode: VGG, ResNet50)",
+}
+PER_CHANNEL = {name for name, (m, a, bgr) in SCALES.items() if bgr or isinstance(m, tuple) or isinstance(a, tuple)}
+
+
+def apply_scale(x, scale: str):
+    """Scale 0..255 images (numpy arrays or tensors, channels last) the way the model expects."""
+    mult, add, bgr = SCALES[scale]
+    if bgr:
+        x = x[..., ::-1]
+    if isinstance(mult, tuple):
+        mult = np.asarray(mult, np.float32)
+    if isinstance(add, tuple):
+        add = np.asarray(add, np.float32)
+    return x * mult + add
 
 
 @dataclass

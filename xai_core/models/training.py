@@ -19,7 +19,7 @@ import numpy as np
 from ..data import load_dataset
 from ..errors import InputError
 from .architectures import ARCHITECTURES, learning_rate as arch_learning_rate
-from .metadata import SCALES, ModelMetadata
+from .metadata import ModelMetadata, apply_scale
 
 EpochCallback = Callable[[int, int, dict], None]  # (epoch, epochs, logs)
 BatchCallback = Callable[[int, int, int], None]  # (epoch, batch, batches per epoch)
@@ -27,7 +27,7 @@ BatchCallback = Callable[[int, int, int], None]  # (epoch, batch, batches per ep
 
 def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int = 0,
           batch_size: int = 32, learning_rate: float | None = None, on_epoch: EpochCallback | None = None,
-          limit: int | None = None, on_batch: BatchCallback | None = None, patience: int = 6) -> ModelMetadata:
+          limit: int | None = None, on_batch: BatchCallback | None = None, patience: int | None = None) -> ModelMetadata:
     """Train ``arch`` on ``dataset`` and write ``out/model.keras`` and ``out/metadata.json``.
 
     ``limit`` caps the number of images per split (for quick runs). ``learning_rate`` defaults to the
@@ -48,13 +48,12 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
     ds = load_dataset(dataset)
     notice = spec.notice() if spec.notice else None
     lr = arch_learning_rate(spec) if learning_rate is None else float(learning_rate)
+    patience = spec.patience if patience is None else int(patience)
     keras.utils.set_random_seed(seed)
-    mult, add = SCALES[spec.input_scale]
-
     def xy(split):
         s = ds.split(split)
         n = len(s) if limit is None else min(limit, len(s))
-        return s.images[:n].astype("float32") * mult + add, s.labels[:n]
+        return apply_scale(s.images[:n].astype("float32"), spec.input_scale), s.labels[:n]
 
     (xtr, ytr), (xva, yva), (xte, yte) = xy("train"), xy("val"), xy("test")
     model = spec.build(ds.image_shape, len(ds.class_names))
@@ -62,7 +61,8 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     train_data = tf.data.Dataset.from_tensor_slices((xtr, ytr)).shuffle(len(xtr), seed=seed).batch(batch_size)
     if spec.augment is not None:
-        augment = spec.augment((add, 255 * mult + add), seed)
+        lo, hi = (float(np.min(apply_scale(np.full(3, v, np.float32), spec.input_scale))) for v in (0.0, 255.0))
+        augment = spec.augment((lo, hi), seed)
         train_data = train_data.map(lambda x, y: (augment(x), y))  # sequential: same draws for the same seed
     batches = int(np.ceil(len(xtr) / batch_size))
 
@@ -84,7 +84,8 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
     hist = model.fit(
         train_data.prefetch(2), validation_data=(xva, yva), epochs=epochs, shuffle=False, verbose=0, callbacks=[
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=1e-7),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(3, patience // 2),
+                                              min_lr=1e-7),
             _Report(),
         ])
     seconds = time.perf_counter() - t0
@@ -103,7 +104,8 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
         history=history, description=spec.description,
         test_metrics={k: v for k, v in report.items() if k not in ("class_names",)},
         trained_with={"epochs_max": epochs, "epochs_run": len(history.get("loss", [])),
-                      "batch_size": batch_size, "learning_rate": lr, "seconds": round(seconds, 1),
+                      "batch_size": batch_size, "learning_rate": lr, "patience": patience,
+                      "seconds": round(seconds, 1),
                       "augmented": spec.augment is not None, "notice": notice,
                       "limit": limit, "train_size": len(ytr), "test_size": len(yte), "command": command})
     meta.write(out / "metadata.json")

@@ -24,6 +24,7 @@ class Architecture:
     augment: Callable | None = None  # (value_range, seed) -> (batch -> batch), training only
     learning_rate: float | Callable[[], float] = 1e-3  # a callable decides at training time
     notice: Callable[[], str | None] | None = None  # () -> a sentence for the user, or None
+    patience: int = 6  # epochs without a better validation loss before early stopping
 
 
 def learning_rate(arch: Architecture) -> float:

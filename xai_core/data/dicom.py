@@ -1,0 +1,129 @@
+"""DICOM slices via pydicom: modality rescale, windowing, MONOCHROME1, and limits before decoding.
+
+Pixel values become physical units first (``RescaleSlope``/``Intercept``;
+Hounsfield units for CT), then a window (centre/width) maps them to 0..255:
+the window stored in the file, a preset, or the user's own. MONOCHROME1
+images (where bright means low) are inverted so bright always means dense.
+The header's rows x columns x frames is checked against the pixel limit
+before any pixel data is decoded; compressed transfer syntaxes decode only
+when one of pydicom's installed handlers can.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ImageError
+
+# (centre, width) in the rescaled units (Hounsfield units for CT)
+WINDOW_PRESETS = {
+    "brain": (40.0, 80.0),
+    "subdural": (75.0, 215.0),
+    "stroke": (32.0, 8.0),
+    "lung": (-600.0, 1500.0),
+    "mediastinum": (50.0, 350.0),
+    "abdomen": (40.0, 400.0),
+    "bone": (400.0, 1800.0),
+}
+
+
+@dataclass
+class DicomSlice:
+    values: np.ndarray  # (H, W) float64 in rescaled units, or (H, W, 3) uint8 for colour images
+    info: dict = field(default_factory=dict)
+
+    @property
+    def is_colour(self) -> bool:
+        return self.values.ndim == 3
+
+    def file_window(self) -> tuple[float, float] | None:
+        w = self.info.get("window")
+        return tuple(w) if w else None
+
+    def full_window(self) -> tuple[float, float]:
+        lo, hi = float(np.min(self.values)), float(np.max(self.values))
+        return (lo + hi) / 2, max(hi - lo, 1.0)
+
+    def render(self, window: tuple[float, float] | None = None) -> np.ndarray:
+        """(H, W, C) uint8 with the given (centre, width), else the file's window, else the full range."""
+        if self.is_colour:
+            return self.values
+        centre, width = window or self.file_window() or self.full_window()
+        if width <= 0:
+            raise ImageError("The window width must be positive.")
+        lo = centre - width / 2
+        a = np.clip((self.values - lo) / width, 0, 1) * 255
+        if self.info.get("inverted"):  # MONOCHROME1: low values are bright; flip so bright means dense
+            a = 255 - a
+        return (a + 0.5).astype(np.uint8)[..., None]
+
+
+def is_dicom(data: bytes, filename: str = "") -> bool:
+    return data[128:132] == b"DICM" or filename.lower().endswith((".dcm", ".dicom"))
+
+
+def _first(v):
+    """Window tags may hold several values (one per suggested window); take the first."""
+    if v is None:
+        return None
+    try:
+        return float(v[0]) if hasattr(v, "__len__") and not isinstance(v, str) else float(v)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def read_dicom(data: bytes, max_pixels: int) -> DicomSlice:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.pixels import apply_modality_lut
+
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data), force=data[128:132] != b"DICM")
+    except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ImageError(f"This file is not a readable DICOM file ({type(exc).__name__}).") from None
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise ImageError("This DICOM file holds no image (it has no pixel data); it may be a report or a plan.")
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+    except (AttributeError, TypeError, ValueError):
+        raise ImageError("This DICOM file does not say how large its image is (Rows/Columns missing).") from None
+    if rows * cols * frames > max_pixels:
+        raise ImageError(f"The DICOM image is {cols}x{rows} pixels x {frames} frames; the limit is "
+                         f"{max_pixels:,} pixels, so it was not decoded.")
+    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    try:
+        arr = ds.pixel_array
+    except (NotImplementedError, RuntimeError) as exc:
+        raise ImageError(f"This DICOM file is compressed with a transfer syntax ({ts or 'unknown'}) that the "
+                         f"installed decoders cannot read.") from None
+    except Exception as exc:  # truncated or inconsistent pixel data
+        raise ImageError(f"The DICOM pixel data could not be decoded ({type(exc).__name__}); the file may be "
+                         f"truncated.") from None
+    info = {"modality": str(ds.get("Modality", "")), "photometric": str(ds.get("PhotometricInterpretation", "")),
+            "transfer_syntax": ts, "frames": frames, "size": (rows, cols),
+            "rescale": (_first(ds.get("RescaleSlope")) or 1.0, _first(ds.get("RescaleIntercept")) or 0.0)}
+    if frames > 1:
+        arr = arr[frames // 2]
+        info["frame_shown"] = frames // 2
+    if info["photometric"] == "PALETTE COLOR" and arr.ndim == 2:
+        from pydicom.pixels import apply_color_lut
+
+        arr = apply_color_lut(arr, ds)
+    if arr.ndim == 3 and arr.shape[-1] == 3:  # colour (pydicom converts YBR to RGB)
+        a = np.asarray(arr, np.float64)
+        if a.max() > 255:
+            a = a / a.max() * 255
+        return DicomSlice(np.clip(a, 0, 255).astype(np.uint8), info)
+    if arr.ndim != 2:
+        raise ImageError(f"This DICOM image has an unsupported shape {arr.shape}.")
+    values = np.asarray(apply_modality_lut(arr, ds), np.float64)
+    if info["photometric"] == "MONOCHROME1":
+        info["inverted"] = True
+    c, w = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
+    if c is not None and w is not None and w > 0:
+        info["window"] = (c, w)
+    return DicomSlice(values, info)

@@ -1,0 +1,235 @@
+"""Image datasets from a folder of class subfolders (Keras's ``image_dataset_from_directory`` layout).
+
+Recognised layouts, after descending through single wrapper folders (as zips
+often have):
+
+* ``ROOT/<class>/...``: one pool, split 70:20:10 per class with a seed;
+* ``ROOT/<split>/<class>/...`` with split folders named train/training,
+  val/valid/validation and test/testing in any case, e.g. the public Brain
+  Tumor MRI dataset (``Training/`` and ``Testing/`` x ``glioma``,
+  ``meningioma``, ``notumor``, ``pituitary``); a missing validation split is
+  carved from the training one (20%, per class, seeded).
+
+The IQ-OTH/NCCD lung dataset (``Bengin cases``, ``Malignant cases``,
+``Normal cases``) is the first layout. Class names are the folder names,
+sorted, as Keras does. Only folders under the configured data roots
+(``config.data_roots()``) are read; anything that resolves outside them,
+symbolic links included, is refused. Images are decoded once, in order, with
+progress, resized to a common size and kept in the disk cache; unreadable
+files are skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..errors import ImageError, InputError
+from .base import FRACTIONS, SPLITS, Dataset, Split
+
+PREFIX = "folder:"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".dcm", ".dicom"}
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+               "test": "test", "testing": "test"}
+IGNORED = {"__MACOSX", ".DS_Store", "Thumbs.db"}
+DEFAULT_SIZE = (128, 128)
+
+
+def _roots() -> list[Path]:
+    return config.data_roots()
+
+
+def safe_path(path: str | Path) -> Path:
+    """``path`` resolved (symlinks followed); refused unless it lies inside a configured data root."""
+    p = Path(path).expanduser()
+    roots = _roots()
+    if not p.is_absolute():
+        candidates = [(r / p) for r in roots]
+        p = next((c for c in candidates if c.exists()), candidates[0])
+    resolved = p.resolve()
+    if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+        raise InputError(f"{path} is outside the data folders this dashboard may read "
+                         f"({', '.join(map(str, roots))}); set XAI_DATA_ROOTS to allow another folder.")
+    return resolved
+
+
+def _subdirs(p: Path) -> list[Path]:
+    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name not in IGNORED)
+
+
+def _images_under(d: Path, root: Path) -> list[Path]:
+    out = []
+    for f in sorted(d.rglob("*")):
+        if f.name.startswith(".") or any(part in IGNORED for part in f.parts) or f.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        r = f.resolve()
+        if r.is_file() and r.is_relative_to(root):  # a link out of the dataset is not followed
+            out.append(f)
+    return out
+
+
+@dataclass
+class FolderIndex:
+    root: Path
+    layout: str  # "classes" or "splits"
+    class_names: tuple[str, ...]
+    files: dict[str, list[tuple[Path, int]]]  # split ("all" for the classes layout) -> (file, label)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.files.values())
+
+
+def scan_folder(path: str | Path) -> FolderIndex:
+    """Find the layout, classes and image files of a dataset folder (no image is decoded)."""
+    root = safe_path(path)
+    if not root.is_dir():
+        raise InputError(f"{path} is not a folder.")
+    d = root
+    for _ in range(3):  # wrapper folders: "Brain Tumor MRI/Training/...", "archive/IQ-OTHNCCD/..."
+        subs = _subdirs(d)
+        if len(subs) == 1 and not any(f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES for f in d.iterdir()):
+            d = subs[0]
+        else:
+            break
+    subs = _subdirs(d)
+    splits = {SPLIT_NAMES[s.name.lower()]: s for s in subs if s.name.lower() in SPLIT_NAMES}
+    files: dict[str, list[tuple[Path, int]]] = {}
+    if splits:
+        names = sorted({c.name for s in splits.values() for c in _subdirs(s)})
+        for split, sd in splits.items():
+            files[split] = [(f, names.index(c.name)) for c in _subdirs(sd) for f in _images_under(c, root)]
+        layout = "splits"
+    else:
+        names = [c.name for c in subs]
+        files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root)]
+        layout = "classes"
+    used = {lab for v in files.values() for _, lab in v}
+    if len(used) < 2:
+        raise InputError(f"{path} needs at least two class subfolders holding images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                         f"found {len(used)}.")
+    return FolderIndex(root, layout, tuple(names), files)
+
+
+def dataset_name(path: str | Path) -> str:
+    """The name under which a folder appears in the dataset pickers: ``folder:`` + its path in its data root."""
+    p = safe_path(path)
+    for r in _roots():
+        if p == r or p.is_relative_to(r):
+            rel = p.relative_to(r).as_posix()
+            return PREFIX + (rel if len(_roots()) == 1 else f"{r.name}/{rel}")
+    raise InputError(f"{path} is outside the data folders.")  # unreachable after safe_path
+
+
+def resolve_name(name: str) -> Path:
+    rel = name[len(PREFIX):]
+    roots = _roots()
+    if len(roots) > 1 and "/" in rel:
+        head, _, rest = rel.partition("/")
+        for r in roots:
+            if r.name == head:
+                return safe_path(r / rest)
+    return safe_path(rel)
+
+
+def list_folder_datasets(max_depth: int = 2) -> list[str]:
+    """Dataset folders found under the data roots (to depth 2), by picker name."""
+    found = []
+
+    def visit(d: Path, depth: int):
+        if d.name == "uploads" and d.parent in _roots():  # a container of unpacked zips, never one dataset
+            for s in _subdirs(d)[:200]:
+                visit(s, depth)
+            return
+        try:
+            scan_folder(d)
+            found.append(dataset_name(d))
+            return
+        except (InputError, OSError):
+            pass
+        if depth < max_depth:
+            for s in _subdirs(d)[:200]:
+                visit(s, depth + 1)
+
+    for r in _roots():
+        if r.is_dir():
+            for s in _subdirs(r)[:200]:
+                visit(s, 1)
+    return found
+
+
+def _stratified(labels: np.ndarray, fractions, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in fractions]
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        cuts = np.round(np.cumsum(fractions)[:-1] * len(idx)).astype(int)
+        for k, chunk in enumerate(np.split(idx, cuts)):
+            parts[k].extend(chunk.tolist())
+    return [np.array(sorted(p), np.int64) for p in parts]
+
+
+def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels: int = 1, seed: int = 0,
+                progress=None) -> Dataset:
+    """Decode a dataset folder into a ``Dataset`` (cached on disk by file list, sizes and times)."""
+    from . import _load, _save
+    from .images import adapt_image, read_scan
+
+    index = scan_folder(path)
+    name = dataset_name(index.root)
+    listing = [(str(f.relative_to(index.root)), f.stat().st_size, f.stat().st_mtime_ns, lab, split)
+               for split, items in index.files.items() for f, lab in items]
+    tag = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()[:16]
+    cache_path = config.cache_dir() / "datasets" / f"folder-{tag}.npz"
+    if cache_path.exists():
+        try:
+            return _load(cache_path)
+        except Exception:
+            cache_path.unlink(missing_ok=True)
+    total = index.count()
+    images, labels, origin, problems = [], [], [], []
+    done = 0
+    for split, items in index.files.items():
+        for f, lab in items:
+            try:
+                img, _ = read_scan(f)
+                images.append(np.clip(adapt_image(img, (*size, channels)) + 0.5, 0, 255).astype(np.uint8))
+                labels.append(lab)
+                origin.append(split)
+            except ImageError as exc:
+                problems.append(f"{f.relative_to(index.root)}: {exc}")
+            done += 1
+            if progress is not None and (done % 25 == 0 or done == total):
+                progress(done / total, f"read {done:,} of {total:,} images")
+    if not images:
+        raise InputError(f"None of the {total} image files in {path} could be read.")
+    x, y, o = np.stack(images), np.array(labels, np.int64), np.array(origin)
+    splits: dict[str, Split] = {}
+    if index.layout == "classes":
+        for s, idx in zip(SPLITS, _stratified(y, FRACTIONS, seed)):
+            splits[s] = Split(x[idx], y[idx])
+    else:
+        for s in SPLITS:
+            idx = np.flatnonzero(o == s)
+            if len(idx):
+                splits[s] = Split(x[idx], y[idx])
+        if "val" not in splits and "train" in splits:  # carve validation from training, per class
+            tr = np.flatnonzero(o == "train")
+            keep, val = _stratified(y[tr], (0.8, 0.2), seed)
+            splits["train"], splits["val"] = Split(x[tr[keep]], y[tr[keep]]), Split(x[tr[val]], y[tr[val]])
+        if "test" not in splits:
+            raise InputError(f"{path} has split folders but no test split (test/ or Testing/).")
+        splits = {s: splits[s] for s in SPLITS if s in splits}
+    ds = Dataset(name, index.class_names, splits, f"Images from {index.root.name} ({index.layout} layout)",
+                 "folder", seed, {"root": str(index.root), "layout": index.layout, "files": total,
+                                  "skipped": len(problems), "problems": problems[:20], "size": list(size),
+                                  "channels": channels})
+    try:
+        _save(ds, cache_path)
+    except OSError:
+        pass
+    return ds
