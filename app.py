@@ -16,5 +16,8 @@ pages = [
             url_path="compare-architectures"),
     st.Page("pages/model_report.py", title="Model report", icon=":material/analytics:", url_path="model-report"),
     st.Page("pages/train.py", title="Train a model", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/your_scan.py", title="Your scan", icon=":material/upload_file:", url_path="your-scan"),
+    st.Page("pages/your_models_and_data.py", title="Your models and data", icon=":material/folder_open:",
+            url_path="your-models-and-data"),
 ]
 st.navigation(pages).run()

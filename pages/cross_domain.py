@@ -26,7 +26,7 @@ with user_errors("Running the model on the other domain"):
     with c1:
         model_name = widgets.model_picker(label="Source model")
     lm = cached.model(model_name)
-    names = xc.DATASETS.names()
+    names = cached.dataset_names()
     target_default = suggested_target(lm.metadata.dataset, names)
     target = c2.selectbox("Target dataset", names, index=names.index(target_default), key="cd_target")
     split = c3.selectbox("Split", ["test", "val", "train"], key="cd_split")

@@ -152,3 +152,53 @@ def test_cross_domain_page_runs_brain_model_on_lung(server, page):
     assert maps.count() == 1 and maps.locator(".heatmaplayer .hm, image").count() >= 6
     page.screenshot(path=str(ARTIFACTS / "cross_domain.png"), full_page=True)
     _no_errors(page)
+
+
+def test_compare_page_renders_the_models_by_images_grid(server, page):
+    page.goto(server + "/compare-architectures")
+    page.get_by_text("Numbers", exact=True).wait_for(timeout=300_000)
+    _wait_idle(page)
+    grid = page.locator(".js-plotly-plot").filter(has_text="focus").first
+    grid.wait_for(timeout=60_000)
+    titles = " ".join(grid.locator(".gtitle, .annotation-text").all_text_contents())
+    assert titles.count("test #") >= 6 and "focus" in titles, titles  # >= 2 models x 3 images, with focus
+    assert grid.locator(".heatmaplayer .hm, image").count() >= 6
+    assert "SHAP value" in " ".join(grid.locator(".cbtitle").all_text_contents())
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "compare_architectures.png"), full_page=True)
+    _no_errors(page)
+
+
+def test_model_report_renders_every_section(server, page):
+    page.goto(server + "/model-report")
+    page.get_by_text("6. Correct and misclassified scans").wait_for(timeout=300_000)
+    _wait_idle(page)
+    assert page.locator('[data-testid="stMetricValue"]').count() >= 6
+    text = " ".join(page.locator(".js-plotly-plot .xtitle, .js-plotly-plot .cbtitle").all_text_contents())
+    assert "predicted" in text and "epoch" in text and "activation" in text  # confusion, curves, feature maps
+    assert page.locator('[data-testid="stGraphVizChart"] svg, .stGraphVizChart svg').count() >= 1
+    assert page.locator('[data-testid="stImage"] img').count() >= 10  # the scan and the gallery
+    page.screenshot(path=str(ARTIFACTS / "model_report.png"), full_page=True)
+    _no_errors(page)
+
+
+@pytest.mark.parametrize("name, make", [
+    ("cat.jpg", lambda: __import__("tests.files", fromlist=["x"]).jpeg_with_orientation(
+        __import__("tests.files", fromlist=["x"]).photo("chelsea"), 6)),
+    ("CT_small.dcm", lambda: __import__("tests.files", fromlist=["x"]).pydicom_file("CT_small.dcm").read_bytes()),
+])
+def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name, make):
+    path = tmp_path / name
+    path.write_bytes(make())
+    page.goto(server + "/your-scan")
+    page.get_by_text("Upload a scan to begin").wait_for(timeout=120_000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Where the model looks (SHAP)").wait_for(timeout=240_000)
+    page.get_by_text("Additivity:").wait_for(timeout=300_000)
+    _wait_idle(page)
+    assert page.get_by_text("says").count() >= 1
+    assert page.locator('[data-testid="stAlertContentWarning"]').count() >= 1  # not a synthetic brain MRI
+    shap = page.locator(".js-plotly-plot").filter(has_text="SHAP")
+    assert shap.count() >= 1 and shap.first.locator(".heatmaplayer .hm, image").count() >= 2
+    page.screenshot(path=str(ARTIFACTS / f"your_scan_{Path(name).suffix[1:]}.png"), full_page=True)
+    _no_errors(page)

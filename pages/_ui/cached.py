@@ -24,7 +24,11 @@ def model(name: str) -> xc.LoadedModel:
 
 @st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
 def dataset(name: str) -> xc.Dataset:
-    return xc.load_dataset(name)
+    bar = st.progress(0.0, text="Reading the dataset (first use only)…")
+    try:
+        return xc.load_dataset(name, progress=lambda f, msg: bar.progress(min(1.0, f), text=f"Reading: {msg}"))
+    finally:
+        bar.empty()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -155,3 +159,17 @@ def evaluation(model_name: str, model_hash: str, dataset_name: str, split: str) 
                         progress=lambda f, msg: bar.progress(min(1.0, f), text=f"Predicting: {msg}"))
     finally:
         bar.empty()
+
+
+@st.cache_data(show_spinner="Reading the scan…", max_entries=16)
+def read_scan(data: bytes, filename: str):
+    """(image, DicomSlice or None) of an uploaded file; raises ImageError with one sentence."""
+    from xai_core.data.images import read_scan as read
+
+    return read(data, filename)
+
+
+@st.cache_data(show_spinner=False, ttl=15)
+def dataset_names() -> list[str]:
+    """Registered datasets and dataset folders under the data roots (rescanned every 15 s at most)."""
+    return xc.data.dataset_names()

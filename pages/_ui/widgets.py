@@ -31,7 +31,9 @@ def model_picker(container=st, label: str = "Model") -> str:
 
 
 def dataset_picker(container=st, label: str = "Dataset", default: str | None = None) -> str:
-    names = xc.DATASETS.names()
+    from pages._ui import cached
+
+    names = cached.dataset_names()
     current = st.session_state.get(DATASET, default or config.DEFAULT_DATASET)
     index = names.index(current) if current in names else 0
     container.selectbox(label, names, index=index, key="_w_dataset")
