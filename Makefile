@@ -32,3 +32,5 @@ shipped-models: $(VENV)/.run-deps
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch basic-cnn --seed 0 --out assets/models/brain-basic-cnn
 	$(BIN)/python -m xai_core train --dataset synthetic-lung-ct --arch basic-cnn --seed 0 --epochs 40 --out assets/models/lung-basic-cnn
 	$(BIN)/python -m xai_core train --dataset mnist --arch basic-cnn --seed 0 --out assets/models/mnist-cnn
+	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch optimized-cnn --seed 0 --epochs 40 --out assets/models/brain-optimized-cnn
+	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch augmented-cnn --seed 0 --epochs 60 --out assets/models/brain-augmented-cnn

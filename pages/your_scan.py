@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import additivity_frame, explanation_row, user_errors
 from xai_core import plots

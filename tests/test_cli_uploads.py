@@ -7,7 +7,6 @@ import sys
 import zipfile
 
 import numpy as np
-import pytest
 
 from tests import files
 from tests.conftest import ROOT

@@ -72,8 +72,7 @@ def test_paths_outside_the_data_roots_are_refused(data_root, tmp_path):
     # a link inside the root that points out is not followed
     files.class_tree(data_root / "inside", {"a": 3, "b": 3})
     os.symlink(outside / "a", data_root / "inside" / "c")
-    assert scan_folder("inside").class_names == ("a", "b", "c")
-    assert all(lab != 2 for _, lab in scan_folder("inside").files["all"])  # nothing read through the link
+    assert scan_folder("inside").class_names == ("a", "b")  # nothing read through the link
     os.symlink(outside, data_root / "escape")
     with pytest.raises(xc.InputError, match="outside the data folders"):
         scan_folder("escape")

@@ -97,7 +97,7 @@ def read_dicom(data: bytes, max_pixels: int) -> DicomSlice:
     ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     try:
         arr = ds.pixel_array
-    except (NotImplementedError, RuntimeError) as exc:
+    except (NotImplementedError, RuntimeError):
         raise ImageError(f"This DICOM file is compressed with a transfer syntax ({ts or 'unknown'}) that the "
                          f"installed decoders cannot read.") from None
     except Exception as exc:  # truncated or inconsistent pixel data

@@ -89,20 +89,23 @@ def scan_folder(path: str | Path) -> FolderIndex:
     root = safe_path(path)
     if not root.is_dir():
         raise InputError(f"{path} is not a folder.")
+    def subdirs(p: Path) -> list[Path]:  # a class folder that links out of the dataset is not followed
+        return [c for c in _subdirs(p) if c.resolve().is_relative_to(root)]
+
     d = root
     for _ in range(3):  # wrapper folders: "Brain Tumor MRI/Training/...", "archive/IQ-OTHNCCD/..."
-        subs = _subdirs(d)
+        subs = subdirs(d)
         if len(subs) == 1 and not any(f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES for f in d.iterdir()):
             d = subs[0]
         else:
             break
-    subs = _subdirs(d)
+    subs = subdirs(d)
     splits = {SPLIT_NAMES[s.name.lower()]: s for s in subs if s.name.lower() in SPLIT_NAMES}
     files: dict[str, list[tuple[Path, int]]] = {}
     if splits:
-        names = sorted({c.name for s in splits.values() for c in _subdirs(s)})
+        names = sorted({c.name for s in splits.values() for c in subdirs(s)})
         for split, sd in splits.items():
-            files[split] = [(f, names.index(c.name)) for c in _subdirs(sd) for f in _images_under(c, root)]
+            files[split] = [(f, names.index(c.name)) for c in subdirs(sd) for f in _images_under(c, root)]
         layout = "splits"
     else:
         names = [c.name for c in subs]
