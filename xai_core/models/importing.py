@@ -23,7 +23,7 @@ from .. import config
 from ..errors import InputError, ModelError
 from .metadata import PER_CHANNEL, SCALES, ModelMetadata
 
-MAX_MODEL_BYTES = 512 * 2**20
+MAX_MODEL_BYTES = 400 * 2**20  # the same as server.maxUploadSize
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUFFIXES = (".keras", ".h5", ".hdf5")
 
