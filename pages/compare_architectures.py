@@ -20,13 +20,14 @@ st.markdown(
     "lesion's share of the image (*by chance*); 1.0 means all the evidence sits on the lesion."
 )
 
-models = [r["name"] for r in xc.list_models()]
+rows = xc.list_models()
+models = [r["name"] for r in rows]
 result = None
 with user_errors("Comparing the models"):
     c1, c2 = st.columns([3, 2])
     dataset_name = widgets.dataset_picker(c2)
     ds = cached.dataset(dataset_name)
-    fitting = [r["name"] for r in xc.list_models() if r.get("dataset") == dataset_name]
+    fitting = [r["name"] for r in rows if r.get("dataset") == dataset_name]
     default = fitting[:MAX_MODELS] if len(fitting) >= 2 else models[:2]
     chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, default=default, max_selections=MAX_MODELS,
                             key=f"cmp_models_{dataset_name}")

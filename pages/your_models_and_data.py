@@ -9,7 +9,7 @@ from pages._ui.render import user_errors
 from xai_core import config
 from xai_core.data.archive import extract_zip
 from xai_core.data.folder import load_folder, scan_folder
-from xai_core.models.importing import check_classifier, import_model, parse_labels, safe_load_file, update_adaptation
+from xai_core.models.importing import import_model, parse_labels, update_adaptation
 from xai_core.models.metadata import SCALE_HELP, SCALES
 
 st.title("Your models and data")
@@ -28,14 +28,10 @@ labels_file = m2.file_uploader("Class names (optional): .txt, one per line, or .
                                key="up_labels")
 if model_file is not None:
     with user_errors(f"Checking {model_file.name}"):
-        import tempfile
         from pathlib import Path
 
         data = model_file.getvalue()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{Path(model_file.name).suffix.lower()}"
-            path.write_bytes(data)
-            check = check_classifier(safe_load_file(path, model_file.name))
+        check = cached.inspect_upload(data, model_file.name)  # once per file, not on every rerun
         h, w, c = check.input_shape
         k = 2 if check.num_outputs == 1 else check.num_outputs
         st.success(f"**{model_file.name}** loaded in safe mode: input {h or 'any'}×{w or 'any'}×{c}, "

@@ -30,7 +30,6 @@ MAX_MODELS, MAX_IMAGES = 4, 4
 class Comparison:
     models: list[str]
     image_titles: list[str]
-    images: list[np.ndarray]  # raw images as given
     true_classes: list[str | None]
     masks: list[np.ndarray | None]  # per image, in the image's own size
     explanations: list[list[Explanation]]  # [model][image]
@@ -108,5 +107,5 @@ def compare(models: list, images: list[np.ndarray], image_titles: list[str] | No
             row_p.append(p)
         expls.append(row_e)
         probs.append(row_p)
-    return Comparison([lm.name for lm in lms], titles, list(images), trues, masks, expls, probs,
+    return Comparison([lm.name for lm in lms], titles, trues, masks, expls, probs,
                       [list(lm.class_names) for lm in lms], output)

@@ -173,3 +173,11 @@ def read_scan(data: bytes, filename: str):
 def dataset_names() -> list[str]:
     """Registered datasets and dataset folders under the data roots (rescanned every 15 s at most)."""
     return xc.data.dataset_names()
+
+
+@st.cache_data(show_spinner="Opening the model in safe mode…", max_entries=4)
+def inspect_upload(data: bytes, filename: str):
+    """``xai_core.models.importing.inspect_upload``, once per uploaded file."""
+    from xai_core.models.importing import inspect_upload as run
+
+    return run(data, filename)

@@ -62,14 +62,16 @@ def _subdirs(p: Path) -> list[Path]:
     return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name not in IGNORED)
 
 
-def _images_under(d: Path, root: Path) -> list[Path]:
+def _images_under(d: Path, root: Path, first_only: bool = False) -> list[Path]:
     out = []
-    for f in sorted(d.rglob("*")):
+    for f in (d.rglob("*") if first_only else sorted(d.rglob("*"))):
         if f.name.startswith(".") or any(part in IGNORED for part in f.parts) or f.suffix.lower() not in IMAGE_SUFFIXES:
             continue
         r = f.resolve()
         if r.is_file() and r.is_relative_to(root):  # a link out of the dataset is not followed
             out.append(f)
+            if first_only:
+                break
     return out
 
 
@@ -84,8 +86,11 @@ class FolderIndex:
         return sum(len(v) for v in self.files.values())
 
 
-def scan_folder(path: str | Path) -> FolderIndex:
-    """Find the layout, classes and image files of a dataset folder (no image is decoded)."""
+def scan_folder(path: str | Path, quick: bool = False) -> FolderIndex:
+    """Find the layout, classes and image files of a dataset folder (no image is decoded).
+
+    ``quick`` lists at most one file per class folder: enough to tell whether a folder is a dataset.
+    """
     root = safe_path(path)
     if not root.is_dir():
         raise InputError(f"{path} is not a folder.")
@@ -105,11 +110,11 @@ def scan_folder(path: str | Path) -> FolderIndex:
     if splits:
         names = sorted({c.name for s in splits.values() for c in subdirs(s)})
         for split, sd in splits.items():
-            files[split] = [(f, names.index(c.name)) for c in subdirs(sd) for f in _images_under(c, root)]
+            files[split] = [(f, names.index(c.name)) for c in subdirs(sd) for f in _images_under(c, root, quick)]
         layout = "splits"
     else:
         names = [c.name for c in subs]
-        files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root)]
+        files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root, quick)]
         layout = "classes"
     used = {lab for v in files.values() for _, lab in v}
     if len(used) < 2:
@@ -149,7 +154,7 @@ def list_folder_datasets(max_depth: int = 2) -> list[str]:
                 visit(s, depth)
             return
         try:
-            scan_folder(d)
+            scan_folder(d, quick=True)  # rescanned every few seconds by the pickers: no full file listing
             found.append(dataset_name(d))
             return
         except (InputError, OSError):
@@ -184,8 +189,11 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
 
     index = scan_folder(path)
     name = dataset_name(index.root)
-    listing = [(str(f.relative_to(index.root)), f.stat().st_size, f.stat().st_mtime_ns, lab, split)
-               for split, items in index.files.items() for f, lab in items]
+    listing = []
+    for split, items in index.files.items():
+        for f, lab in items:
+            st = f.stat()
+            listing.append((str(f.relative_to(index.root)), st.st_size, st.st_mtime_ns, lab, split))
     tag = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()[:16]
     cache_path = config.cache_dir() / "datasets" / f"folder-{tag}.npz"
     if cache_path.exists():

@@ -28,21 +28,40 @@ def image_hash(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.ndarray:
-    """Decode a PNG/JPEG/TIFF/BMP into a (H, W, C) uint8 array (C is 1 or 3)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    from .. import config
-
-    max_pixels = config.max_pixels() if max_pixels is None else max_pixels
-    try:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    except OSError as exc:
-        raise ImageError(f"Could not read the file: {exc.strerror or exc}.") from None
+def _read_bytes(source: str | Path | bytes) -> bytes:
+    """The file's bytes, refusing empty files and files over ``MAX_BYTES`` (a path is measured before it is read)."""
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            size = Path(source).stat().st_size
+            if size > MAX_BYTES:
+                raise ImageError(f"The file is {size / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise ImageError(f"Could not read the file: {exc.strerror or exc}.") from None
     if not data:
         raise ImageError("The file is empty (0 bytes).")
     if len(data) > MAX_BYTES:
         raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+    return data
+
+
+def _check_side(w: int, h: int) -> None:
+    if min(w, h) < MIN_SIDE:
+        raise ImageError(f"The image is only {w}x{h} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.")
+
+
+def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.ndarray:
+    """Decode a PNG/JPEG/TIFF/BMP into a (H, W, C) uint8 array (C is 1 or 3)."""
+    from .. import config
+
+    return _decode(_read_bytes(source), config.max_pixels() if max_pixels is None else max_pixels)
+
+
+def _decode(data: bytes, max_pixels: int) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size
@@ -50,18 +69,16 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.
                 raise ImageError(
                     f"The image is {w}x{h} pixels; the limit is {max_pixels:,} pixels, so it was not decoded."
                 )
-            if min(w, h) < MIN_SIDE:
-                raise ImageError(f"The image is only {w}x{h} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.")
+            _check_side(w, h)
             if getattr(im, "n_frames", 1) > 1:
                 raise ImageError(f"This is an animated or multi-page image ({im.n_frames} frames); "
                                  f"upload a single still image.")
             im = ImageOps.exif_transpose(im)
-            arr = _to_array(im)
+            return _to_array(im)
     except ImageError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageError(f"This file is not a readable image ({type(exc).__name__}).") from None
-    return arr
 
 
 def read_scan(source: str | Path | bytes, filename: str = "", window: tuple[float, float] | None = None,
@@ -69,29 +86,20 @@ def read_scan(source: str | Path | bytes, filename: str = "", window: tuple[floa
     """Any supported single image or DICOM slice -> ((H, W, C) uint8, DicomSlice or None).
 
     DICOM files are recognised by their preamble or a ``.dcm`` name; ``window`` (centre, width) overrides
-    the file's window. Everything else goes through ``read_image``.
+    the file's window. Everything else is decoded as ``read_image`` does.
     """
     from .. import config
     from .dicom import is_dicom, read_dicom
 
     max_pixels = config.max_pixels() if max_pixels is None else max_pixels
-    try:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    except OSError as exc:
-        raise ImageError(f"Could not read the file: {exc.strerror or exc}.") from None
+    data = _read_bytes(source)
     filename = filename or ("" if isinstance(source, bytes) else Path(source).name)
-    if not data:
-        raise ImageError("The file is empty (0 bytes).")
-    if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB.")
     if is_dicom(data, filename):
         sl = read_dicom(data, max_pixels)
         img = sl.render(window)
-        if min(img.shape[:2]) < MIN_SIDE:
-            raise ImageError(f"The image is only {img.shape[1]}x{img.shape[0]} pixels; at least "
-                             f"{MIN_SIDE}x{MIN_SIDE} is needed.")
+        _check_side(img.shape[1], img.shape[0])
         return img, sl
-    return read_image(data, max_pixels), None
+    return _decode(data, max_pixels), None
 
 
 def _to_array(im) -> np.ndarray:

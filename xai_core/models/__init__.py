@@ -84,14 +84,14 @@ def load_model(name_or_path: str | Path) -> LoadedModel:
     with _lock:
         if key in _loaded:
             return _loaded[key]
-    keras_model = _safe_load(model_file)
+    keras_model, check = _safe_load(model_file)
     if meta_file is not None:
         try:
             meta = ModelMetadata.read(meta_file)
         except Exception as exc:
             raise ModelError(f"{meta_file.name} could not be read: {exc}.") from None
     else:
-        meta = _infer_metadata(keras_model)
+        meta = _infer_metadata(check)
     lm = LoadedModel(keras_model, meta, name, str(model_file), digest)
     with _lock:
         _loaded[key] = lm
@@ -102,17 +102,15 @@ def _safe_load(model_file: Path):
     from .importing import check_classifier, safe_load_file
 
     km = safe_load_file(model_file)
-    check_classifier(km)
-    return km
+    return km, check_classifier(km)
 
 
-def _infer_metadata(keras_model) -> ModelMetadata:
-    shape = tuple(keras_model.inputs[0].shape[1:]) if getattr(keras_model, "inputs", None) else ()
-    if len(shape) != 3 or None in shape:
-        raise ModelError(f"The model's input shape {shape} is not a fixed height x width x channels image.")
-    from .importing import check_classifier
-
-    check = check_classifier(keras_model)
+def _infer_metadata(check) -> ModelMetadata:
+    """Metadata for a bare model file: class i names, its own input size, the suggested scaling."""
+    h, w, c = check.input_shape
+    if check.needs_size:
+        raise ModelError("The model accepts images of any size; add it with `import-model --size HxW` (or on "
+                         "the Your models and data page) to say which size to feed it.")
     n = 2 if check.num_outputs == 1 else check.num_outputs
-    return ModelMetadata(class_names=[f"class {i}" for i in range(n)], input_size=shape[:2],
-                         input_channels=shape[2], input_scale=check.suggested_scale)
+    return ModelMetadata(class_names=[f"class {i}" for i in range(n)], input_size=(h, w), input_channels=c,
+                         input_scale=check.suggested_scale)

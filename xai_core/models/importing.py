@@ -177,6 +177,27 @@ def parse_labels(text: str, n: int | None = None) -> list[str]:
     return names
 
 
+def _load_upload(data: bytes, filename: str, folder: Path):
+    """(Keras model, ModelCheck) of uploaded bytes, written to ``folder`` and loaded in safe mode."""
+    if not data:
+        raise ModelError(f"{filename} is empty (0 bytes).")
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(f"{filename} is {len(data) / 2**20:.0f} MB; the limit is {MAX_MODEL_BYTES // 2**20} MB.")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ModelError(f"{filename}: only Keras model files (.keras, or legacy .h5) can be loaded.")
+    path = folder / f"upload{suffix}"
+    path.write_bytes(data)
+    km = safe_load_file(path, filename)
+    return km, check_classifier(km)
+
+
+def inspect_upload(data: bytes, filename: str) -> ModelCheck:
+    """What an uploaded model takes and gives (for the user to confirm), or the reason it is refused."""
+    with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
+        return _load_upload(data, filename, Path(tmp))[1]
+
+
 def import_model(data: bytes, filename: str, name: str, class_names: list[str] | None = None,
                  input_scale: str | None = None, input_size: tuple[int, int] | None = None,
                  overwrite: bool = False) -> Path:
@@ -187,21 +208,11 @@ def import_model(data: bytes, filename: str, name: str, class_names: list[str] |
     shipped = config.SHIPPED_MODELS_DIR / name
     if shipped.exists():
         raise InputError(f"{name!r} is a shipped model; choose another name.")
-    if not data:
-        raise ModelError(f"{filename} is empty (0 bytes).")
-    if len(data) > MAX_MODEL_BYTES:
-        raise ModelError(f"{filename} is {len(data) / 2**20:.0f} MB; the limit is {MAX_MODEL_BYTES // 2**20} MB.")
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ModelError(f"{filename}: only Keras model files (.keras, or legacy .h5) can be loaded.")
     dest = config.user_models_dir() / name
     if (dest / "model.keras").exists() and not overwrite:
         raise InputError(f"You already have a model called {name!r}.")
     with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        km = safe_load_file(path, filename)
-        check = check_classifier(km)
+        km, check = _load_upload(data, filename, Path(tmp))
         h, w, c = check.input_shape
         if check.needs_size:
             if input_size is None:

@@ -28,6 +28,12 @@ SCALE_HELP = {
 PER_CHANNEL = {name for name, (m, a, bgr) in SCALES.items() if bgr or isinstance(m, tuple) or isinstance(a, tuple)}
 
 
+def scale_range(scale: str) -> tuple[float, float]:
+    """The lowest and highest value a 0..255 image can take after ``apply_scale`` (over all channels)."""
+    lo, hi = (apply_scale(np.full(3, v, np.float32), scale) for v in (0.0, 255.0))
+    return float(np.min(lo)), float(np.max(hi))
+
+
 def apply_scale(x, scale: str):
     """Scale 0..255 images (numpy arrays or tensors, channels last) the way the model expects."""
     mult, add, bgr = SCALES[scale]

@@ -19,7 +19,7 @@ import numpy as np
 from ..data import load_dataset
 from ..errors import InputError
 from .architectures import ARCHITECTURES, learning_rate as arch_learning_rate
-from .metadata import ModelMetadata, apply_scale
+from .metadata import ModelMetadata, apply_scale, scale_range
 
 EpochCallback = Callable[[int, int, dict], None]  # (epoch, epochs, logs)
 BatchCallback = Callable[[int, int, int], None]  # (epoch, batch, batches per epoch)
@@ -61,8 +61,7 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     train_data = tf.data.Dataset.from_tensor_slices((xtr, ytr)).shuffle(len(xtr), seed=seed).batch(batch_size)
     if spec.augment is not None:
-        lo, hi = (float(np.min(apply_scale(np.full(3, v, np.float32), spec.input_scale))) for v in (0.0, 255.0))
-        augment = spec.augment((lo, hi), seed)
+        augment = spec.augment(scale_range(spec.input_scale), seed)
         train_data = train_data.map(lambda x, y: (augment(x), y))  # sequential: same draws for the same seed
     batches = int(np.ceil(len(xtr) / batch_size))
 
