@@ -11,15 +11,12 @@ import numpy as np
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data.images import image_hash
 from .errors import InputError
-from .explainers import EXPLAINERS, Progress
+from .explainers import EXPLAINERS
+from .params import Progress
 from .explanation import Explanation
-from .models import OUTPUT_SPACES, LoadedModel, load_model
+from .models import OUTPUT_SPACES, LoadedModel, as_model
 
 DEFAULT_TOP_K = 4
-
-
-def _as_model(model) -> LoadedModel:
-    return model if isinstance(model, LoadedModel) else load_model(model)
 
 
 def resolve_classes(model: LoadedModel, probabilities: np.ndarray, top_k: int | None = None,
@@ -54,7 +51,7 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     fitted to the model's input (resize, grey/RGB) first. Method parameters (``max_evals``,
     ``masker``, ``batch_size``, ``seed`` for SHAP) are validated against the explainer's schema.
     """
-    lm = _as_model(model)
+    lm = as_model(model)
     if output not in OUTPUT_SPACES:
         raise InputError(f"output must be 'margin' or 'probability'; got {output!r}.")
     explainer_cls = EXPLAINERS.get(method)
@@ -105,4 +102,4 @@ def predict_split(model, dataset: str, split: str = "test", cache: DiskCache | N
     """
     from .domain import split_outputs
 
-    return split_outputs(_as_model(model), dataset, split, cache=cache, progress=progress)["probability"]
+    return split_outputs(as_model(model), dataset, split, cache=cache, progress=progress)["probability"]

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .api import Progress, _as_model, explain
+from .api import explain
+from .models import as_model
+from .params import Progress
 from .cache import DEFAULT_CACHE, DiskCache
 from .errors import InputError
 from .explanation import Explanation
@@ -80,7 +82,7 @@ def compare(models: list, images: list[np.ndarray], image_titles: list[str] | No
             masker: str = "blur(20,20)", seed: int = 0, cache: DiskCache | None = DEFAULT_CACHE,
             progress: Progress | None = None) -> Comparison:
     """SHAP maps of 1-4 images under 2-4 models (names or ``LoadedModel``s), with the same settings."""
-    lms = [_as_model(m) for m in models]
+    lms = [as_model(m) for m in models]
     n_m, n_i = len(lms), len(images)
     if not 1 <= n_m <= MAX_MODELS:
         raise InputError(f"Pick 1 to {MAX_MODELS} models; got {n_m}.")

@@ -19,9 +19,10 @@ import pandas as pd
 
 from .cache import DEFAULT_CACHE, DiskCache
 from .data import load_dataset
-from .domain import _as_model, ood_detector, split_outputs
+from .domain import ood_detector, split_outputs
+from .models import as_model
 from .errors import InputError
-from .explainers import Progress
+from .params import Progress
 from .ood import DEFAULT_SCORE
 
 _NAME = re.compile(r"^[\w.-]+$")
@@ -100,7 +101,7 @@ def cross_domain(model, dataset: str, split: str = "test", groups: str | dict | 
                  ood: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
                  progress: Progress | None = None) -> CrossDomain:
     """Run ``model`` over ``dataset``'s ``split`` and tabulate it like the paper's Tables 1 and 2."""
-    lm = _as_model(model)
+    lm = as_model(model)
     ds = load_dataset(dataset)
     groups = groups if isinstance(groups, dict) else parse_groups(groups, lm.class_names)
 

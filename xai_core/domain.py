@@ -18,15 +18,11 @@ from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data import DATASETS, load_dataset
 from .data.images import image_hash
 from .errors import InputError
-from .explainers import Progress
-from .models import LoadedModel, load_model
+from .params import Progress
+from .models import LoadedModel, as_model
 from .ood import DEFAULT_SCORE, OOD_SCORES, PERCENTILE, Detector
 
 _KEYS = ("margin", "probability", "features", "feature_slices", "labels")
-
-
-def _as_model(model) -> LoadedModel:
-    return model if isinstance(model, LoadedModel) else load_model(model)
 
 
 def image_outputs(model: LoadedModel, images: np.ndarray, progress: Progress | None = None,
@@ -55,7 +51,7 @@ def image_outputs(model: LoadedModel, images: np.ndarray, progress: Progress | N
 def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
                   progress: Progress | None = None) -> dict:
     """``image_outputs`` over a whole dataset split plus its ``labels``, cached on disk."""
-    lm = _as_model(model)
+    lm = as_model(model)
     ds = load_dataset(dataset)
     s = ds.split(split)
 
@@ -85,7 +81,7 @@ _lock = threading.Lock()
 def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
                  progress: Progress | None = None) -> Detector:
     """The out-of-domain detector of ``model``, fitted on its training dataset (train / val / test)."""
-    lm = _as_model(model)
+    lm = as_model(model)
     spec = OOD_SCORES.get(method)
     dataset = lm.metadata.dataset
     if not dataset or dataset not in DATASETS:
@@ -142,5 +138,5 @@ def check_images(detector: Detector, model: LoadedModel, images) -> DomainCheck:
 def domain_check(model, images, method: str = DEFAULT_SCORE,
                  cache: DiskCache | None = DEFAULT_CACHE) -> DomainCheck:
     """Out-of-domain scores and flags for a stack (or list) of raw images, each (H, W[, C]) in 0..255."""
-    lm = _as_model(model)
+    lm = as_model(model)
     return check_images(ood_detector(lm, method, cache=cache), lm, images)

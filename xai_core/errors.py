@@ -20,3 +20,7 @@ class ImageError(InputError):
 
 class ModelError(XAIError):
     """A model could not be loaded or does not fit the contract."""
+
+
+class Cancelled(XAIError):
+    """The user stopped the computation, or it ran past its time limit; what finished before stays valid."""

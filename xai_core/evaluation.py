@@ -62,10 +62,11 @@ def classification_report(y_true, probs, class_names) -> dict:
 def evaluate(model, dataset: str, split: str = "test", cache: DiskCache | None = DEFAULT_CACHE,
              progress=None) -> dict:
     """``classification_report`` of a model (name or LoadedModel) on a registered dataset split."""
-    from .api import _as_model, predict_split
+    from .api import predict_split
+    from .models import as_model
     from .data import load_dataset
 
-    lm = _as_model(model)
+    lm = as_model(model)
     ds = load_dataset(dataset)
     if list(ds.class_names) != list(lm.class_names):
         raise InputError(f"{lm.name} predicts {', '.join(lm.class_names)}, but {dataset} is labelled "

@@ -16,7 +16,7 @@ from ..errors import InputError, ModelError
 from .loaded import OUTPUT_SPACES, LoadedModel
 from .metadata import ModelMetadata
 
-__all__ = ["LoadedModel", "ModelMetadata", "OUTPUT_SPACES", "list_models", "load_model", "resolve_model"]
+__all__ = ["LoadedModel", "ModelMetadata", "OUTPUT_SPACES", "as_model", "list_models", "load_model", "resolve_model"]
 
 MODEL_FILE = "model.keras"
 META_FILE = "metadata.json"
@@ -114,3 +114,8 @@ def _infer_metadata(check) -> ModelMetadata:
     n = 2 if check.num_outputs == 1 else check.num_outputs
     return ModelMetadata(class_names=[f"class {i}" for i in range(n)], input_size=(h, w), input_channels=c,
                          input_scale=check.suggested_scale)
+
+
+def as_model(model) -> LoadedModel:
+    """A ``LoadedModel`` as it is, or a model name/folder/file loaded (cached) by ``load_model``."""
+    return model if isinstance(model, LoadedModel) else load_model(model)

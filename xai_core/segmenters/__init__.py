@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..explainers.base import Param
+from ..params import Param
 from ..registry import Registry
 
 

@@ -5,7 +5,7 @@ With SLIC, the segmenter the thesis found to work (section 4.5, figs. 4.13 to 4.
 
 from skimage.segmentation import felzenszwalb
 
-from ..explainers.base import Param
+from ..params import Param
 from . import SEGMENTERS, Segmenter
 
 SEGMENTERS.register("felzenszwalb", Segmenter(

@@ -8,7 +8,7 @@ which is what the thesis (fig. 4.12) saw fail. The defaults here give
 
 from skimage.segmentation import quickshift
 
-from ..explainers.base import Param
+from ..params import Param
 from . import SEGMENTERS, Segmenter
 
 SEGMENTERS.register("quickshift", Segmenter(

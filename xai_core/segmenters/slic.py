@@ -5,7 +5,7 @@ The thesis found SLIC gives the most even superpixel sizes (section 4.5).
 
 from skimage.segmentation import slic
 
-from ..explainers.base import Param
+from ..params import Param
 from . import SEGMENTERS, Segmenter
 
 SEGMENTERS.register("slic", Segmenter(

@@ -12,7 +12,7 @@ array (FIELD_NOTES).
 from skimage import filters
 from skimage.segmentation import watershed
 
-from ..explainers.base import Param
+from ..params import Param
 from . import SEGMENTERS, Segmenter, grey01
 
 _PARAMS = (

@@ -1,0 +1,70 @@
+"""``python -m xai_core``: the command line, a thin layer over the public API.
+
+Each command is one module in this package that registers a ``Command`` in
+``COMMANDS``; the parser is built from the registry, so adding a command is
+one new module and nothing else. Every user mistake exits with status 2 and
+one ``error: ...`` line on stderr; ``--debug`` shows tracebacks for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import XAIError
+from ..registry import Registry
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: Registry[Command] = Registry("command", __name__)
+
+
+def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
+    """Decorator for a command's ``run(args) -> exit status``; registers it under ``name``."""
+
+    def wrap(run):
+        COMMANDS.register(name, Command(name, help, add_arguments, run))
+        return run
+
+    return wrap
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, like every other user error
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="python -m xai_core", description="Explain image classifiers with SHAP, LIME and more.")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, cmd in COMMANDS.items():
+        cmd.add_arguments(sub.add_parser(name, help=cmd.help))
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS.get(args.command).run(args)
+    except XAIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if args.debug:
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1

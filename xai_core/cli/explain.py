@@ -1,0 +1,73 @@
+"""``explain``: explain one image and write an ``.npz``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from . import command
+from ._shared import key_value, load_image
+
+
+def explainer_params() -> dict:
+    """Every parameter any registered explainer takes, by name (the CLI flags come from the registry)."""
+    from ..explainers import EXPLAINERS
+
+    params = {}
+    for _, cls in EXPLAINERS.items():
+        for p in cls.params:
+            params.setdefault(p.name, p)
+    return params
+
+
+def _arguments(e) -> None:
+    from ..explainers import EXPLAINERS
+
+    e.add_argument("--model", required=True, help="shipped model name, model folder or .keras file")
+    e.add_argument("--image", required=True, help="image file, or DATASET:SPLIT:INDEX (e.g. synthetic-brain-mri:test:0)")
+    e.add_argument("--method", default="shap-partition", choices=EXPLAINERS.names())
+    e.add_argument("--output", default="margin", choices=["margin", "probability"])
+    e.add_argument("--top-k", type=int, default=None, help="explain the K most probable classes (default 4)")
+    e.add_argument("--classes", default=None, help="comma-separated class names or indices instead of --top-k")
+    for name, p in explainer_params().items():
+        if p.type is dict:  # e.g. --segmenter-param n_segments=80 --segmenter-param compactness=5
+            e.add_argument(f"--{name.replace('_', '-').removesuffix('s')}", dest=name, action="append",
+                           type=key_value, default=None, metavar="NAME=VALUE", help=f"{p.help} (repeatable)")
+        else:
+            e.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+                           help=f"{p.help} (default {p.default})")
+    e.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
+    e.add_argument("--out", required=True, help="output .npz file")
+
+
+@command("explain", "explain one image and write an .npz", _arguments)
+def run(args) -> int:
+    from .. import api
+    from ..explainers import EXPLAINERS
+
+    cls = EXPLAINERS.get(args.method)
+    accepted = {p.name for p in cls.params}
+    given = {k: getattr(args, k) for k in explainer_params() if getattr(args, k) is not None}
+    given = {k: dict(v) if isinstance(v, list) else v for k, v in given.items()}
+    stray = sorted(set(given) - accepted)
+    if stray:
+        raise InputError(f"{args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+    image = load_image(args.image)
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise InputError("--out must name a .npz file.")
+    expl = api.explain(args.model, image, method=args.method, output=args.output, top_k=args.top_k,
+                       classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **given)
+    expl.save(out)
+    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s{', cached' if expl.cached else ''})")
+    if cls.additive:
+        print(f"max additivity residual {expl.residuals.max():.2e}; " + ", ".join(
+            f"{n}: base {b:+.4f} + sum {s:+.4f} = {o:+.4f}" for n, b, s, o in zip(
+                expl.class_names, expl.base_values, expl.values.reshape(len(expl.values), -1).sum(1),
+                expl.output_values)))
+    if "score" in expl.extras:
+        print(f"{expl.info.get('features', '?')} superpixels; " + ", ".join(
+            f"{n}: fit R^2 {s:.3f}, local prediction {lp:.4f} vs model {o:.4f}" for n, s, lp, o in zip(
+                expl.class_names, expl.extras["score"], expl.extras["local_pred"], expl.output_values)))
+    return 0

@@ -1,0 +1,48 @@
+"""Shared parameter and progress types, in the lowest layer so every plug-in kind can use them.
+
+A ``Param`` is one user-facing parameter: its default, help text, type and
+limits. One schema feeds the CLI flags, the page widgets (``param_form``),
+validation and the contract tests. ``Progress`` is the callback every long
+computation reports to between batches; it may raise ``Cancelled`` to stop
+the work (a Stop button, a rerun, a time limit).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import InputError
+
+Progress = Callable[[float, str], None]  # (fraction done in [0, 1], message)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    help: str
+    type: type = int
+    choices: tuple | None = None
+    pattern: str | None = None  # a regex that also admits a value outside ``choices``
+    min: float | None = None
+    max: float | None = None
+
+    def check(self, value: Any) -> Any:
+        try:
+            value = self.type(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{self.name} must be a {self.type.__name__}, not {value!r}.") from None
+        if self.choices is not None and value not in self.choices:
+            if not (self.pattern and re.fullmatch(self.pattern, str(value))):
+                close = difflib.get_close_matches(str(value), list(map(str, self.choices)), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise InputError(
+                    f"{self.name} must be one of {', '.join(map(str, self.choices))}; got {value!r}.{hint}")
+        if self.min is not None and value < self.min:
+            raise InputError(f"{self.name} must be at least {self.min:g}; got {value}.")
+        if self.max is not None and value > self.max:
+            raise InputError(f"{self.name} must be at most {self.max:g}; got {value}.")
+        return value
