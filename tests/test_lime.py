@@ -128,7 +128,7 @@ def test_stability_on_hand_made_weights():
         superpixel_stability([_fake(w1)])
     with pytest.raises(xc.InputError, match="segments"):
         superpixel_stability([_fake(w1), _fake(w1, segments=np.zeros((1, 8), int))])
-    assert METRICS.get("superpixel-stability").fn is superpixel_stability
+    assert METRICS.get("superpixel-stability").cost == "costly"
 
 
 def test_more_samples_make_lime_more_stable(brain, brain_model):

@@ -6,6 +6,10 @@ perturbations (same segments), report per class:
 * the standard deviation of each superpixel's weight across seeds;
 * the mean pairwise Jaccard overlap of the top-``top`` superpixels (by weight);
 * a one-line verdict.
+
+As a registered metric (``superpixel-stability``), the explanation is re-run
+with the next seeds and the value is the Jaccard overlap for its first class.
+The verdict rule lives in ``grade`` alone; ``verdict`` only words it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from itertools import combinations
 import numpy as np
 
 from ..errors import InputError
-from . import METRICS, Metric
+from ..params import Param
+from . import Metric, register
 
 STABLE_JACCARD = 0.8  # top-5 sets agree on at least 4 of 5 superpixels on average (4/6 = 0.67 is one swap)
 SHAKY_JACCARD = 0.5
@@ -36,12 +41,21 @@ class Stability:
         return verdict(float(self.jaccard[k]))
 
 
-def verdict(jaccard: float) -> str:
+def grade(jaccard: float) -> str:
+    """The one stability rule: "pass", "warn" or "fail" for a mean top-superpixel Jaccard overlap."""
     if jaccard >= STABLE_JACCARD:
-        return "stable"
+        return "pass"
     if jaccard >= SHAKY_JACCARD:
-        return "somewhat unstable: raise num_samples"
-    return "unstable: raise num_samples"
+        return "warn"
+    return "fail"
+
+
+GRADE_THRESHOLD = f"pass >= {STABLE_JACCARD:g}, warn >= {SHAKY_JACCARD:g} (mean Jaccard of the top superpixels)"
+_WORDS = {"pass": "stable", "warn": "somewhat unstable: raise num_samples", "fail": "unstable: raise num_samples"}
+
+
+def verdict(jaccard: float) -> str:
+    return _WORDS[grade(jaccard)]
 
 
 def jaccard(a, b) -> float:
@@ -75,8 +89,33 @@ def superpixel_stability(explanations, top: int = 5) -> Stability:
                      relative_std=np.median(std, -1) / scale, repeats=len(expls), top=top)
 
 
-METRICS.register("superpixel-stability", Metric(
-    name="superpixel-stability", display_name="Stability across seeds",
-    description="Std of each superpixel's weight and mean Jaccard overlap of the top-5 superpixels "
-                "across repeats with different seeds.",
-    kind="repeats", fn=superpixel_stability))
+@register
+class SuperpixelStability(Metric):
+    name = "superpixel-stability"
+    display_name = "Stability across seeds"
+    description = ("Mean Jaccard overlap of the top superpixels across repeats with different seeds "
+                   "(1 = the same superpixels every time).")
+    better = "higher"
+    cost = "costly"
+    params = (
+        Param("repeats", 3, "Runs with seeds seed, seed+1, ... compared.", int, min=2, max=20),
+        Param("top", 5, "How many top superpixels are compared.", int, min=1, max=100),
+    )
+
+    def evaluate(self, model, image, explanation, mask, progress=None, *, repeats, top):
+        from .. import api
+        from ._rerun import method_params
+
+        if not {"weights", "segments"} <= set(explanation.extras) or "seed" not in explanation.params:
+            return self.not_applicable(f"{explanation.method} has no seeded superpixel weights")
+        params = method_params(explanation)
+        seed = int(params.pop("seed"))
+        runs = api.explain_repeats(model, image, repeats, seed=seed, method=explanation.method,
+                                   output=explanation.output_space, progress=progress,
+                                   classes=[int(explanation.class_indices[0])], **params)
+        s = superpixel_stability(runs, top)
+        value = float(s.jaccard[0])
+        return self.result(value, grade(value), GRADE_THRESHOLD,
+                           f"Across {repeats} seeds the top {s.top} superpixels overlap {value:.0%}: "
+                           f"{verdict(value)}.",
+                           {"std": s.std[0], "mean": s.mean[0], "relative_std": float(s.relative_std[0])})
