@@ -71,8 +71,13 @@ class MetricResult:
         return cls(**d)
 
     def save(self, path) -> None:
-        """As a one-array ``.npz`` (the disk cache's format), no pickles."""
-        np.savez(path, result=np.array(self.to_json()))
+        """As a one-array ``.npz`` (the disk cache's format), no pickles, written atomically."""
+        from pathlib import Path
+
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, result=np.array(self.to_json()))
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path) -> "MetricResult":

@@ -10,8 +10,11 @@ model). The check follows the practice of reporting agreement between runs
 at growing sample sizes (Spearman's rank correlation, as in Adebayo et al.
 2018 and Arun et al. 2021, "Assessing the trustworthiness of saliency maps
 for localizing abnormalities in medical imaging", Radiology: AI). The
-verdict names the smallest budget N tried whose map agrees with the map at
-2N. Methods with a seed but no budget compare two seeds; deterministic
+budget is doubled ``doublings`` times; the verdict names the smallest budget
+from which every further doubling tried agrees (Spearman >= ``agreement``).
+One agreeing pair is not enough: SHAP Partition refines its region
+hierarchy in jumps, so maps at 200 and 400 evaluations can agree at 0.95
+while the map at 1,600 still moves (measured on brain-basic-cnn). Methods with a seed but no budget compare two seeds; deterministic
 methods are ``n/a``.
 """
 
@@ -48,8 +51,7 @@ class Convergence(Metric):
     params = (
         Param("agreement", 0.9, "Spearman correlation between the maps at N and 2N that counts as converged.",
               float, min=0.0, max=1.0),
-        Param("doublings", 4, "How many times the budget may be doubled looking for convergence.", int,
-              min=1, max=10),
+        Param("doublings", 3, "How many times the budget is doubled (N, 2N, 4N, ...).", int, min=1, max=10),
     )
 
     def evaluate(self, model, image, explanation, mask, progress=None, *, agreement, doublings):
@@ -57,7 +59,7 @@ class Convergence(Metric):
 
         cls = EXPLAINERS.get(explanation.method)
         budget = budget_param(cls)
-        threshold = f"pass: Spearman(map at N, map at 2N) >= {agreement:.3g} at the budget used"
+        threshold = f"pass: Spearman(map at B, map at 2B) >= {agreement:.3g} for every B from the budget used"
         if budget is None:
             seeded = "seed" in explanation.params
             if not seeded:
@@ -66,35 +68,37 @@ class Convergence(Metric):
             other = rerun(model, image, explanation, seed=seed + 1, progress=progress)
             rho = spearman(class_map(explanation), other)
             ok = np.isfinite(rho) and rho >= agreement
-            return self.result(rho, "pass" if ok else "warn", threshold.replace("at N, map at 2N", "two seeds"),
+            return self.result(rho, "pass" if ok else "warn", threshold.replace("at B, map at 2B", "two seeds").replace(" for every B from the budget used", ""),
                                "Two seeds give " + ("the same map." if ok else "noticeably different maps."),
                                {"seeds": [seed, seed + 1], "spearman": [rho]})
         n = int(explanation.params[budget.name])
         cap = int(budget.max) if budget.max is not None else n * 2 ** doublings
         budgets, rhos = [n], []
         current = class_map(explanation)
-        recommended = None
         for d in range(doublings):
             nxt = 2 * budgets[-1]
             if nxt > cap:
                 break
 
-            def step(f, msg, d=d):
+            def step(f, msg, d=d, nxt=nxt):
                 if progress is not None:
                     progress((d + f) / doublings, f"{budget.name} = {nxt:,}: {msg}")
 
             m = rerun(model, image, explanation, progress=step, **{budget.name: nxt})
             rhos.append(spearman(current, m))
             budgets.append(nxt)
-            if np.isfinite(rhos[-1]) and rhos[-1] >= agreement:
-                recommended = budgets[-2]
-                break
             current = m
+        recommended = None  # the smallest budget from which every pair tried agrees
+        for k in range(len(rhos) - 1, -1, -1):
+            if not (np.isfinite(rhos[k]) and rhos[k] >= agreement):
+                break
+            recommended = budgets[k]
         value = rhos[0] if rhos else float("nan")
         details = {"budget_param": budget.name, "budgets": budgets, "spearman": rhos, "recommended": recommended}
         if recommended == n:
             return self.result(value, "pass", threshold,
-                               f"Converged: {budget.name} = {n:,} gives the same map as {2 * n:,}.", details)
+                               f"Converged: {budget.name} = {n:,} gives the same map as up to {budgets[-1]:,}.",
+                               details)
         if recommended is not None:
             return self.result(value, "warn", threshold,
                                f"Not converged at {n:,}; use {budget.name} = {recommended:,}.", details)
