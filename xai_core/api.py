@@ -66,7 +66,7 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     if cache is None:
         return compute()
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
-                   output=output, classes=idx.tolist(), params=p, versions=library_versions())
+                   output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries))
     expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
                                      lambda e, path: e.save(path))
     if hit:
