@@ -38,6 +38,7 @@ SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "va
                "test": "test", "testing": "test"}
 IGNORED = {"__MACOSX", ".DS_Store", "Thumbs.db"}
 DEFAULT_SIZE = (128, 128)
+DECODED_KIND = "datasets"  # the result-cache kind holding decoded copies of folder datasets
 
 
 def _roots() -> list[Path]:
@@ -194,13 +195,13 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
         for f, lab in items:
             st = f.stat()
             listing.append((str(f.relative_to(index.root)), st.st_size, st.st_mtime_ns, lab, split))
-    tag = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()[:16]
-    cache_path = config.cache_dir() / "datasets" / f"folder-{tag}.npz"
-    if cache_path.exists():
-        try:
-            return _load(cache_path)
-        except Exception:
-            cache_path.unlink(missing_ok=True)
+    from ..cache import DEFAULT_CACHE
+
+    # The decoded copy lives in the bounded result cache (kind "datasets"), evicted like any entry.
+    key = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()
+    cached = DEFAULT_CACHE.lookup(key, DECODED_KIND, _load)
+    if cached is not None:
+        return cached
     total = index.count()
     images, labels, origin, problems = [], [], [], []
     done = 0
@@ -239,8 +240,5 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
                  "folder", seed, {"root": str(index.root), "layout": index.layout, "files": total,
                                   "skipped": len(problems), "problems": problems[:20], "size": list(size),
                                   "channels": channels})
-    try:
-        _save(ds, cache_path)
-    except OSError:
-        pass
+    DEFAULT_CACHE.store(key, DECODED_KIND, ds, _save)
     return ds

@@ -28,19 +28,53 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-def declared_layers(path: Path) -> list[tuple[str, str]]:
+def check_keras_archive(path: Path, name: str) -> None:
+    """Refuse a ``.keras`` zip that would expand past its limits, before Keras reads any of it.
+
+    Each JSON member may declare at most ``config.model_config_max_bytes()`` and must nest less than
+    ``limits.MAX_JSON_DEPTH`` levels; the whole archive at most twice the upload limit; no member name
+    longer than a file system allows. Keras reads ``config.json`` whole and parses it recursively.
+    """
+    import zipfile
+
+    from .. import limits
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            for info in infos:
+                limits.check_member_name(info.filename, name)
+            total = sum(i.file_size for i in infos)
+            if total > 2 * MAX_MODEL_BYTES:
+                raise ModelError(f"{name} would expand to {total / 2**20:,.0f} MB; the limit is "
+                                 f"{2 * MAX_MODEL_BYTES / 2**20:,.0f} MB, so it was not read.")
+            for member in ("config.json", "metadata.json"):
+                if member in zf.namelist():
+                    limits.json_loads(limits.read_member(zf, member, config.model_config_max_bytes(), name),
+                                      f"{name}'s {member}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
+        raise ModelError(f"{name} is not a readable Keras model file (it may be damaged or not a model "
+                         f"at all).") from None
+    except InputError as exc:
+        raise ModelError(str(exc)) from None
+
+
+def declared_layers(path: Path, name: str | None = None) -> list[tuple[str, str]]:
     """(class name, module) of every layer the file's JSON config declares, read without Keras.
 
     ``.keras`` files are zips holding ``config.json``; legacy ``.h5`` files keep it in the ``model_config``
     attribute. Nothing is deserialised, so this is safe on any file; an unreadable config gives [].
+    Call ``check_keras_archive`` first: a config too large or too deeply nested is refused there.
     """
     import zipfile
+
+    from .. import limits
 
     text = None
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
-                text = zf.read("config.json").decode("utf-8")
+                text = limits.read_member(zf, "config.json", config.model_config_max_bytes(), path.name)
         else:
             import h5py
 
@@ -52,9 +86,9 @@ def declared_layers(path: Path) -> list[tuple[str, str]]:
     if not text:
         return []
     try:
-        cfg = json.loads(text)
-    except ValueError:
-        return []
+        cfg = limits.json_loads(text, f"{name or path.name}'s configuration")
+    except InputError as exc:
+        raise ModelError(str(exc)) from None
     found = []
 
     def walk(o):
@@ -89,8 +123,6 @@ def explain_refusal(exc: Exception, filename: str) -> str:
 
 
 def safe_load_file(path: Path, display_name: str | None = None):
-    import keras
-
     name = display_name or path.name
     if path.suffix.lower() not in SUFFIXES:
         raise ModelError(f"{name}: only Keras model files (.keras, or legacy .h5) can be loaded.")
@@ -101,13 +133,17 @@ def safe_load_file(path: Path, display_name: str | None = None):
     readable = zipfile.is_zipfile(path) if path.suffix.lower() == ".keras" else h5py.is_hdf5(path)
     if not readable:
         raise ModelError(f"{name} is not a readable Keras model file (it may be damaged or not a model at all).")
-    declared = declared_layers(path)
+    if path.suffix.lower() == ".keras":
+        check_keras_archive(path, name)
+    declared = declared_layers(path, name)
     if any(cls == "Lambda" for cls, _ in declared):  # refuse before Keras parses anything
         raise ModelError(explain_refusal(ValueError("Lambda layer"), name))
     custom = sorted({cls for cls, module in declared if module and not module.startswith("keras")})
     if custom:
         raise ModelError(f"{name} uses a custom layer or object that this dashboard does not know "
                          f"({', '.join(custom)[:160]}). Only standard Keras layers can be loaded safely.")
+    import keras  # only now: a refused file costs no TensorFlow start-up
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad or unsafe file
@@ -151,12 +187,18 @@ def check_classifier(keras_model) -> ModelCheck:
 def parse_labels(text: str, n: int | None = None) -> list[str]:
     """Class names from a labels file: a JSON list, a JSON metadata object with ``class_names``, a JSON
     ``{"0": "name"}`` map, or one name per line (blank lines and ``#`` comments ignored)."""
+    from .. import limits
+
     text = text.strip().lstrip("\ufeff")
     names: list[str]
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        obj = None
+    obj = None
+    if text[:1] in ("[", "{"):
+        try:
+            obj = limits.json_loads(text, "The labels file")
+        except InputError as exc:
+            if "nested" in str(exc):
+                raise
+            obj = None
     if isinstance(obj, list):
         names = [str(v) for v in obj]
     elif isinstance(obj, dict) and isinstance(obj.get("class_names"), list):
