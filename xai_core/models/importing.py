@@ -12,7 +12,6 @@ it loads under the same rules; it is then saved as ``.keras``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
@@ -59,8 +58,25 @@ def check_keras_archive(path: Path, name: str) -> None:
         raise ModelError(str(exc)) from None
 
 
-def declared_layers(path: Path, name: str | None = None) -> list[tuple[str, str]]:
-    """(class name, module) of every layer the file's JSON config declares, read without Keras.
+@dataclass(frozen=True)
+class Declared:
+    """One object the file's JSON config asks Keras to build."""
+    class_name: str
+    module: str
+    layer: str  # name of the layer it belongs to ("" at the top)
+    role: str  # the config key it sits under ("activation", "kernel_initializer"), or "layer"
+    target: str = ""  # for a function: the function's own name (its "config")
+
+    def describe(self) -> str:
+        where = f"layer {self.layer!r}" if self.layer else "the model"
+        if self.class_name == "function" or self.role != "layer":
+            fn = f"{self.module}.{self.target or self.class_name}" if self.module else self.target or self.class_name
+            return f"{where} asks for {fn} as its {self.role.replace('_', ' ')}"
+        return f"{where} is of class {self.module + '.' if self.module else ''}{self.class_name}"
+
+
+def declared_objects(path: Path, name: str | None = None) -> list[Declared]:
+    """Every object the file's JSON config declares, read without Keras.
 
     ``.keras`` files are zips holding ``config.json``; legacy ``.h5`` files keep it in the ``model_config``
     attribute. Nothing is deserialised, so this is safe on any file; an unreadable config gives [].
@@ -89,20 +105,45 @@ def declared_layers(path: Path, name: str | None = None) -> list[tuple[str, str]
         cfg = limits.json_loads(text, f"{name or path.name}'s configuration")
     except InputError as exc:
         raise ModelError(str(exc)) from None
-    found = []
+    found: list[Declared] = []
 
-    def walk(o):
+    def walk(o, layer: str, role: str):
         if isinstance(o, dict):
-            if "class_name" in o and isinstance(o.get("config"), dict):
-                found.append((str(o["class_name"]), str(o.get("module") or "")))
-            for v in o.values():
-                walk(v)
+            if "class_name" in o and "config" in o:
+                inner = o.get("config")
+                is_layer = isinstance(inner, dict) and "name" in inner and role in ("layer", "layers")
+                if is_layer:
+                    layer = str(inner["name"])
+                found.append(Declared(str(o["class_name"]), str(o.get("module") or ""), layer,
+                                      "layer" if role in ("layer", "layers") else role,
+                                      inner if isinstance(inner, str) else ""))
+            for k, v in o.items():
+                walk(v, layer, role if k == "config" else str(k))
         elif isinstance(o, list):
             for v in o:
-                walk(v)
+                walk(v, layer, role)
 
-    walk(cfg)
+    walk(cfg, "", "layer")
     return found
+
+
+def declared_layers(path: Path, name: str | None = None) -> list[tuple[str, str]]:
+    """(class name, module) of every object the file's JSON config declares (see ``declared_objects``)."""
+    return [(d.class_name, d.module) for d in declared_objects(path, name)]
+
+
+def refuse_unsafe(declared: list[Declared], filename: str) -> None:
+    """Refuse, naming the layer and the reason, anything that is not a standard Keras object."""
+    for d in declared:
+        if d.class_name == "Lambda":
+            raise ModelError(f"{filename}: {d.describe()}, a Lambda layer, i.e. Python code stored in the file. It "
+                             f"was refused without running it: only standard Keras layers can be loaded safely.")
+    for d in declared:
+        if d.module and not d.module.startswith("keras"):
+            kind = "custom layer" if d.role == "layer" and d.class_name != "function" else "custom object"
+            raise ModelError(f"{filename}: {d.describe()}, a {kind} that is not part of Keras; it was refused "
+                             f"without running it, because only standard Keras layers and functions can be "
+                             f"loaded safely.")
 
 
 def explain_refusal(exc: Exception, filename: str) -> str:
@@ -113,6 +154,14 @@ def explain_refusal(exc: Exception, filename: str) -> str:
     if "lambda" in low:
         return (f"{filename} contains a Lambda layer, i.e. Python code stored in the file. It was refused without "
                 f"running it: only models made of standard Keras layers can be loaded safely.")
+    # Keras nests its reasons: "<class 'Functional'> could not be deserialized ... Exception encountered:
+    # <class '...Conv2D'> could not be deserialized ... config={... 'name': 'conv2d' ...}": name the innermost.
+    classes = re.findall(r"<class '(?:[\w.]*\.)?(\w+)'> could not be deserialized", full)
+    names = re.findall(r"'name': '([^']{1,80})'", full)
+    if classes:
+        layer = f" {names[-1]!r}" if names else ""
+        return (f"Keras refused to rebuild the {classes[-1]} layer{layer} of {filename} in safe mode: one of its "
+                f"settings is not a standard Keras object. Only standard Keras layers can be loaded safely.")
     if "could not locate" in low or "custom" in low or "unknown layer" in low or "register_keras_serializable" in low:
         return (f"{filename} uses a custom layer or object that this dashboard does not know ({msg[:160]}). "
                 f"Only standard Keras layers can be loaded safely.")
@@ -135,13 +184,7 @@ def safe_load_file(path: Path, display_name: str | None = None):
         raise ModelError(f"{name} is not a readable Keras model file (it may be damaged or not a model at all).")
     if path.suffix.lower() == ".keras":
         check_keras_archive(path, name)
-    declared = declared_layers(path, name)
-    if any(cls == "Lambda" for cls, _ in declared):  # refuse before Keras parses anything
-        raise ModelError(explain_refusal(ValueError("Lambda layer"), name))
-    custom = sorted({cls for cls, module in declared if module and not module.startswith("keras")})
-    if custom:
-        raise ModelError(f"{name} uses a custom layer or object that this dashboard does not know "
-                         f"({', '.join(custom)[:160]}). Only standard Keras layers can be loaded safely.")
+    refuse_unsafe(declared_objects(path, name), name)  # before Keras parses anything
     import keras  # only now: a refused file costs no TensorFlow start-up
 
     try:
@@ -231,7 +274,25 @@ def _load_upload(data: bytes, filename: str, folder: Path):
     path = folder / f"upload{suffix}"
     path.write_bytes(data)
     km = safe_load_file(path, filename)
-    return km, check_classifier(km)
+    check = check_classifier(km)
+    check_outputs_finite(km, check, filename)
+    return km, check
+
+
+def check_outputs_finite(keras_model, check: ModelCheck, filename: str) -> None:
+    """Refuse a model whose outputs are NaN or infinite, before anything says it loaded."""
+    import numpy as np
+
+    h, w, c = check.input_shape
+    probe = np.random.default_rng(0).uniform(0, 1, (2, h or 32, w or 32, c)).astype(np.float32)
+    try:
+        out = np.asarray(keras_model(probe, training=False), np.float64)
+    except Exception:
+        return  # the full check at load time (LoadedModel) reports a model that cannot run
+    if not np.isfinite(out).all():
+        what = "NaN (not a number)" if np.isnan(out).any() else "infinite values"
+        raise ModelError(f"{filename}: the model outputs {what} on test images, so it cannot be explained; its "
+                         f"weights may be damaged or it was saved after its training diverged.")
 
 
 def inspect_upload(data: bytes, filename: str) -> ModelCheck:
