@@ -59,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .. import cancel
+    from .. import cancel, userdata
 
     args = build_parser().parse_args(argv)
+    try:
+        userdata.housekeeping()  # leftovers of killed writers go at every start
+    except OSError:
+        pass
     if args.timeout is not None and args.timeout <= 0:
         print("error: --timeout must be a positive number of seconds.", file=sys.stderr)
         return 2

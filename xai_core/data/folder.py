@@ -59,6 +59,26 @@ def safe_path(path: str | Path) -> Path:
     return resolved
 
 
+_MARKUP = set("<>[]`$*|\\")
+
+
+def check_class_name(name: str) -> str:
+    """Refuse a class-folder name that would print or render as something else (a newline, a right-to-left
+    override, HTML or Markdown markup); class names appear in tables, plots, pages and CLI output."""
+    import unicodedata
+
+    for ch in name:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs") or ch in _MARKUP:
+            what = (f"the markup character {ch!r}" if ch in _MARKUP else
+                    f"the invisible or control character U+{ord(ch):04X} ({unicodedata.name(ch, 'a line break or control character')})")
+            raise InputError(f"The class folder {name!r} contains {what}; rename it using letters, digits, "
+                             f"spaces and - _ . , ( ) so that its name shows as it is.")
+    if len(name) > 100:
+        raise InputError(f"The class folder name {name[:40]!r}… is {len(name)} characters long; the limit is 100.")
+    return name
+
+
 def _subdirs(p: Path) -> list[Path]:
     return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name not in IGNORED)
 
@@ -117,6 +137,8 @@ def scan_folder(path: str | Path, quick: bool = False) -> FolderIndex:
         names = [c.name for c in subs]
         files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root, quick)]
         layout = "classes"
+    for n in names:
+        check_class_name(n)
     used = {lab for v in files.values() for _, lab in v}
     if len(used) < 2:
         raise InputError(f"{path} needs at least two class subfolders holding images ({', '.join(sorted(IMAGE_SUFFIXES))}); "

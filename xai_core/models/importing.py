@@ -262,6 +262,12 @@ def parse_labels(text: str, n: int | None = None) -> list[str]:
     return names
 
 
+def _temp_prefix() -> str:
+    from .. import userdata
+
+    return userdata.temp_prefix(userdata.UPLOAD_PREFIX)  # names this process: a killed upload is swept
+
+
 def _load_upload(data: bytes, filename: str, folder: Path):
     """(Keras model, ModelCheck) of uploaded bytes, written to ``folder`` and loaded in safe mode."""
     if not data:
@@ -297,7 +303,7 @@ def check_outputs_finite(keras_model, check: ModelCheck, filename: str) -> None:
 
 def inspect_upload(data: bytes, filename: str) -> ModelCheck:
     """What an uploaded model takes and gives (for the user to confirm), or the reason it is refused."""
-    with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_temp_prefix()) as tmp:
         return _load_upload(data, filename, Path(tmp))[1]
 
 
@@ -314,7 +320,10 @@ def import_model(data: bytes, filename: str, name: str, class_names: list[str] |
     dest = config.user_models_dir() / name
     if (dest / "model.keras").exists() and not overwrite:
         raise InputError(f"You already have a model called {name!r}.")
-    with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
+    from .. import userdata
+
+    userdata.require_space(len(data), f"the model {name!r}")
+    with tempfile.TemporaryDirectory(prefix=_temp_prefix()) as tmp:
         km, check = _load_upload(data, filename, Path(tmp))
         h, w, c = check.input_shape
         if check.needs_size:
