@@ -23,6 +23,9 @@ class Explainer(ABC):
     description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]] = ()
     additive: ClassVar[bool] = True  # base + sum(values) == output is part of the method's contract
+    # The parameter that sets a sampling method's budget (maps get finer as it grows), or None;
+    # ``xai_core.progressive`` refines such methods step by step.
+    budget_param: ClassVar[str | None] = None
 
     @classmethod
     def validate(cls, params: dict) -> dict:

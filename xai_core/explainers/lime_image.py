@@ -57,6 +57,7 @@ class Lime(Explainer):
     description = ("A weighted linear model over superpixels, fitted to the model's outputs on images with "
                    "random superpixels hidden. Depends on the segmentation and on the random samples.")
     additive = False
+    budget_param = "num_samples"
     params = (
         Param("segmenter", "slic", "How the image is split into superpixels.", str,
               choices=tuple(SEGMENTERS.names())),

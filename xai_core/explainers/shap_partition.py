@@ -119,6 +119,7 @@ class ShapPartition(Explainer):
     display_name = "SHAP (Partition)"
     description = ("Owen values over a hierarchy of image regions; masked regions are blurred or "
                    "inpainted. Exactly additive.")
+    budget_param = "max_evals"
     params = (
         Param("max_evals", 1000, "Masked images evaluated; more gives finer maps.", int, min=10, max=200_000),
         Param("masker", "blur(20,20)", "How hidden pixels are filled in.", str, choices=MASKERS,
