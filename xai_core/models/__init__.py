@@ -93,6 +93,9 @@ def load_model(name_or_path: str | Path) -> LoadedModel:
 
 
 def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key: tuple) -> LoadedModel:
+    from .devices import configure
+
+    configure()  # GPU memory growth, before the first allocation
     keras_model, check = _safe_load(model_file)
     if meta_file is not None:
         try:
