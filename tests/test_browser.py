@@ -32,7 +32,8 @@ def server(cache_dir):
     port = _free_port()
     env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        # the way `make run` starts it: start-up work in a background thread, then Streamlit's own CLI
+        [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

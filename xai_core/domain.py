@@ -76,6 +76,7 @@ def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | N
 
 _detectors: dict[tuple, Detector] = {}
 _lock = threading.Lock()
+_fit_lock = threading.Lock()  # one fit at a time: a page asking while the warm-up fits waits for that fit
 
 
 def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
@@ -93,7 +94,14 @@ def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = D
     with _lock:
         if key in _detectors:
             return _detectors[key]
+    with _fit_lock:
+        with _lock:
+            if key in _detectors:
+                return _detectors[key]
+        return _fit_detector(lm, spec, method, dataset, key, cache, progress)
 
+
+def _fit_detector(lm: LoadedModel, spec, method: str, dataset: str, key: tuple, cache, progress) -> Detector:
     def part(i, name):
         def step(f, msg):
             if progress is not None:

@@ -31,6 +31,12 @@ class Param:
     max: float | None = None
 
     def check(self, value: Any) -> Any:
+        if self.type is bool and isinstance(value, str):  # bool("false") is True: read the word instead
+            words = {"true": True, "1": True, "yes": True, "on": True,
+                     "false": False, "0": False, "no": False, "off": False}
+            if value.strip().lower() not in words:
+                raise InputError(f"{self.name} must be true or false, not {value!r}.")
+            value = words[value.strip().lower()]
         try:
             value = self.type(value)
         except (TypeError, ValueError):

@@ -74,6 +74,7 @@ def _file_hash(*paths: Path | None) -> str:
 
 _loaded: dict[tuple[str, str], LoadedModel] = {}
 _lock = threading.Lock()
+_load_lock = threading.Lock()  # one load at a time: a page asking while the warm-up loads waits for that load
 
 
 def load_model(name_or_path: str | Path) -> LoadedModel:
@@ -84,6 +85,17 @@ def load_model(name_or_path: str | Path) -> LoadedModel:
     with _lock:
         if key in _loaded:
             return _loaded[key]
+    with _load_lock:
+        with _lock:
+            if key in _loaded:
+                return _loaded[key]
+        return _load(name, model_file, meta_file, digest, key)
+
+
+def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key: tuple) -> LoadedModel:
+    from .devices import configure
+
+    configure()  # GPU memory growth, before the first allocation
     keras_model, check = _safe_load(model_file)
     if meta_file is not None:
         try:
