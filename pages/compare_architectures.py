@@ -6,6 +6,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
+from pages._ui.trust import trust_cards
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS
 from xai_core.explainers.shap_partition import MASKERS
@@ -74,6 +75,8 @@ with user_errors("Drawing the grid"):
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output)
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
+    trust_cards([(f"{m} · {t}", m, result.explanations[i][j], result.masks[j])
+                 for i, m in enumerate(result.models) for j, t in enumerate(result.image_titles)], key="cmp_trust")
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
                f"✓/✗ marks whether the model got the image right. SHAP Partition, {max_evals:,} evaluations, "

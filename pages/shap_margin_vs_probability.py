@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.trust import dataset_mask, trust_card
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -73,8 +74,11 @@ with user_errors("Loading the model"):
                f"Margin from the {lm.head_how}.")
     st.subheader("Margin (logit) space")
     explanation_row(margin, probabilities=shown["probs"], key="margin")
+    mask = dataset_mask(req["dataset"], "test", req["index"])
+    trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
     explanation_row(prob, probabilities=shown["probs"], key="probability")
+    trust_card(req["model"], prob.image, prob, mask=mask, key="trust_probability")
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
     table = additivity_frame(margin, prob)

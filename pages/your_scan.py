@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import additivity_frame, explanation_row, user_errors
+from pages._ui.trust import trust_card
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -91,6 +92,7 @@ with user_errors("Explaining the scan"):
                           label="Explaining your scan")
     explanation_row(expl, probabilities=probs, key="scan_shap",
                     title=f"SHAP ({output}); red raises the class score, blue lowers it")
+    trust_card(model_name, x, expl, key="trust_scan")
     frame = additivity_frame(expl)
     st.caption(f"Additivity: base value + sum of the map = model output, largest residual "
                f"{frame['residual'].max():.1e}.")

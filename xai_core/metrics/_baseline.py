@@ -6,9 +6,10 @@ test the metric's baseline, not the map (Hooker et al. 2019; Petsiuk et al.
 2018 blur for insertion). So the baseline follows the method: an array the
 explainer stored (``extras["baseline"]``, e.g. Integrated Gradients), SHAP's
 masker (a box blur of the same size; an inpainting masker is approximated by
-a 20-pixel blur), LIME's hidden superpixels (their mean colour, a blur, or a
-grey level), a named baseline parameter (``black``, ``white``, ``blur``,
-``mean``) or, failing all these, SHAP's default ``blur(20,20)``.
+a 20-pixel blur), LIME's and superpixel SHAP's hidden superpixels (their
+mean colour, a blur, or a grey level), occlusion's ``fill``, the integrated
+gradients ``baseline`` (black, blurred, noise) or, failing all these, SHAP's
+default ``blur(20,20)``.
 """
 
 from __future__ import annotations
@@ -44,13 +45,15 @@ def baseline_image(explanation, image: np.ndarray) -> tuple[np.ndarray, str]:
 
         return hidden_image(x, np.asarray(extras["segments"]), str(params["hide_color"])), \
             f"LIME's hidden superpixels ({params['hide_color']})"
-    named = str(params.get("baseline", "")).lower()
-    if named in ("black", "zero", "zeros"):
-        return np.zeros_like(x), "a black image (the method's baseline)"
-    if named == "white":
-        return np.full_like(x, 255.0), "a white image (the method's baseline)"
-    if named == "mean":
-        return np.full_like(x, float(x.mean())), "the image's mean grey (the method's baseline)"
-    if named.startswith("blur"):
-        return _box_blur(x, 20, 20), "a blurred image (the method's baseline)"
+    if "fill" in params:
+        from ..explainers.occlusion import fill_image
+
+        return np.asarray(fill_image(x, str(params["fill"])), np.float32), f"occlusion's fill ({params['fill']})"
+    named = str(params.get("baseline", ""))
+    if named:
+        from ..explainers._pair import BASELINES, baseline_image as path_start
+
+        if named in BASELINES:
+            return np.asarray(path_start(x, named, int(params.get("seed", 0))), np.float32), \
+                f"the method's {named} baseline"
     return _box_blur(x, 20, 20), "blur(20,20), SHAP's default masker"
