@@ -58,7 +58,6 @@ def test_deletion_of_the_exact_linear_attribution_equals_the_hand_computation(li
     steps, orders, seed = 16, 3, 0
     r = METRICS.get("deletion")(lm, x, _expl(lm, x, exact), steps=steps, random_orders=orders, seed=seed)
     f_x = float(lm.forward(x)[0][0, 0])
-    f_b = float(lm.forward(base)[0][0, 0])
     n, a = exact.size, exact.ravel()
     cuts = np.round(np.arange(steps + 1) * n / steps).astype(int)
 
@@ -68,7 +67,8 @@ def test_deletion_of_the_exact_linear_attribution_equals_the_hand_computation(li
     mine = hand_curve(np.argsort(-a, kind="stable"))
     rng = np.random.default_rng(seed)
     rand = np.mean([hand_curve(rng.permutation(n)) for _ in range(orders)], 0)
-    expected = (_auc(rand) - _auc(mine)) / abs(f_x - f_b)
+    span = max(mine.max(), rand.max()) - min(mine.min(), rand.min())
+    expected = (_auc(rand) - _auc(mine)) / span
     np.testing.assert_allclose(r.details["curve"], mine, atol=1e-4)
     assert r.value == pytest.approx(expected, abs=1e-4)
     assert r.verdict == "pass" and r.value > 0.2 and r.chance == 0.0
@@ -186,3 +186,37 @@ def test_unknown_metric_and_bad_parameters_say_one_sentence():
         METRICS.get("deletion").validate({"steps": 1})
     with pytest.raises(xc.InputError, match="no parameter"):
         METRICS.get("pointing-game").validate({"steps": 3})
+
+
+def test_cli_trust_gives_the_six_headline_metrics_for_shap(brain, lesion_scans, capsys, tmp_path):
+    from xai_core.cli import main
+
+    out_file = tmp_path / "trust.json"
+    rc = main(["trust", "--model", "brain-basic-cnn", "--image", f"synthetic-brain-mri:test:{lesion_scans[0]}",
+               "--method", "shap-partition", "--param", "max_evals=200",
+               "--metrics", "deletion,insertion,pointing-game,relevance-mass,randomisation,convergence",
+               "--metric-param", "randomisation.steps=2", "--metric-param", "convergence.doublings=1",
+               "--json", "--out", str(out_file)])
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out_file.read_text())
+    assert list(printed) == ["deletion", "insertion", "pointing-game", "relevance-mass", "randomisation",
+                             "convergence"]
+    for name, r in printed.items():
+        assert set(r) == {"value", "better", "verdict", "threshold"}
+        assert r["verdict"] in ("pass", "warn", "fail") and isinstance(r["value"], float), name
+    assert printed["randomisation"]["better"] == "lower"
+
+
+def test_cli_trust_refuses_bad_input_with_one_line(capsys):
+    from xai_core.cli import main
+
+    base = ["trust", "--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0"]
+    for extra, needle in ((["--metrics", "deletoin"], "Did you mean 'deletion'"),
+                          (["--param", "max_evals=5"], "max_evals must be at least"),
+                          (["--param", "nope=1"], "has no parameter"),
+                          (["--metric-param", "deletion.steps=x"], "steps must be a int"),
+                          (["--mask", "/no/such/mask.png"], "No mask file")):
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:") and needle in err[0], (extra, err)

@@ -4,7 +4,8 @@ Pixels are hidden (deletion) or revealed (insertion) in the order a map
 ranks them, ``steps`` chunks at a time, and the model's score for the
 explained class is recorded after each chunk. The area under that curve
 is compared with the same curve for random orderings of the same pixels,
-so that 0 means "this map orders pixels no better than chance". All the
+so that 0 means "this map orders pixels no better than chance", and divided
+by the span of scores the curves visit, so that the value lies in [-1, 1]. All the
 perturbed images of one curve go through the model as one batch.
 """
 
@@ -43,7 +44,6 @@ def petsiuk(model, image, explanation, steps: int, random_orders: int, seed: int
     m = class_map(explanation).ravel()
     order = np.argsort(-m, kind="stable")
     ends = score(np.stack([x, base]))
-    scale = float(abs(ends[0] - ends[1]))
     fractions = np.linspace(0, 1, steps + 1)
     c_map = curve(score, x, base, order, steps, insertion)
     rng = np.random.default_rng(seed)
@@ -51,7 +51,10 @@ def petsiuk(model, image, explanation, steps: int, random_orders: int, seed: int
                       for _ in range(random_orders)], axis=0)
     a_map, a_rand = auc(c_map), auc(c_rand)
     gain = (a_map - a_rand) if insertion else (a_rand - a_map)
-    value = gain / scale if scale > 1e-9 else float("nan")
+    # Scores can overshoot f(baseline) half-way (hiding half a scan can cost more than blurring all of
+    # it), so the scale is the span of scores the two curves visit: the value stays within [-1, 1].
+    span = float(max(c_map.max(), c_rand.max()) - min(c_map.min(), c_rand.min()))
+    value = gain / span if span > 1e-9 else float("nan")
     return {"value": value, "fractions": fractions, "curve": c_map, "random_curve": c_rand, "auc": a_map,
             "random_auc": a_rand, "score_image": float(ends[0]), "score_baseline": float(ends[1]),
             "baseline": base_name, "output_space": explanation.output_space,

@@ -5,8 +5,8 @@ The most relevant pixels by the map are replaced by the method's own
 baseline first; a faithful map makes the class score fall fast, so the area
 under the score curve is small. Reported as the area a random ordering of
 the same pixels leaves minus the map's area, divided by
-``|f(image) - f(baseline)|``: 0 = no better than random, 0.5 is about the
-most a map can gain, negative = worse than random.
+the span of scores the two curves visit: 0 = no better than random, 1 is
+the bound, negative = worse than random.
 """
 
 from __future__ import annotations

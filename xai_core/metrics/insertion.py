@@ -4,8 +4,8 @@ Explanation of Black-box Models", BMVC).
 Starting from the method's own baseline (a blurred scan for SHAP's blur
 masker), the most relevant pixels by the map are revealed first; a faithful
 map makes the class score rise fast, so the area under the curve is large.
-Reported as the map's area minus a random ordering's area, divided by
-``|f(image) - f(baseline)|``: 0 = no better than random.
+Reported as the map's area minus a random ordering's area, divided by the
+span of scores the two curves visit: 0 = no better than random, 1 the bound.
 """
 
 from __future__ import annotations
