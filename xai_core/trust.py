@@ -76,7 +76,7 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
     with ``compute=False`` only the results already on disk come back (a costly check run once shows
     again without a click)."""
     lm = as_model(model)
-    x = np.asarray(image if explanation.image is None else explanation.image, np.float32)
+    x = np.asarray(lm.prepare(image) if explanation.image is None else explanation.image, np.float32)
     names = card_metrics(explanation, mask) if metrics is None else list(metrics)
     params = params or {}
     out = {}
