@@ -58,7 +58,8 @@ with user_errors("Loading the model"):
                         for p in seg.params}
         submitted = st.form_submit_button("Explain with every segmenter", type="primary")
 
-    request = dict(model=model_name, model_hash=lm.file_hash, dataset=scan["dataset_name"], index=scan["index"],
+    request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
+                   slug=scan["scan"].slug,
                    num_samples=int(num_samples), hide_color=hide_color, output=output, repeats=int(repeats),
                    seed=int(seed), seg_params=seg_params)
     shown = st.session_state.get(RESULT)
@@ -87,7 +88,7 @@ with user_errors("Showing the LIME results"):
     left, right = st.columns([1, 2])
     with left:
         st.plotly_chart(plots.image_figure(next(iter(main.values())).image,
-                                           f"{req['dataset']} test #{req['index']} (true: {shown['true']})"),
+                                           req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
                         width="stretch", key="lime_img")
     with right:
         st.markdown(f"**Prediction:** {lm.class_names[top_two[0]]} ({p[top_two[0]]:.1%}); runner-up "

@@ -25,8 +25,7 @@ st.markdown(
 
 with user_errors("Loading the model"):
     scan = widgets.model_and_scan()
-    model_name, lm, dataset_name, index, image = (scan[k] for k in ("model_name", "model", "dataset_name",
-                                                                    "index", "image"))
+    model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
     true_name = scan["true"]
@@ -40,8 +39,8 @@ with user_errors("Loading the model"):
         seed = s4.number_input("Seed", 0, 2**31 - 1, 0)
         submitted = st.form_submit_button("Explain", type="primary")
 
-    request = dict(model=model_name, model_hash=lm.file_hash, dataset=dataset_name, index=int(index),
-                   masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
+    request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
+                   slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
     if submitted or shown is None:
         params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed))
@@ -58,8 +57,9 @@ with user_errors("Loading the model"):
     req = shown["request"]
     left, right = st.columns([1, 2])
     with left:
-        st.plotly_chart(plots.image_figure(margin.image, f"{req['dataset']} test #{req['index']} "
-                                           f"(true: {shown['true']})"), width="stretch", key="img")
+        st.plotly_chart(plots.image_figure(margin.image, req["label"] + (f" (true: {shown['true']})"
+                                                                          if shown["true"] else "")),
+                        width="stretch", key="img")
     with right:
         top = int(np.argmax(shown["probs"]))
         st.markdown(f"**Prediction:** {lm.class_names[top]} ({shown['probs'][top]:.1%})")
