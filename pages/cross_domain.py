@@ -112,8 +112,13 @@ with user_errors("Drawing the matrix and distributions"):
         if ood["available"]:
             det = cached.detector(model_name, lm.file_hash)
             sc = {f"{ood['reference_dataset']} (test)": det.test_scores, f"{target} ({split})": table["ood_score"]}
-            st.plotly_chart(plots.distributions_figure(sc, f"Out-of-domain score ({det.spec.display_name})",
-                                                       threshold=det.threshold), width="stretch", key="cd_ood")
+            st.plotly_chart(plots.distributions_figure(
+                sc, f"Out-of-domain score ({det.spec.display_name})", threshold=det.threshold,
+                xaxis_title="score (0 = a typical training scan; higher = less like them)",
+                zero_note="typical training scan"), width="stretch", key="cd_ood")
+            st.caption("The score is measured from the average training scan (in training standard deviations, "
+                       "summed over layers), so it goes below zero for scans that are *more* typical than the "
+                       "average one: negative is not an error, it means well inside the domain.")
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 

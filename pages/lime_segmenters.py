@@ -34,7 +34,9 @@ with user_errors("Loading the model"):
     model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
-    widgets.domain_warning(scan["model_name"], scan["image"])
+    if not widgets.domain_gate(scan["model_name"], scan["image"], key="lime_show_anyway"):
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
 
     with st.form("lime_settings"):
         s1, s2, s3, s4, s5 = st.columns(5)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -29,7 +29,9 @@ with user_errors("Loading the model"):
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
     true_name = scan["true"]
-    widgets.domain_warning(scan["model_name"], scan["image"])
+    if not widgets.domain_gate(scan["model_name"], scan["image"], key="shap_show_anyway"):
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
 
     with st.form("shap_settings"):
         s1, s2, s3, s4 = st.columns(4)
@@ -71,10 +73,11 @@ with user_errors("Loading the model"):
     st.caption(f"{req['max_evals']:,} evaluations per map ({how}; {margin.seconds + prob.seconds:.1f} s of compute). "
                f"At this budget SHAP resolves regions of roughly {region:,.0f} pixels; raise max_evals for finer maps. "
                f"Margin from the {lm.head_how}.")
+    absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
-    explanation_row(margin, probabilities=shown["probs"], key="margin")
+    explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
     st.subheader("Probability space")
-    explanation_row(prob, probabilities=shown["probs"], key="probability")
+    explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
     table = additivity_frame(margin, prob)

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import additivity_frame, explanation_row, user_errors
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, user_errors
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -108,7 +108,9 @@ with user_errors("Running the model"):
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
     top = int(np.argmax(probs))
-    widgets.domain_warning(model_name, x)  # first, before the answer it qualifies
+    if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
     left, right = st.columns([1, 2])
     left.image(image, caption=f"{name}: {image.shape[1]}×{image.shape[0]}, "
                               f"{'grey' if image.shape[-1] == 1 else 'colour'}", width="stretch")
@@ -129,7 +131,7 @@ with user_errors("Explaining the scan"):
     max_evals = s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000, key="scan_evals")
     expl = cached.explain(model_name, x, "shap-partition", output, top_k=top_k, max_evals=max_evals,
                           label="Explaining your scan")
-    explanation_row(expl, probabilities=probs, key="scan_shap",
+    explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
                     title=f"SHAP ({output}); red raises the class score, blue lowers it")
     frame = additivity_frame(expl)
     st.caption(f"Additivity: base value + sum of the map = model output, largest residual "

@@ -39,7 +39,24 @@ def additivity_frame(*expls: xc.Explanation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def explanation_row(expl: xc.Explanation, probabilities=None, key: str = "", title: str | None = None):
-    fig = plots.explanation_figure(expl, probabilities=probabilities, title=title)
+def explanation_row(expl: xc.Explanation, probabilities=None, key: str = "", title: str | None = None,
+                    absolute: bool = False):
+    """The maps of one explanation in a row, then one sentence per map that says nothing."""
+    from xai_core.magnitude import negligible_message
+
+    fig = plots.explanation_figure(expl, probabilities=probabilities, title=title, absolute=absolute)
     st.plotly_chart(fig, width="stretch", key=f"fig_{key}")
+    for k in range(len(expl.class_names)):
+        msg = negligible_message(expl, k)
+        if msg:
+            st.info(msg, icon=":material/blur_off:")
     return fig
+
+
+def absolute_scale_toggle(key: str) -> bool:
+    from xai_core.magnitude import ABSOLUTE_SHARE
+
+    return st.toggle("Absolute colour scale", key=key,
+                     help=f"Full colour means one pixel carries {ABSOLUTE_SHARE:g}x its even share of a whole "
+                          "unit of output (1 probability, or 1 logit), the same on every map, so faint evidence "
+                          "looks faint. Off: each row is scaled to its own largest values.")

@@ -160,9 +160,13 @@ def model_and_scan() -> dict:
 
 
 def domain_warning(model_name: str, image) -> bool:
-    """Warn in plain words when ``image`` lies outside the model's training domain; True if it does."""
+    """Warn in plain words when ``image`` lies outside the model's training domain; True if it does.
+
+    The technical form (score, threshold, percentile) is in the tooltip, and a button looks for
+    another model (shipped or added by this session) whose training domain accepts the scan."""
     from pages._ui import cached
-    from xai_core.domain import check_images
+    from xai_core.domain import accepting_models, check_images
+    from xai_core.data.images import image_hash
 
     lm = cached.model(model_name)
     det = cached.detector(model_name, lm.file_hash)
@@ -170,7 +174,37 @@ def domain_warning(model_name: str, image) -> bool:
         st.caption(f"Out-of-domain check unavailable: {det}")
         return False
     check = check_images(det, lm, [image])
-    if check.flags[0]:
-        st.warning(check.message(0), icon=":material/warning:")
+    if not check.flags[0]:
+        return False
+    st.warning(check.message(0), icon=":material/warning:")
+    c1, c2 = st.columns([1, 2])
+    c1.caption("How this is measured", help=check.technical(0))
+    key = f"_ood_next_{model_name}_{image_hash(np.asarray(image))[:16]}"
+    if c2.button("Find a model whose training scans are like this one", key=f"btn{key}",
+                 help="Runs every other model's own out-of-domain check on this scan (a few seconds each, "
+                      "the first time)."):
+        others = [r["name"] for r in xc.list_models() if r["name"] != model_name]
+        with st.spinner("Asking every other model's out-of-domain check…"):
+            st.session_state[key] = accepting_models(image, others)
+    found = st.session_state.get(key)
+    if found is not None:
+        if found:
+            best = found[0]
+            st.info(f"Next step: try **{best['name']}** (trained on {best['dataset']}); this scan is within "
+                    f"its training domain (more unusual than only {best['percentile']:.0f}% of its own "
+                    "held-out scans)." + (f" Also in domain for: {', '.join(r['name'] for r in found[1:])}."
+                                          if len(found) > 1 else ""), icon=":material/lightbulb:")
+        else:
+            st.info("Next step: no other model here was trained on scans like this one. Ask for a model trained "
+                    "on this kind of scan, or add one on *Your models and data*.", icon=":material/lightbulb:")
+    return True
+
+
+def domain_gate(model_name: str, image, key: str) -> bool:
+    """The out-of-domain warning, then whether to show the prediction and maps: for a flagged scan they
+    stay collapsed until the user asks to see them anyway."""
+    if not domain_warning(model_name, image):
         return True
-    return False
+    return st.toggle("Show the prediction and maps anyway", key=key, value=False,
+                     help="They are hidden because the model has never seen scans like this one; what it says "
+                          "about them is a guess.")
