@@ -72,7 +72,8 @@ with user_errors("Loading the model"):
     how = "computed" if not (margin.cached and prob.cached) else "served from cache"
     st.caption(f"{req['max_evals']:,} evaluations per map ({how}; {margin.seconds + prob.seconds:.1f} s of compute). "
                f"At this budget SHAP resolves regions of roughly {region:,.0f} pixels; raise max_evals for finer maps. "
-               f"Margin from the {lm.head_how}.")
+               "The margin is the class score just before softmax turns the scores into probabilities.",
+               help=f"Margin from the {lm.head_how}.")
     absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
     explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
@@ -83,9 +84,14 @@ with user_errors("Loading the model"):
     table = additivity_frame(margin, prob)
     st.dataframe(table.style.format({c: "{:.6g}" for c in table.columns if c not in ("space", "class")}
                                     | {"residual": "{:.1e}"}), hide_index=True, width="stretch")
-    st.caption(f"Largest residual: {table['residual'].max():.1e} (SHAP's Partition explainer is exactly additive; "
-               "a residual above about 1e-4 of the output would mean something went wrong).")
+    worst = table["residual"].max()
+    st.caption("The maps add up exactly: base value plus the map's sum equals the model's output"
+               + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}: "
+                  "something went wrong, please report it."),
+               help=f"Largest residual: {worst:.1e} (SHAP's Partition explainer is exactly additive; "
+                    "a residual above about 1e-4 of the output would mean something went wrong).")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Margin maps (.npz)", npz_bytes(margin), "shap_margin.npz", key="dl_m")
-    d2.download_button("Probability maps (.npz)", npz_bytes(prob), "shap_probability.npz", key="dl_p")
-    d3.download_button("Additivity table (.csv)", table.to_csv(index=False), "additivity.csv", key="dl_t")
+    stem = f"shap_{req['model']}_{req['slug']}_{req['max_evals']}evals"
+    d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
+    d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
+    d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")

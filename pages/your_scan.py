@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, user_errors
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -134,5 +134,9 @@ with user_errors("Explaining the scan"):
     explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
                     title=f"SHAP ({output}); red raises the class score, blue lowers it")
     frame = additivity_frame(expl)
-    st.caption(f"Additivity: base value + sum of the map = model output, largest residual "
-               f"{frame['residual'].max():.1e}.")
+    worst = frame["residual"].max()
+    st.caption("Additivity: base value + sum of the map = model output"
+               + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}."),
+               help=f"Largest residual: {worst:.1e}.")
+    stem = f"shap_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}_{max_evals}evals"
+    st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")

@@ -60,3 +60,17 @@ def absolute_scale_toggle(key: str) -> bool:
                      help=f"Full colour means one pixel carries {ABSOLUTE_SHARE:g}x its even share of a whole "
                           "unit of output (1 probability, or 1 logit), the same on every map, so faint evidence "
                           "looks faint. Off: each row is scaled to its own largest values.")
+
+
+def export_html(title: str, settings: dict, table: pd.DataFrame, fig=None) -> str:
+    """A self-contained HTML export that describes itself: a title, every setting, the figure, the table."""
+    import html
+
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in settings.items())
+    figure = fig.to_html(include_plotlyjs=True, full_html=False) if fig is not None else ""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+            "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><h2>Settings</h2><table>{rows}</table>"
+            f"<h2>Grid</h2>{figure}<h2>Table</h2>{table.to_html(index=False, na_rep='')}</body></html>")
