@@ -22,7 +22,7 @@ st.markdown(
 )
 
 RESULT = "cmp_result"
-rows = xc.list_models()
+rows = widgets.models()
 models = [r["name"] for r in rows]
 result, state = None, None
 with user_errors("Comparing the models"):

@@ -158,7 +158,7 @@ with user_errors("Explaining the examples"):
     st.caption(f"SHAP in margin (logit) space for **{cls}**, one colour scale for all panels: red raises the "
                f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
 
-targets = [r for r in xc.list_models() if r.get("dataset") == target and r["name"] != model_name]
+targets = [r for r in widgets.models() if r.get("dataset") == target and r["name"] != model_name]
 if targets and not same_domain:
     st.subheader("4. A model trained for the target domain, on the same images")
     with user_errors("Comparing with the target-domain model"):

@@ -18,8 +18,18 @@ from xai_core.data.images import image_hash
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _model(name: str, owner: str | None) -> xc.LoadedModel:
+    return xc.load_model(name, owner=owner)
+
+
 def model(name: str) -> xc.LoadedModel:
-    return xc.load_model(name)
+    """A shipped or shared model, or one of this session's private ones (never another session's)."""
+    from pages._ui.session import owner_of
+
+    return _model(name, owner_of(name))
+
+
+model.clear = _model.clear  # the pages clear the cache after a model changes
 
 
 @st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
@@ -170,9 +180,19 @@ def read_scan(data: bytes, filename: str):
 
 
 @st.cache_data(show_spinner=False, ttl=15)
+def _dataset_names(owner: str) -> list[str]:
+    return xc.data.dataset_names(owner=owner)
+
+
 def dataset_names() -> list[str]:
-    """Registered datasets and dataset folders under the data roots (rescanned every 15 s at most)."""
-    return xc.data.dataset_names()
+    """Registered datasets, dataset folders under the data roots and this session's own uploads
+    (rescanned every 15 s at most)."""
+    from pages._ui.session import owner
+
+    return _dataset_names(owner())
+
+
+dataset_names.clear = _dataset_names.clear
 
 
 @st.cache_data(show_spinner="Opening the model in safe mode…", max_entries=4)

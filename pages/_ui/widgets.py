@@ -18,8 +18,15 @@ UPLOAD, SOURCE = "uploaded_scan", "scan_source"  # the session's own upload; whi
 DATASET_CHOICE, UPLOAD_CHOICE = "a dataset test image", "upload"
 
 
+def models() -> list[dict]:
+    """Every model this session may use: shipped, the shared library, and its own private ones."""
+    from pages._ui.session import owner
+
+    return xc.list_models(owner=owner())
+
+
 def model_picker(container=st, label: str = "Model") -> str:
-    rows = xc.list_models()
+    rows = models()
     names = [r["name"] for r in rows]
     if not names:
         st.error("No model is available. Train one with `python -m xai_core train ...`.")
@@ -183,9 +190,9 @@ def domain_warning(model_name: str, image) -> bool:
     if c2.button("Find a model whose training scans are like this one", key=f"btn{key}",
                  help="Runs every other model's own out-of-domain check on this scan (a few seconds each, "
                       "the first time)."):
-        others = [r["name"] for r in xc.list_models() if r["name"] != model_name]
+        others = [r["name"] for r in models() if r["name"] != model_name]
         with st.spinner("Asking every other model's out-of-domain check…"):
-            st.session_state[key] = accepting_models(image, others)
+            st.session_state[key] = accepting_models(image, [cached.model(n) for n in others])
     found = st.session_state.get(key)
     if found is not None:
         if found:
