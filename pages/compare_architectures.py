@@ -91,7 +91,7 @@ with user_errors("Drawing the grid"):
         row = []
         for j, title in enumerate(result.image_titles):
             r = table.iloc[i * len(result.image_titles) + j]
-            focus = "" if np.isnan(r["focus"]) else f" · focus {r['focus']:.2f}"
+            focus = "" if np.isnan(r["focus"]) else f"<br><sup>focus {r['focus']:.2f}</sup>"  # own line: never cut
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
@@ -110,8 +110,10 @@ with user_errors("Showing the table"):
         "p(explained)": st.column_config.NumberColumn(format="%.3f"),
         "additivity residual": st.column_config.NumberColumn(format="%.1e",
                                                              help="|base + sum of SHAP values − model output|"),
-        "focus": st.column_config.NumberColumn(format="%.3f", help="share of positive attribution in the lesion"),
-        "focus by chance": st.column_config.NumberColumn(format="%.3f", help="the lesion's share of the image"),
+        "focus": st.column_config.NumberColumn(format="%.3f", width="small",
+                                               help="share of positive attribution in the lesion"),
+        "focus by chance": st.column_config.NumberColumn(format="%.3f", width="medium",
+                                                         help="the lesion's share of the image"),
     })
     by_model = table.groupby("model", sort=False).agg(
         accuracy_on_these=("correct", "mean"), mean_focus=("focus", "mean"), mean_chance=("focus by chance", "mean"))

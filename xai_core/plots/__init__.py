@@ -85,8 +85,10 @@ def probability_figure(probabilities: np.ndarray, class_names, highlight: int | 
         x=p[order], y=[class_names[i] for i in order], orientation="h", marker_color=colors,
         text=[f"{v:.1%}" for v in p[order]], textposition="auto",
         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+    # ticks every 25% up to 100%, with room on the right so the last label is never cut off
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=10),
+                      xaxis=dict(range=[0, 1.0], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
+                                 title="probability"))
     return fig
 
 
