@@ -24,7 +24,7 @@ def test_metadata_is_declared(method):
     assert cls.unit_label("margin") and "{" not in cls.unit_label("probability")
     assert isinstance(cls.additive, bool) and cls.completeness
     d = cls.describe()
-    assert d["name"] == method and [p["name"] for p in d["params"]] == [p.name for p in cls.params]
+    assert d["name"] == method and [p["name"] for p in d["param_info"]] == [p.name for p in cls.params]
     cls.validate({})  # the defaults are valid
 
 

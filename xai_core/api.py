@@ -61,7 +61,10 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     idx = resolve_classes(lm, probs, top_k, classes)
 
     def compute() -> Explanation:
-        return explainer_cls().explain(lm, x, idx, output, progress=progress, **p)
+        e = explainer_cls().explain(lm, x, idx, output, progress=progress, **p)
+        e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
+        e.info.setdefault("family", explainer_cls.family)
+        return e
 
     if cache is None:
         return compute()

@@ -57,7 +57,8 @@ class Explainer(ABC):
                 "completeness": cls.completeness, "residual_tolerance": cls.residual_tolerance,
                 "libraries": list(cls.libraries),
                 "description": cls.description,
-                "params": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
+                "params": {p.name: p.default for p in cls.params},
+                "param_info": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
                             **({"choices": list(p.choices)} if p.choices else {}),
                             **({"min": p.min} if p.min is not None else {}),
                             **({"max": p.max} if p.max is not None else {})} for p in cls.params]}
