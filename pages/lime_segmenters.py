@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import cached, widgets
+from pages._ui.forms import param_form
 from pages._ui.render import npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
@@ -17,7 +18,7 @@ from xai_core.segmenters import SEGMENTERS, segment_stats
 RESULT = "lime_segmenters_result"
 HIDE_LABELS = {"mean": "segment mean colour (lime's default)", "blur": "blurred image", "0": "black (0)"}
 
-st.title("LIME: six segmenters")
+st.title(f"LIME: {len(SEGMENTERS)} segmenters")
 st.markdown(
     "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a "
     "simple weighted linear model to how the class probability changes. Each superpixel gets one weight: "
@@ -52,10 +53,7 @@ with user_errors("Loading the model"):
             for i, (name, seg) in enumerate(SEGMENTERS.items()):
                 with cols[i % 3]:
                     st.markdown(f"**{seg.display_name}**: {seg.description}")
-                    seg_params[name] = {
-                        p.name: st.number_input(f"{p.name}", value=p.default, min_value=p.type(p.min),
-                                                max_value=None if p.max is None else p.type(p.max), help=p.help, key=f"_seg_{name}_{p.name}")
-                        for p in seg.params}
+                    seg_params[name] = param_form(seg.params, f"_seg_{name}", columns=1)
         submitted = st.form_submit_button("Explain with every segmenter", type="primary")
 
     request = dict(model=model_name, model_hash=lm.file_hash, dataset=scan["dataset_name"], index=scan["index"],

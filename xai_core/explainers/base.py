@@ -59,7 +59,7 @@ class Explainer(ABC):
                 "description": cls.description,
                 "params": {p.name: p.default for p in cls.params},
                 "param_info": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
-                            **({"choices": list(p.choices)} if p.choices else {}),
+                            **({"choices": list(p.options)} if p.choices else {}),
                             **({"min": p.min} if p.min is not None else {}),
                             **({"max": p.max} if p.max is not None else {})} for p in cls.params]}
 

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ..explanation import Explanation
 from .base import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit, value_label  # noqa: F401
 from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: F401
+from .methods import agreement_figure, method_map_figure  # noqa: F401
 from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: F401
 from .report import compare_grid_figure, curves_figure, feature_maps_figure  # noqa: F401
 
