@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import cached, widgets
+from pages._ui.forms import param_form
 from pages._ui.render import npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
@@ -18,7 +19,7 @@ RESULT = "lime_segmenters_result"
 QUICK_SAMPLES = 500  # 6 segmenters x 1 run: about 10 s on 2 cores (benchmarks/bench_lime_first_view.py)
 HIDE_LABELS = {"mean": "mean colour", "blur": "blurred", "0": "black"}  # short: the box is narrow
 
-st.title("LIME: six segmenters")
+st.title(f"LIME: {len(SEGMENTERS)} segmenters")
 st.markdown(
     "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a "
     "simple weighted linear model to how the class probability changes. Each superpixel gets one weight: "
@@ -62,10 +63,7 @@ with user_errors("Loading the model"):
             for i, (name, seg) in enumerate(SEGMENTERS.items()):
                 with cols[i % 3]:
                     st.markdown(f"**{seg.display_name}**: {seg.description}")
-                    seg_params[name] = {
-                        p.name: st.number_input(f"{p.name}", value=p.default, min_value=p.type(p.min),
-                                                max_value=None if p.max is None else p.type(p.max), help=p.help, key=f"_seg_{name}_{p.name}")
-                        for p in seg.params}
+                    seg_params[name] = param_form(seg.params, f"_seg_{name}", columns=1)
         submitted = st.form_submit_button("Explain with every segmenter", type="primary")
 
     request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],

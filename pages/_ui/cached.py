@@ -201,3 +201,35 @@ def inspect_upload(data: bytes, filename: str):
     from xai_core.models.importing import inspect_upload as run
 
     return run(data, filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _explain_each(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
+                  label: str) -> list:
+    jobs = json.loads(jobs_json)
+    bar = st.progress(0.0, text=f"{label}…")
+    lm = model(model_name)
+    out = []
+    try:
+        for i, job in enumerate(jobs):
+            job = dict(job)
+            title = job.pop("title", job["method"])
+
+            def step(f, msg, i=i, title=title):
+                bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
+
+            try:
+                out.append(xc.explain(lm, _image, progress=step, **job))
+            except xc.XAIError as exc:  # one method's problem must not cost the others
+                out.append(f"{title}: {exc}")
+        return out
+    finally:
+        bar.empty()
+
+
+def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: str = "Explaining") -> list:
+    """Like ``explain_batch`` (one progress bar over the set), but a job that fails returns its one-sentence
+    reason (a str) in its place instead of failing the whole set."""
+    lm = model(model_name)
+    return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
+                         json.dumps(jobs, sort_keys=True, default=str), label)

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from . import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
+from .base import SHAP_COLORSCALE, _rgb, symmetric_limit, value_label
 
 
 def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int = 320) -> go.Figure:
@@ -62,7 +62,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     maps = [e.map(k) for r in rows for e, k, _ in r]
     vmax = symmetric_limit(np.stack(maps)) if maps else 1.0
     first = rows[0][0][0]
-    unit = UNITS.get(first.output_space, first.output_space)
+    label = value_label(first)
     n = 0
     for i, r in enumerate(rows):
         for j, (e, k, _) in enumerate(r):
@@ -70,7 +70,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
             if e.image is not None:
                 fig.add_trace(go.Image(z=_rgb(e.image), hoverinfo="skip", opacity=0.85), row=i + 1, col=j + 1)
             fig.add_trace(go.Heatmap(z=e.map(k), coloraxis="coloraxis", hovertemplate=(
-                f"<b>{e.class_names[k]}</b><br>x %{{x}}, y %{{y}}<br>SHAP %{{z:.4g}} {unit}<extra></extra>")),
+                f"<b>{e.class_names[k]}</b><br>x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>")),
                 row=i + 1, col=j + 1)
             if n > 1:
                 fig.update_yaxes(scaleanchor=f"x{n}", row=i + 1, col=j + 1)
@@ -79,6 +79,6 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     fig.update_yaxes(scaleanchor="x", row=1, col=1)
     fig.update_layout(height=len(rows) * height_per_row + 40, margin=dict(l=10, r=40, t=40, b=10),
                       coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
-                                     colorbar=dict(title=dict(text=f"SHAP value<br>({unit})", side="right"),
+                                     colorbar=dict(title=dict(text=label.replace(" (", "<br>("), side="right"),
                                                    thickness=14)))
     return fig
