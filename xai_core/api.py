@@ -65,7 +65,10 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
         # The time limit (XAI_TIME_LIMIT_S, or an outer cancel.limit such as the CLI's --timeout) and
         # any stop flag are checked between batches: in the progress calls and in the forward pass.
         with cancel.limit(config.time_limit_s()):
-            return explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+            e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+        e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
+        e.info.setdefault("family", explainer_cls.family)
+        return e
 
     if cache is None:
         return compute()

@@ -109,8 +109,10 @@ def trust_cards(entries: list[tuple[str, str, xc.Explanation, object]], key: str
             trust_card(model_name, expl.image, expl, mask=mask, key=f"{key}_{i}")
 
 
-def dataset_mask(dataset_name: str, split: str, index: int):
-    """The ground-truth lesion mask of a dataset image, or None where the dataset has none."""
+def dataset_mask(dataset_name: str | None, split: str, index: int | None):
+    """The ground-truth lesion mask of a dataset image, or None where the dataset has none (or no dataset)."""
+    if dataset_name is None or index is None:
+        return None
     try:
         s = cached.dataset(dataset_name).split(split)
     except xc.XAIError:

@@ -94,11 +94,12 @@ def _load(path) -> Dataset:
                    header["domain"], header["seed"], header["meta"])
 
 
-def dataset_names() -> list[str]:
-    """Registered datasets, then dataset folders found under the configured data roots."""
+def dataset_names(owner: str | None = None) -> list[str]:
+    """Registered datasets, then dataset folders found under the configured data roots (and, with an
+    ``owner``, that owner's private uploads)."""
     from .folder import list_folder_datasets
 
-    return DATASETS.names() + list_folder_datasets()
+    return DATASETS.names() + list_folder_datasets(owner=owner)
 
 
 def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:

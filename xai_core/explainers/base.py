@@ -40,6 +40,8 @@ class Explainer(ABC):
     unit: ClassVar[str] = "attribution ({space})"
     additive: ClassVar[bool] = True  # base + sum(values) == output is part of the method's contract
     completeness: ClassVar[str] = ""
+    # the largest relative residual the method guarantees (None: approximate, reported but not promised)
+    residual_tolerance: ClassVar[float | None] = 1e-4
     libraries: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
@@ -52,10 +54,12 @@ class Explainer(ABC):
         """Everything a page or ``explainers --json`` lists about the method."""
         return {"name": cls.name, "display_name": cls.display_name, "family": cls.family,
                 "unit": cls.unit.format(space="{output}"), "additive": cls.additive,
-                "completeness": cls.completeness, "libraries": list(cls.libraries),
+                "completeness": cls.completeness, "residual_tolerance": cls.residual_tolerance,
+                "libraries": list(cls.libraries),
                 "description": cls.description,
-                "params": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
-                            **({"choices": list(p.choices)} if p.choices else {}),
+                "params": {p.name: p.default for p in cls.params},
+                "param_info": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
+                            **({"choices": list(p.options)} if p.choices else {}),
                             **({"min": p.min} if p.min is not None else {}),
                             **({"max": p.max} if p.max is not None else {})} for p in cls.params]}
 

@@ -20,6 +20,7 @@ class BlurIG(PairExplainer):
     description = "Integrated gradients along a path from a heavily blurred copy of the scan to the scan."
     unit = "Blur IG attribution ({space})"
     additive = True
+    residual_tolerance = None  # a path integral or a sample mean: shown, not promised
     completeness = "base value = f(fully blurred image); base + sum = f(image) up to the path discretisation"
     params = (
         Param("max_sigma", 50.0, "Blur (pixels) at the start of the path.", float, min=1.0, max=200.0),

@@ -37,6 +37,7 @@ class GuidedIG(PairExplainer):
     description = "Integrated gradients along an adaptive path that moves the least important pixels first."
     unit = "Guided IG attribution ({space})"
     additive = True
+    residual_tolerance = None  # a path integral or a sample mean: shown, not promised
     completeness = "base value = f(black image); base + sum = f(image) up to the path discretisation"
     params = (
         Param("steps", 64, "Steps on the path (one model call each).", int, min=2, max=2048),

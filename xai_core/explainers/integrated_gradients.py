@@ -23,6 +23,7 @@ class IntegratedGradients(PairExplainer):
                    "f(scan) - f(baseline).")
     unit = "IG attribution ({space})"
     additive = True
+    residual_tolerance = None  # a path integral or a sample mean: shown, not promised
     completeness = "base value = f(baseline); base + sum = f(image) up to the Riemann error of the steps"
     params = (
         Param("baseline", "black", "Where the path starts: black, a heavy blur of the image, or uniform noise.",

@@ -64,7 +64,7 @@ class Lime(Explainer):
     budget_param = "num_samples"
     params = (
         Param("segmenter", "slic", "How the image is split into superpixels.", str,
-              choices=tuple(SEGMENTERS.names())),
+              choices=SEGMENTERS.names),  # read live: a segmenter added later is offered too
         Param("segmenter_params", {}, "The segmenter's own parameters (name=value).", dict),
         Param("num_samples", 1000, "Random perturbed images the local model is fitted to.", int,
               min=10, max=100_000),

@@ -64,6 +64,7 @@ class ShapGradient(Explainer):
                    "GradientExplainer). Additive in expectation.")
     family = "SHAP"
     unit = "SHAP value ({space})"
+    residual_tolerance = None  # a path integral or a sample mean: shown, not promised
     completeness = "base value = mean output on the background; base + sum ≈ output (sampling error)"
     libraries = ("shap",)
     params = (

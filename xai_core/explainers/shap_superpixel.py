@@ -86,7 +86,7 @@ class ShapSuperpixel(Explainer):
     libraries = ("shap", "skimage")
     params = (
         Param("segmenter", "slic", "How the image is split into superpixels.", str,
-              choices=tuple(SEGMENTERS.names())),
+              choices=SEGMENTERS.names),  # read live: a segmenter added later is offered too
         Param("segmenter_params", {"n_segments": 12}, "The segmenter's own parameters (name=value).", dict),
         Param("hide_color", "mean", "What hidden superpixels show: their mean colour, a blur, or a grey "
               "level 0..255.", str, choices=HIDE_COLORS, pattern=r"\d{1,3}(\.\d+)?"),
