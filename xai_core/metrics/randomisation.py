@@ -7,8 +7,8 @@ step. A map that explains the model must change once the model's learnt
 weights are gone; one that stays similar explains the image (an edge
 detector), not the model. Per step: the Spearman rank correlation of
 |attribution| with the original map and the SSIM (Wang et al. 2004;
-``skimage.metrics.structural_similarity``) of the two |maps| scaled to
-[0, 1]. The value is the SSIM after the top ``top_layers`` layers (default:
+``skimage.metrics.structural_similarity``) of the two |maps| min-max scaled
+to [0, 1] (a constant offset, like RISE's mean mask, is no structure). The value is the SSIM after the top ``top_layers`` layers (default:
 the top half) are randomised; lower is better. SSIM, not Spearman, carries the
 verdict: on scans with a black background, gradient x input is zero there
 for any model, and those shared zeros keep the rank correlation at 0.6-0.7
@@ -29,12 +29,16 @@ from ._rerun import rerun, spearman
 PASS, WARN = 0.5, 0.75
 
 
+def _unit(m: np.ndarray) -> np.ndarray:
+    """Min-max scaled to [0, 1]: a constant offset (RISE's mean mask, E[f] * p) carries no structure."""
+    lo, hi = float(m.min()), float(m.max())
+    return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+
+
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
 
-    a, b = np.abs(a), np.abs(b)
-    a = a / a.max() if a.max() > 0 else a
-    b = b / b.max() if b.max() > 0 else b
+    a, b = _unit(np.abs(a)), _unit(np.abs(b))
     win = min(7, *a.shape) // 2 * 2 + 1 if min(a.shape) >= 3 else 1
     return float(structural_similarity(a, b, data_range=1.0, win_size=win))
 
