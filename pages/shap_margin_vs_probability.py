@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
-from pages._ui.trust import dataset_mask, trust_card
+from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -78,7 +78,7 @@ with user_errors("Loading the model"):
     absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
     explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
-    mask = dataset_mask(req["dataset"], "test", req["index"])
+    mask = scan_mask(scan["scan"], req["scan"])
     trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
     explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)

@@ -118,3 +118,11 @@ def dataset_mask(dataset_name: str | None, split: str, index: int | None):
     except xc.XAIError:
         return None
     return s.masks[int(index)] if s.masks is not None else None
+
+
+def scan_mask(scan, shown_key=None):
+    """The lesion mask of the page's current scan (a ``widgets.CurrentScan``), or None for uploads, for
+    datasets without masks, and when the results shown (``shown_key``) belong to another scan."""
+    if scan is None or scan.source != "dataset" or (shown_key is not None and shown_key != scan.key):
+        return None
+    return dataset_mask(scan.dataset_name, "test", scan.index)
