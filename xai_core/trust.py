@@ -99,7 +99,7 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
                 out[name] = run()
             continue
         key = make_key(kind="metric", model=lm.file_hash, image=image_hash(x), explanation=e_hash, mask=m_hash,
-                       metric=name, params=p, versions=library_versions())
+                       metric=name, metric_version=metric.version, params=p, versions=library_versions())
         if not compute:
             hit = cache.lookup(key, "metrics", MetricResult.load)
             if hit is not None:

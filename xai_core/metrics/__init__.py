@@ -114,6 +114,7 @@ class Metric:
     cost: ClassVar[str] = "cheap"
     needs_mask: ClassVar[bool] = False
     params: ClassVar[tuple[Param, ...]] = ()
+    version: ClassVar[int] = 1  # part of the cache key: raise it when the computation or the verdict rule changes
 
     def validate(self, params: dict) -> dict:
         known = {p.name: p for p in self.params}
