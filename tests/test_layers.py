@@ -16,7 +16,7 @@ LAYERS = [
     {"segmenters"},
     {"explainers"},
     {"metrics", "ood"},
-    {"api", "domain", "evaluation", "compare", "cross_domain", "method_comparison"},  # workflows over the plug-ins
+    {"api", "domain", "evaluation", "compare", "cross_domain", "method_comparison", "trust"},  # workflows
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__"},  # entry points
 ]

@@ -70,7 +70,7 @@ class Randomisation(Metric):
                 if progress is not None:
                     progress((j + f) / len(models), f"randomised up to layer {j + 1} of {len(models)}: {msg}")
 
-            m = np.abs(rerun(lm, image, explanation, cache=None, progress=step))
+            m = np.abs(rerun(lm, image, explanation, progress=step))
             layers.append(layer)
             rhos.append(spearman(original, m))
             ssims.append(ssim(original, m))

@@ -141,16 +141,18 @@ class SuperpixelStability(Metric):
     )
 
     def evaluate(self, model, image, explanation, mask, progress=None, *, repeats, top):
-        from .. import api
-        from ._rerun import method_params
+        from ._rerun import explain_again
 
         if not {"weights", "segments"} <= set(explanation.extras) or "seed" not in explanation.params:
             return self.not_applicable(f"{explanation.method} has no seeded superpixel weights")
-        params = method_params(explanation)
-        seed = int(params.pop("seed"))
-        runs = api.explain_repeats(model, image, repeats, seed=seed, method=explanation.method,
-                                   output=explanation.output_space, progress=progress,
-                                   classes=[int(explanation.class_indices[0])], **params)
+        seed = int(explanation.params["seed"])
+        runs = []
+        for r in range(repeats):
+            def step(f, msg, r=r):
+                if progress is not None:
+                    progress((r + f) / repeats, f"seed {seed + r} ({r + 1} of {repeats}): {msg}")
+
+            runs.append(explain_again(model, image, explanation, progress=step, seed=seed + r))
         s = superpixel_stability(runs, top)
         value = float(s.relative_std[0])
         return self.result(value, grade(value),
