@@ -220,3 +220,23 @@ def test_cli_trust_refuses_bad_input_with_one_line(capsys):
         assert main(base + extra) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:") and needle in err[0], (extra, err)
+
+
+def test_seed_stability_metric_is_the_lime_pages_rule(brain, brain_model):
+    from xai_core.metrics.stability import grade, superpixel_stability
+
+    image = brain.image("test", 1)
+    e = xc.explain(brain_model, image, method="lime", top_k=1, num_samples=200, cache=None)
+    r = METRICS.get("superpixel-stability")(brain_model, image, e, repeats=2)
+    runs = xc.explain_repeats(brain_model, image, 2, method="lime", classes=[int(e.class_indices[0])],
+                              num_samples=200, cache=None)
+    same = superpixel_stability(runs)
+    assert r.value == pytest.approx(float(same.relative_std[0])) and r.verdict == grade(r.value)
+    assert METRICS.get("superpixel-stability")(brain_model, image, _expl_from(e)).verdict == "n/a"
+
+
+def _expl_from(e):
+    """The same map without LIME's superpixel weights (as a SHAP map would come)."""
+    return Explanation(values=e.values, base_values=e.base_values, output_values=e.output_values,
+                       class_indices=e.class_indices, class_names=e.class_names, output_space=e.output_space,
+                       method="shap-partition", params={}, image=e.image)
