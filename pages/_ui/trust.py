@@ -100,13 +100,18 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
 
 
 def trust_cards(entries: list[tuple[str, str, xc.Explanation, object]], key: str) -> None:
-    """Trust cards for a grid of maps, one tab per map: ``entries`` are (title, model name, explanation, mask)."""
+    """The trust card of a grid of maps: ``entries`` are (title, model name, explanation, mask).
+
+    One card at a time, for the map picked above it: a grid can hold 16 maps, and computing every card on
+    every rerun would cost more than the grid itself (each card is cached once computed).
+    """
     if not entries:
         return
-    tabs = st.tabs([title for title, *_ in entries])
-    for i, (tab, (_, model_name, expl, mask)) in enumerate(zip(tabs, entries)):
-        with tab:
-            trust_card(model_name, expl.image, expl, mask=mask, key=f"{key}_{i}")
+    titles = [title for title, *_ in entries]
+    pick = st.selectbox("Trust card for the map", range(len(entries)), format_func=lambda i: titles[i],
+                        key=f"{key}_pick") if len(entries) > 1 else 0
+    _, model_name, expl, mask = entries[int(pick or 0)]
+    trust_card(model_name, expl.image, expl, mask=mask, key=f"{key}_{int(pick or 0)}")
 
 
 def dataset_mask(dataset_name: str | None, split: str, index: int | None):
