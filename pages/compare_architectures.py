@@ -5,6 +5,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
+from pages._ui.forms import method_picker, param_form
 from pages._ui.render import user_errors
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS
@@ -43,9 +44,16 @@ with user_errors("Comparing the models"):
         "true": "the true class (same question to every model)", "predicted": "each model's own prediction"}.get)
     output = s2.radio("Output space", ["probability", "margin"], key="cmp_output",
                       help="Probability maps are in the same unit for every model; margins (logits) are not.")
-    max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000], value=1000,
-                                 key="cmp_evals", help="The same budget for every map; more gives finer maps.")
-    masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+    method = method_picker(s3, key="cmp_method")
+    if method == "shap-partition":
+        max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000], value=1000,
+                                     key="cmp_evals", help="The same budget for every map; more gives finer maps.")
+        masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+        method_params = None
+    else:
+        max_evals, masker = 1000, MASKERS[0]
+        with st.expander(f"{xc.EXPLAINERS.get(method).display_name} settings"):
+            method_params = param_form(xc.EXPLAINERS.get(method).params, f"cmp_{method}")
     sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, 0.0, 0.5, key="cmp_sigma",
                       help="The poster shows smoothed SHAP. Smoothing only changes the display and the focus "
                            "score, not the computation (no recomputing).")
@@ -54,7 +62,8 @@ with user_errors("Comparing the models"):
     elif not indices:
         st.info("Pick at least one image.")
     else:
-        result = cached.compare(chosen, dataset_name, indices, target, output, max_evals, masker)
+        result = cached.compare(chosen, dataset_name, indices, target, output, max_evals, masker, method,
+                                method_params)
 
 if result is None:
     st.stop()
@@ -72,12 +81,14 @@ with user_errors("Drawing the grid"):
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
-    fig = plots.compare_grid_figure(cells, result.models, result.output)
+    fig = plots.compare_grid_figure(cells, result.models, result.output,
+                                    label=xc.EXPLAINERS.get(method).unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
-               f"✓/✗ marks whether the model got the image right. SHAP Partition, {max_evals:,} evaluations, "
-               f"masker {masker}, σ = {sigma:g}.")
+               f"✓/✗ marks whether the model got the image right. "
+               + (f"SHAP Partition, {max_evals:,} evaluations, masker {masker}" if method == "shap-partition"
+                  else xc.EXPLAINERS.get(method).display_name) + f", σ = {sigma:g}.")
 
 st.subheader("Numbers")
 with user_errors("Showing the table"):
