@@ -118,7 +118,8 @@ with user_errors("Drawing the matrix and distributions"):
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 
-st.subheader("3. Where it looks, on both domains")
+_shown = xc.EXPLAINERS.get(st.session_state.get("cd_method", "shap-partition"))
+st.subheader(f"3. Where it looks: {'SHAP' if _shown.name == 'shap-partition' else _shown.display_name} on both domains")
 with user_errors("Explaining the examples"):
     ref_name = ood.get("reference_dataset") or lm.metadata.dataset
     s0, s1, s2, s3 = st.columns(4)

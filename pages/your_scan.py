@@ -82,7 +82,8 @@ with user_errors("Running the model"):
         st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
                    f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
 
-st.subheader("Where the model looks")
+_shown = xc.EXPLAINERS.get(st.session_state.get("scan_method", "shap-partition"))
+st.subheader(f"Where the model looks ({'SHAP' if _shown.name == 'shap-partition' else _shown.display_name})")
 with user_errors("Explaining the scan"):
     s0, s1, s2, s3 = st.columns(4)
     method = method_picker(s0, key="scan_method")
