@@ -39,7 +39,7 @@ def refine(model_name: str, image: np.ndarray, jobs: list[dict], draw: Callable[
     After every step ``draw(latest)`` is called with the newest explanation of each job (None until a
     job's first step is in). Returns the final explanations (the one-shot maps)."""
     lm = cached.model(model_name)
-    gens = [explain_progressive(lm, image, **job) for job in jobs]
+    gens = [explain_progressive(lm, image, **{k: v for k, v in job.items() if k != "title"}) for job in jobs]
     latest: list = [None] * len(jobs)
     status = st.empty()
     stop = st.empty()
