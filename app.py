@@ -23,4 +23,15 @@ pages = [
     st.Page("pages/your_models_and_data.py", title="Your models and data", icon=":material/folder_open:",
             url_path="your-models-and-data"),
 ]
+
+
+@st.cache_resource(show_spinner=False)
+def _start_up() -> int:
+    """Once per server process: remove what killed writers left (half-unpacked zips, temporary files)."""
+    from xai_core import userdata
+
+    return len(userdata.housekeeping())
+
+
+_start_up()
 st.navigation(pages).run()

@@ -71,10 +71,10 @@ with user_errors("Showing the summary"):
 
 st.subheader("1. Per-image table")
 with user_errors("Showing the table"):
-    f1, f2 = st.columns([3, 1])
+    f1, f2 = st.columns([2, 1])
     actual = f1.multiselect("Actual class", result.target_classes, default=result.target_classes, key="cd_actual")
-    only_out = f2.toggle("Only images outside the domain", key="cd_only_out",
-                         disabled="outside_domain" not in table)
+    only_out = f2.toggle("Only flagged images", key="cd_only_out", disabled="outside_domain" not in table,
+                         help="Show only the images outside the model's training domain.")
     view = table[table["actual"].isin(actual)]
     if only_out and "outside_domain" in view:
         view = view[view["outside_domain"]]
@@ -85,9 +85,9 @@ with user_errors("Showing the table"):
     st.caption(f"{len(view):,} of {len(table):,} rows. Click a column header to sort. p_<class> are the source "
                "model's class probabilities (each row sums to 1); p_group_<name> sums a group's members.")
     d1, d2 = st.columns(2)
-    d1.download_button("Shown rows (.csv)", view.to_csv(index=False), f"cross_domain_{model_name}_{target}.csv",
+    d1.download_button("Shown rows (.csv)", view.to_csv(index=False), f"cross_domain_{model_name}_{target}_{split}_rows.csv",
                        key="cd_dl_view")
-    d2.download_button("Summary (.json)", pd.Series(summary).to_json(indent=2), "cross_domain_summary.json",
+    d2.download_button("Summary (.json)", pd.Series(summary).to_json(indent=2), f"cross_domain_{model_name}_{target}_{split}_summary.json",
                        key="cd_dl_summary")
 
 st.subheader("2. What the model answers, and how sure it is")
@@ -113,8 +113,13 @@ with user_errors("Drawing the matrix and distributions"):
         if ood["available"]:
             det = cached.detector(model_name, lm.file_hash)
             sc = {f"{ood['reference_dataset']} (test)": det.test_scores, f"{target} ({split})": table["ood_score"]}
-            st.plotly_chart(plots.distributions_figure(sc, f"Out-of-domain score ({det.spec.display_name})",
-                                                       threshold=det.threshold), width="stretch", key="cd_ood")
+            st.plotly_chart(plots.distributions_figure(
+                sc, f"Out-of-domain score ({det.spec.display_name})", threshold=det.threshold,
+                xaxis_title="score (0 = a typical training scan; higher = less like them)",
+                zero_note="typical training scan"), width="stretch", key="cd_ood")
+            st.caption("The score is measured from the average training scan (in training standard deviations, "
+                       "summed over layers), so it goes below zero for scans that are *more* typical than the "
+                       "average one: negative is not an error, it means well inside the domain.")
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 
@@ -162,7 +167,7 @@ with user_errors("Explaining the examples"):
     st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: red raises the "
                f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
 
-targets = [r for r in xc.list_models() if r.get("dataset") == target and r["name"] != model_name]
+targets = [r for r in widgets.models() if r.get("dataset") == target and r["name"] != model_name]
 if targets and not same_domain:
     st.subheader("4. A model trained for the target domain, on the same images")
     with user_errors("Comparing with the target-domain model"):
@@ -178,5 +183,5 @@ if targets and not same_domain:
                     f"get any right, because {', '.join(result.target_classes)} are not among its classes.")
         st.dataframe(both.style.format({f"{model_name} p": "{:.1%}", f"{other} p": "{:.1%}"}), hide_index=True,
                      width="stretch", height=280, key="cd_both")
-        st.download_button("Both models (.csv)", both.to_csv(index=False), "cross_domain_both_models.csv",
+        st.download_button("Both models (.csv)", both.to_csv(index=False), f"cross_domain_{model_name}_vs_{other}_{target}_{split}.csv",
                            key="cd_dl_both")

@@ -32,7 +32,8 @@ def server(cache_dir):
     port = _free_port()
     env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        # the way `make run` starts it: start-up work in a background thread, then Streamlit's own CLI
+        [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -156,6 +157,7 @@ def test_cross_domain_page_runs_brain_model_on_lung(server, page):
 
 def test_compare_page_renders_the_models_by_images_grid(server, page):
     page.goto(server + "/compare-architectures")
+    page.get_by_role("button", name="Compare", exact=True).click(timeout=300_000)
     page.get_by_text("Numbers", exact=True).wait_for(timeout=300_000)
     _wait_idle(page)
     grid = page.locator(".js-plotly-plot").filter(has_text="focus").first

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import cancel, config
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data.images import image_hash
 from .errors import InputError
@@ -61,7 +62,10 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     idx = resolve_classes(lm, probs, top_k, classes)
 
     def compute() -> Explanation:
-        e = explainer_cls().explain(lm, x, idx, output, progress=progress, **p)
+        # The time limit (XAI_TIME_LIMIT_S, or an outer cancel.limit such as the CLI's --timeout) and
+        # any stop flag are checked between batches: in the progress calls and in the forward pass.
+        with cancel.limit(config.time_limit_s()):
+            e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
         e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
         e.info.setdefault("family", explainer_cls.family)
         return e

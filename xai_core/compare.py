@@ -118,3 +118,17 @@ def compare(models: list, images: list[np.ndarray], image_titles: list[str] | No
         probs.append(row_p)
     return Comparison([lm.name for lm in lms], titles, trues, masks, expls, probs,
                       [list(lm.class_names) for lm in lms], output)
+
+
+def merge_rows(parts: list[Comparison]) -> Comparison:
+    """One comparison from several computed model by model on the same images and settings (so a stopped
+    run can show the models that finished)."""
+    if not parts:
+        raise InputError("Nothing to merge.")
+    first = parts[0]
+    for c in parts[1:]:
+        if c.image_titles != first.image_titles or c.output != first.output:
+            raise InputError("These comparisons are of different images or output spaces.")
+    return Comparison([m for c in parts for m in c.models], first.image_titles, first.true_classes, first.masks,
+                      [r for c in parts for r in c.explanations], [r for c in parts for r in c.probabilities],
+                      [r for c in parts for r in c.class_names], first.output)

@@ -76,6 +76,8 @@ def method_picker(container=st, key: str = "method", default: str = "shap-partit
     from xai_core.explainers import EXPLAINERS
 
     names = EXPLAINERS.names()
-    return container.selectbox(label, names, index=names.index(default) if default in names else 0, key=key,
+    # a value already in session_state (kept across pages) wins; passing a default too makes Streamlit warn
+    index = 0 if key in st.session_state or default not in names else names.index(default)
+    return container.selectbox(label, names, index=index, key=key,
                                format_func=lambda n: EXPLAINERS.get(n).display_name,
                                help="Any registered explanation method; see the Methods side by side page.")

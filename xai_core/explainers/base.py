@@ -72,6 +72,9 @@ class Explainer(ABC):
         if "score" in expl.extras:
             return "fit R²", float(np.min(expl.extras["score"]))
         return None
+    # The parameter that sets a sampling method's budget (maps get finer as it grows), or None;
+    # ``xai_core.progressive`` refines such methods step by step.
+    budget_param: ClassVar[str | None] = None
 
     @classmethod
     def validate(cls, params: dict) -> dict:

@@ -61,6 +61,7 @@ class Lime(Explainer):
     unit = "LIME weight ({space})"
     completeness = "not additive: a local linear fit, judged by its R² on the perturbed samples"
     libraries = ("lime", "sklearn", "skimage")
+    budget_param = "num_samples"
     params = (
         Param("segmenter", "slic", "How the image is split into superpixels.", str,
               choices=SEGMENTERS.names),  # read live: a segmenter added later is offered too

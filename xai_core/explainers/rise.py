@@ -51,6 +51,7 @@ class Rise(Explainer):
     unit = "expected score when visible ({space})"
     additive = False
     completeness = "not additive: each pixel's value is the mean score of the masks that kept it"
+    budget_param = "masks"
     params = (
         Param("masks", 1000, "Random masks scored.", int, min=10, max=100_000),
         Param("cell_size", 16, "Size of a mask cell (pixels): larger gives smoother maps.", int, min=2, max=512),

@@ -21,17 +21,24 @@ from .report import compare_grid_figure, curves_figure, feature_maps_figure  # n
 
 
 def explanation_figure(expl: Explanation, vmax: float | None = None, title: str | None = None,
-                       probabilities: np.ndarray | None = None, height: int = 300) -> go.Figure:
+                       probabilities: np.ndarray | None = None, height: int = 380,
+                       absolute: bool = False) -> go.Figure:
     """One panel per explained class: the map over the image, one shared symmetric colour bar in the
-    explainer's unit."""
+    explainer's unit.
+
+    ``absolute`` draws on the absolute scale of ``xai_core.magnitude``; without it the limit is the
+    maps' own, except that maps which are all negligible are never stretched to full colour."""
+    from ..magnitude import colour_limit, negligible
+
     maps = expl.maps()
     k = len(maps)
-    vmax = symmetric_limit(maps) if vmax is None else float(vmax)
+    vmax = colour_limit(expl, symmetric_limit(maps), absolute) if vmax is None else float(vmax)
     label = value_label(expl)
+    small = negligible(expl)
     titles = []
     for i, name in enumerate(expl.class_names):
         extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
-        titles.append(f"{name}{extra}")
+        titles.append(f"{name}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
     fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.02)
     bg = _rgb(expl.image) if expl.image is not None else None
     for i in range(k):
@@ -70,8 +77,10 @@ def probability_figure(probabilities: np.ndarray, class_names, highlight: int | 
         x=p[order], y=[class_names[i] for i in order], orientation="h", marker_color=colors,
         text=[f"{v:.1%}" for v in p[order]], textposition="auto",
         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+    # ticks every 25% up to 100%, with room on the right so the last label is never cut off
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=10),
+                      xaxis=dict(range=[0, 1.0], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
+                                 title="probability"))
     return fig
 
 

@@ -28,7 +28,8 @@ def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int 
 
 
 def distributions_figure(series: dict[str, np.ndarray], title: str, threshold: float | None = None,
-                         height: int = 280, nbins: int = 40) -> go.Figure:
+                         height: int = 280, nbins: int = 40, xaxis_title: str | None = None,
+                         zero_note: str | None = None) -> go.Figure:
     """Overlaid, normalised histograms (e.g. source test vs target), with an optional threshold line."""
     fig = go.Figure()
     finite = [np.asarray(v, float)[np.isfinite(v)] for v in series.values()]
@@ -42,8 +43,11 @@ def distributions_figure(series: dict[str, np.ndarray], title: str, threshold: f
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728",
                       annotation_text="threshold (95th pct of source validation)", annotation_position="top")
+    if zero_note:  # e.g. a standardised score: 0 is the typical training image, below 0 more typical still
+        fig.add_vline(x=0, line_dash="dot", line_color="#7f8c8d", annotation_text=zero_note,
+                      annotation_position="bottom left")
     fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=40, b=10), title=title,
-                      yaxis_title="% of images", legend=dict(orientation="h", y=-0.25))
+                      yaxis_title="% of images", xaxis_title=xaxis_title, legend=dict(orientation="h", y=-0.35))
     return fig
 
 

@@ -53,7 +53,7 @@ def feature_maps_figure(maps: np.ndarray, layer: str, max_channels: int = 16, co
 
 
 def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_space: str,
-                        vmax: float | None = None, height_per_row: int = 230, label: str | None = None) -> go.Figure:
+                        vmax: float | None = None, height_per_row: int = 320, label: str | None = None) -> go.Figure:
     """Models (rows) by images (columns). Each cell is ``{"map": (H, W), "image": (H, W, C), "title": str}``;
     one symmetric colour scale for the whole grid, so every map is read the same way."""
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
