@@ -8,6 +8,8 @@
 - ``XAI_DATA_ROOTS``: the only folders image datasets are read from, separated
   by ``:`` (default ``~/.local/share/xai-dashboard/data``). Uploaded zips are
   unpacked into ``<first root>/uploads``.
+- ``XAI_AUDITS_DIR``: where dataset audits are kept (default
+  ``~/.local/share/xai-dashboard/audits``).
 - ``XAI_MAX_PIXELS``: the pixel limit checked before any image is decoded
   (default 4096 x 4096).
 - ``XAI_ZIP_MAX_MB`` / ``XAI_ZIP_MAX_FILES``: limits on what an uploaded zip
@@ -58,3 +60,9 @@ def zip_limits() -> tuple[int, int]:
     """(largest total expanded size in bytes, most files) an uploaded zip may hold."""
     mb = float(os.environ.get("XAI_ZIP_MAX_MB", "2048"))
     return int(mb * 2**20), int(os.environ.get("XAI_ZIP_MAX_FILES", "50000"))
+
+
+def audits_dir() -> Path:
+    """Where audits are written and the Audit page looks for them (``XAI_AUDITS_DIR``; default
+    ``~/.local/share/xai-dashboard/audits``). The page never opens an audit outside this folder."""
+    return Path(os.environ.get("XAI_AUDITS_DIR", _share() / "audits")).expanduser().resolve()
