@@ -4,7 +4,8 @@
   process pool (several; each worker process loads the model once);
 * ``ray``: Ray Data's ``map_batches`` with a callable class that holds the
   model (the pattern of Ray's ``doc/source/data/doc_code/tf_quick_start.py``),
-  ``concurrency=`` actors, one GPU each where the cluster has GPUs.
+  a pool of ``workers`` actors (``ActorPoolStrategy``, the newer spelling of
+  ``concurrency=``), one GPU each where the cluster has GPUs.
 
 Both hand each finished batch's rows to ``on_rows`` on the driver, which
 appends them to the audit folder; so either engine can be stopped at any
@@ -99,7 +100,11 @@ class RayAuditor:
         return pd.DataFrame.from_records(rows, columns=self.auditor.columns).astype(object)
 
 
-def _runtime_env(remote: bool) -> dict:
+def ray_runtime_env(remote: bool = False) -> dict:
+    """What Ray workers need: this code on their path and the XAI_* settings (cache, data roots).
+
+    On a remote cluster the code folder travels as the job's ``working_dir`` (shipped models are inside it;
+    other models travel as bytes through the object store, see ``model_files``)."""
     from ..config import PROJECT_ROOT
 
     env = {k: v for k, v in os.environ.items() if k.startswith("XAI_") or k == "TF_CPP_MIN_LOG_LEVEL"}
@@ -119,7 +124,8 @@ def run_ray(spec: AuditSpec, work: list[list[str]], workers: int, on_rows: OnRow
     address = address or os.environ.get("RAY_ADDRESS") or None
     started = not ray.is_initialized()
     if started:
-        kwargs = dict(include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env(bool(address)))
+        kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                      runtime_env=ray_runtime_env(bool(address)))
         if address:
             ray.init(address=address, **kwargs)
         else:
@@ -135,7 +141,8 @@ def run_ray(spec: AuditSpec, work: list[list[str]], workers: int, on_rows: OnRow
         model_ref = [ray.put(model_files(spec))]
         ds = ray.data.from_items([{"image_id": i} for i in ids], override_num_blocks=len(work))
         out = ds.map_batches(RayAuditor, fn_constructor_kwargs={"spec_json": spec.to_json(), "model_ref": model_ref},
-                             batch_size=batch_size, concurrency=max(1, workers), batch_format="numpy",
+                             batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=max(1, workers)),
+                             batch_format="numpy",
                              num_cpus=1, num_gpus=1 if gpus >= 1 else 0)
         for df in out.iter_batches(batch_size=None, batch_format="pandas"):
             rows = df.to_dict("records")
