@@ -26,6 +26,7 @@ test: $(VENV)/.test-deps
 bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/bench_shap.py
 	$(BIN)/python benchmarks/bench_lime.py
+	$(BIN)/python benchmarks/bench_audit.py
 
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(VENV)/.run-deps
