@@ -46,6 +46,7 @@ test: $(VENV)/.test-deps
 bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_shap.py
 	$(BIN)/python benchmarks/bench_lime.py
+	$(BIN)/python benchmarks/bench_audit.py
 
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(RUN_DEPS)
