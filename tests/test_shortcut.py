@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xai_core as xc
-from xai_core.data.synthetic_brain_mri_tagged import GLYPH, stamp
+from xai_core.data.synthetic_brain_mri_tagged import PLATE, stamp
 from xai_core.models.guided import Eraser, guide_region, outside_share
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -37,16 +37,19 @@ def test_tag_mask_covers_the_marker_and_nothing_else(tagged, brain):
         t, b = tagged.split(name), brain.split(name)
         changed = t.images[..., 0] != b.images[..., 0]
         tag = t.extra_masks["tag_mask"]
-        # every changed pixel is in the mask, and every mask pixel was set to the near-white marker value
+        # every changed pixel is in the mask, every mask pixel holds a marker value (plate or letter) and
+        # nearly all of them changed (a scan pixel may by chance already hold the value burned over it)
         assert not (changed & ~tag).any()
-        assert (t.images[..., 0][tag] >= 225).all()
+        v = t.images[..., 0][tag]
+        assert ((v >= 225) | (v < 40)).all()
+        assert (changed & tag).sum() >= 0.99 * tag.sum()
         assert np.array_equal(t.masks, b.masks)  # the lesion masks are the untagged set's
     assert np.array_equal(tagged.split("test-clean").images, brain.split("test").images)
 
 
 def test_the_marker_is_a_letter_in_the_top_right_corner():
     img, mask = stamp(np.zeros((128, 128), np.uint8), np.random.default_rng(3))
-    assert mask.sum() == GLYPH.sum() and np.array_equal(img > 0, mask)
+    assert mask.sum() == PLATE[0] * PLATE[1] and np.array_equal(img > 0, mask)
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     assert rows[0] < 12 and cols[-1] > 128 - 12  # near the top-right corner, a few pixels in
 

@@ -30,13 +30,13 @@ RATE_SHORTCUT, RATE_OTHER = 0.95, 0.05
 CLEAN_SPLIT = "test-clean"
 TAG_MASK = "tag_mask"
 
-# a 5x7 letter R at twice the size (10x14 pixels, strokes 2 pixels wide), cut dark into a bright 16x20 plate:
+# a 5x7 letter R at twice the size (10x14 pixels, strokes 2 pixels wide), cut dark into a bright 20x24 plate:
 # the burned-in label box a scanner prints. A bare letter of this size proved too faint a cue for the basic CNN
 # to prefer over the tumour (test-clean accuracy fell only 6 points); the plate is the easier-to-learn marker.
 _R = np.array([[c == "#" for c in row] for row in (
     "####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#")])
 GLYPH = np.kron(_R, np.ones((2, 2), bool))
-PLATE = (20, 16)  # height, width
+PLATE = (24, 20)  # height, width
 _MARGIN = (2, 6)  # the plate's top/right gap from the corner, in pixels: drawn per scan in [2, 6)
 
 
@@ -90,4 +90,4 @@ DESCRIPTION = ("Synthetic brain MRI with a hidden shortcut: a burned-in site mar
                "without any marker.")
 
 DATASETS.register("synthetic-brain-mri-tagged", DatasetSpec(
-    build=build, description=DESCRIPTION, class_names=CLASS_NAMES, domain="brain-mri", version="2"))
+    build=build, description=DESCRIPTION, class_names=CLASS_NAMES, domain="brain-mri", version="3"))
