@@ -201,7 +201,7 @@ def _guided_eraser(dataset, arch, ds, seed, epochs, batch_size, learning_rate, l
     lm = as_model(guide_model)
     s = ds.split("train")
     n = len(s) if limit is None else min(limit, len(s))
-    idx = guide_sample(s.labels[:n], guide_images, seed)
+    idx = guide_sample(s.labels[:n], guide_images, seed, None if s.masks is None else s.masks[:n])
     reliance = reliance_map(lm, s.images[idx], None if s.masks is None else s.masks[idx], method, None, progress)
     region = guide_region(reliance, area)
     info = {"method": method, "model": lm.name, "images": int(len(idx)), "area": float(region.mean()),
