@@ -20,6 +20,7 @@ pages = [
     st.Page("pages/model_report.py", title="Model report", icon=":material/analytics:", url_path="model-report"),
     st.Page("pages/audit.py", title="Audit a dataset", icon=":material/fact_check:", url_path="audit"),
     st.Page("pages/train.py", title="Train a model", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/shortcut.py", title="Debug a model: find a shortcut", icon=":material/bug_report:", url_path="shortcut"),
     st.Page("pages/your_scan.py", title="Your scan", icon=":material/upload_file:", url_path="your-scan"),
     st.Page("pages/your_models_and_data.py", title="Your models and data", icon=":material/folder_open:",
             url_path="your-models-and-data"),
