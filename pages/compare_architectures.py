@@ -6,6 +6,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
+from pages._ui.report import report_download
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS
 from xai_core.explainers.shap_partition import MASKERS
@@ -101,3 +102,7 @@ with user_errors("Showing the table"):
                        key="cmp_csv")
     d2.download_button("Download the grid (HTML)", fig.to_html(include_plotlyjs=True), "compare.html",
                        "text/html", key="cmp_html")
+    report_download("cmp_report", [{"model": m, "explanations": [result.explanations[i][j]], "true": result.true_classes[j],
+                                    "image": ds.split("test").images[k], "ref": f"{dataset_name}:test:{k}"}
+                                   for i, m in enumerate(result.models) for j, k in enumerate(indices)],
+                    classes_rule=target)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import npz_bytes, user_errors
+from pages._ui.report import report_download
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import superpixel_stability
@@ -159,3 +160,6 @@ with user_errors("Showing the LIME results"):
     d1, d2 = st.columns(2)
     d1.download_button("Table (.csv)", table.to_csv(index=False), "lime_segmenters.csv", key="lime_dl_csv")
     d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), "lime_segmenters.zip", key="lime_dl_zip")
+    report_download("lime_report", [{"model": req["model"], "explanations": list(main.values()), "true": shown["true"],
+                                     "image": next(iter(main.values())).image,
+                                     "ref": f"{req['dataset']}:test:{req['index']}"}], handout="lime")

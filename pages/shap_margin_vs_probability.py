@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -86,3 +87,6 @@ with user_errors("Loading the model"):
     d1.download_button("Margin maps (.npz)", npz_bytes(margin), "shap_margin.npz", key="dl_m")
     d2.download_button("Probability maps (.npz)", npz_bytes(prob), "shap_probability.npz", key="dl_p")
     d3.download_button("Additivity table (.csv)", table.to_csv(index=False), "additivity.csv", key="dl_t")
+    report_download("shap_report", [{"model": req["model"], "explanations": [margin, prob], "image": margin.image,
+                                     "ref": f"{req['dataset']}:test:{req['index']}", "true": shown["true"]}],
+                    handout="shap")

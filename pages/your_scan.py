@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import additivity_frame, explanation_row, user_errors
+from pages._ui.report import report_download
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -94,3 +95,6 @@ with user_errors("Explaining the scan"):
     frame = additivity_frame(expl)
     st.caption(f"Additivity: base value + sum of the map = model output, largest residual "
                f"{frame['residual'].max():.1e}.")
+    report_download("scan_report", [{"model": model_name, "explanations": [expl], "upload": (data, upload.name),
+                                     "window": window if dicom is not None else None,
+                                     "window_choice": preset if dicom is not None else None}])

@@ -87,5 +87,6 @@ def scan_from_dataset(model, ref: str, image: np.ndarray | None = None, true_cla
     if image is None:
         image, _, true_class, _ = load_image_ref(ref)
     lm = as_model(model)
-    return Scan(model_input=lm.prepare(image), source=ref, sha256=image_hash(np.asarray(image)),
+    x = lm.prepare(image)  # hashed as the model sees it, so a page and the CLI name the same scan alike
+    return Scan(model_input=x, source=ref, sha256=image_hash(x),
                 original=None, true_class=true_class)
