@@ -191,3 +191,47 @@ def test_eight_maps_fit_in_3_mb_of_html_and_each_has_an_image_in_the_pdf(brain_m
     assert "--job" in rep.command  # eight maps with different seeds need one job each
     pngs = report.write_pngs(rep, tmp_path / "png")
     assert len(pngs) == 8 + 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def _fake_case(model, method="shap-partition", spaces=("margin",), seeds=(0,), true="glioma", index=0, extra=None):
+    import xai_core as xc
+    from xai_core import report
+
+    image = xc.load_dataset("synthetic-brain-mri").image("test", index)
+    scan = report.scan_from_dataset(model, f"synthetic-brain-mri:test:{index}", image, true)
+    rng = np.random.default_rng(index)
+    expls = [xc.Explanation(values=rng.normal(size=(1, 128, 128, 1)), base_values=[0.0], output_values=[1.0],
+                            class_indices=[0], class_names=[model.class_names[index % 4]], output_space=space,
+                            method=method, params={"seed": seed, **(extra or {})}, image=scan.model_input,
+                            extras={"score": np.array([0.42])} if method == "lime" else {})
+             for seed in seeds for space in spaces]
+    return report.case(model, scan, expls, report.Verdict.unavailable("not checked in this test"))
+
+
+def test_handout_carries_the_plain_language_notes_and_prints_well(brain_model, tmp_path):
+    from xai_core import report
+
+    rep = report.assemble([_fake_case(brain_model, "lime", extra={"segmenter": "slic"})], [brain_model],
+                          kind="handout", handout="lime")
+    text = pdf_text(report.write(rep, tmp_path / "h.pdf"))[0]
+    html = report.write(rep, tmp_path / "h.html").read_text()
+    assert rep.title.startswith("Class handout") and rep.file_stem().startswith("xai-handout-")
+    for heading in ("What LIME does", "What a segmenter does", "Margin versus probability"):
+        assert heading in text and heading in html
+    assert squash("local fit R²: glioma 0.420") in squash(text), text
+    assert squash("Unit: LIME weight (logit). Green supports the class") in squash(text)
+    assert '<body class="handout">' in html and "@media print" in html
+    assert "Model card" not in text  # a handout leaves the analyst's tables out, not the command or disclaimer
+    assert "--handout lime" in rep.command and "not for diagnosis" in text
+
+
+def test_comparison_command_names_every_model_and_scan_and_the_class_rule(brain_model):
+    from xai_core import report
+
+    cases = [_fake_case(brain_model, index=i) for i in (0, 1)]
+    rep = report.assemble(cases, [brain_model], classes_rule="true")
+    assert rep.command.startswith("python -m xai_core report --model brain-basic-cnn --image "
+                                  "synthetic-brain-mri:test:0 --image synthetic-brain-mri:test:1 "
+                                  "--methods shap-partition --output margin --classes true --seed 0 --out xai-case-")
+    # without a rule the two scans' classes differ, so the short form cannot say it: one --job per map
+    assert "--job" in report.assemble(cases, [brain_model]).command

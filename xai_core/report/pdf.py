@@ -126,9 +126,9 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
         para(c.verdict.text)
         for j, m in enumerate(c.maps):
             heading(m.title, 11)
-            para(f"Unit: {m.unit}. Red raises the class score, blue lowers it"
-                 + (" (LIME: green supports the class, red speaks against it)" if m.explanation.method == "lime"
-                    else "") + f". {m.quality}. Map SHA-256 {m.fingerprint}.", size=body - 1)
+            colours = ("Green supports the class, red speaks against it" if m.explanation.method == "lime"
+                       else "Red raises the class score, blue lowers it")
+            para(f"Unit: {m.unit}. {colours}. {m.quality}. Map SHA-256 {m.fingerprint}.", size=body - 1)
             image(f"case{i}-map{j}", width)
             if m.trust:
                 table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
