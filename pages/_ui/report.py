@@ -21,6 +21,22 @@ def window_name(choice: str | None) -> str | None:
     return None if choice is None else WINDOW_CHOICES.get(choice, choice)
 
 
+def scan_case(model: str, explanations: list, scan_key: dict, image=None, true: str | None = None,
+              trust: dict | None = None) -> dict | None:
+    """A case for ``report_download`` from a page's ``CurrentScan.key``: the session's upload (with its window)
+    or a dataset test scan. None when the upload it names is gone."""
+    from pages._ui import widgets
+
+    base = {"model": model, "explanations": list(explanations), "trust": trust}
+    if "upload" in scan_key:
+        up = widgets.uploaded_scan()
+        if not up or up["sha"] != scan_key["upload"]:
+            return None
+        return {**base, "upload": (up["data"], up["name"]), "window": up.get("window"),
+                "window_choice": up.get("preset")}
+    return {**base, "ref": f"{scan_key['dataset']}:test:{scan_key['index']}", "image": image, "true": true}
+
+
 def _signature(cases: list[dict], *parts) -> str:
     from xai_core.report.content import fingerprint
 
@@ -65,6 +81,7 @@ def report_download(key: str, cases: list[dict], handout: str | None = None, cla
     file name) with ``window`` (centre, width) and ``window_choice`` (the page's window label).
     ``handout``: ``"shap"`` or ``"lime"`` offers the class-handout variant.
     """
+    cases = [c for c in cases if c]
     if not cases or not any(c.get("explanations") for c in cases):
         return
     dicom = any("upload" in c and c["upload"][1].lower().endswith((".dcm", ".dicom")) or

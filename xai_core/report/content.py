@@ -134,31 +134,38 @@ def fingerprint(values: np.ndarray) -> str:
     return hashlib.sha256(a.tobytes()).hexdigest()
 
 
-def unit_of(expl) -> str:
-    """The map's unit: the explainer's declared ``unit`` when it has one, else '<method> value (<space>)'."""
+def _explainer(method: str):
     from ..explainers import EXPLAINERS
+
+    try:
+        return EXPLAINERS.get(method)
+    except Exception:  # a map saved by a method this installation does not have
+        return None
+
+
+def unit_of(expl) -> str:
+    """The map's unit: the explainer's own colour-bar label, else '<method> value (logit|probability)'."""
     from ..plots import UNITS
 
+    cls = _explainer(expl.method)
+    if cls is not None and hasattr(cls, "unit_label"):
+        return cls.unit_label(expl.output_space)
     space = UNITS.get(expl.output_space, expl.output_space)
-    try:
-        cls = EXPLAINERS.get(expl.method)
-    except Exception:
-        cls = None
-    unit = getattr(cls, "unit", None)
-    if callable(unit):
-        unit = unit(expl.output_space)
-    if isinstance(unit, str) and unit:
-        return unit if "(" in unit else f"{unit} ({space})"
     name = getattr(cls, "display_name", expl.method)
     word = "value" if getattr(cls, "additive", True) else "weight"  # LIME paints one weight per superpixel
     return f"{'SHAP' if name.startswith('SHAP') else name} {word} ({space})"
 
 
 def quality_of(expl) -> str:
+    """The residual of an additive method, LIME's fit R², or what the method promises instead."""
+    cls = _explainer(expl.method)
     if "score" in expl.extras:
         return "local fit R²: " + ", ".join(f"{n} {s:.3f}" for n, s in zip(expl.class_names, expl.extras["score"]))
-    return (f"additivity residual |base + sum of map − output|: largest {float(expl.residuals.max()):.1e} "
-            f"(relative {float(expl.relative_residuals.max()):.1e})")
+    if getattr(cls, "additive", True):
+        return (f"additivity residual |base + sum of map − output|: largest {float(expl.residuals.max()):.1e} "
+                f"(relative {float(expl.relative_residuals.max()):.1e})")
+    promise = getattr(cls, "completeness", "")
+    return f"no additivity by design{f' ({promise})' if promise else ''}"
 
 
 def map_title(expl) -> str:
