@@ -8,6 +8,7 @@ from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
+from pages._ui.report import report_download, scan_case
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
@@ -149,3 +150,7 @@ with user_errors("Showing the table"):
     d2.download_button("Download the grid and table (HTML)",
                        export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",
                                    settings, table, fig), f"{stem}.html", "text/html", key="cmp_html")
+    report_download("cmp_report", [scan_case(m, [result.explanations[i][j]], {"dataset": req["dataset"], "index": k},
+                                             result.explanations[i][j].image, result.true_classes[j])
+                                   for i, m in enumerate(result.models) for j, k in enumerate(req["images"])],
+                    classes_rule=target)

@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui import widgets
 from pages._ui.progressive import refine
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -107,3 +108,5 @@ with user_errors("Loading the model"):
     d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
     d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
     d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")
+    report_download("shap_report", [scan_case(req["model"], [margin, prob], req["scan"], margin.image, shown["true"])],
+                    handout="shap")

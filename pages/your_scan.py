@@ -10,6 +10,7 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -154,3 +155,5 @@ with user_errors("Explaining the scan"):
     stem = (f"{method}_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}"
             + (f"_{budget}evals" if budget else ""))
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
+    report_download("scan_report", [scan_case(model_name, [expl],
+                                              widgets.upload_as_scan(widgets.uploaded_scan()).key)])
