@@ -17,6 +17,7 @@ pages = [
             url_path="cross-domain"),
     st.Page("pages/compare_architectures.py", title="Compare architectures", icon=":material/view_comfy:",
             url_path="compare-architectures"),
+    st.Page("pages/trust.py", title="Which method can I trust?", icon=":material/verified:", url_path="trust"),
     st.Page("pages/model_report.py", title="Model report", icon=":material/analytics:", url_path="model-report"),
     st.Page("pages/audit.py", title="Audit a dataset", icon=":material/fact_check:", url_path="audit"),
     st.Page("pages/train.py", title="Train a model", icon=":material/model_training:", url_path="train"),

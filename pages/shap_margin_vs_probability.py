@@ -7,6 +7,7 @@ from pages._ui import widgets
 from pages._ui.progressive import refine
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
+from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -90,8 +91,11 @@ with user_errors("Loading the model"):
     absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
     explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
+    mask = scan_mask(scan["scan"], req["scan"])
+    trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
     explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
+    trust_card(req["model"], prob.image, prob, mask=mask, key="trust_probability")
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
     table = additivity_frame(margin, prob)
