@@ -52,13 +52,12 @@ with user_errors("Loading the model"):
         params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed), top_k=int(top_k))
         live = {space: st.empty() for space in ("margin", "probability")}
 
-        def draw(latest):
-            for space, e in zip(live, latest):
-                if e is not None:
-                    with live[space].container():
-                        st.markdown(f"**{'Margin (logit)' if space == 'margin' else 'Probability'} space**, "
-                                    f"{e.params['max_evals']:,} evaluations so far")
-                        explanation_row(e, probabilities=probs, key=f"live_{space}_{e.params['max_evals']}")
+        def draw(j, e):
+            space = e.output_space
+            with live[space].container():
+                st.markdown(f"**{'Margin (logit)' if space == 'margin' else 'Probability'} space**, "
+                            f"{e.params['max_evals']:,} evaluations so far")
+                explanation_row(e, probabilities=probs, key=f"live_{space}_{e.params['max_evals']}")
 
         margin, prob = refine(model_name, image, [dict(method=METHOD, output=o, title=f"SHAP, {o}", **params)
                                                   for o in live], draw, key="shap_refine")
