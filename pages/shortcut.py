@@ -94,7 +94,7 @@ if setup["clean_split"] is not None:
                 rows, cols = np.nonzero(ui.outline(tag[i]))
                 fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", marker=dict(size=3, color="black"),
                                          name="marker", hovertemplate="marker<extra></extra>"))
-                share = xc.METRICS.get("marker-share").fn(lm, tagged_split.images[i], expl, tag[i])
+                share = xc.METRICS.get("marker-share")(lm, tagged_split.images[i], expl, tag[i])
                 fig.update_layout(title=f"with the marker: {f['predicted_tagged']} · {share.value:.0%} of the "
                                         f"evidence on the marker")
             b.plotly_chart(fig, width="stretch", key=f"sc_map_{i}")

@@ -97,10 +97,10 @@ def test_marker_share_metric_counts_positive_evidence_on_the_mask():
     values = np.zeros((1, 8, 8, 1))
     values[0, 0, 0, 0], values[0, 5, 5, 0], values[0, 6, 6, 0] = 3.0, 1.0, -5.0
     expl = xc.Explanation(values, [0.0], [-1.0], [0], ["a"], "margin", "test", {})
-    r = m.fn(None, None, expl, mask)
+    r = m.evaluate(None, None, expl, mask)  # reads only the map
     assert r.value == pytest.approx(0.75) and r.verdict == "fail" and r.better == "lower"
     assert r.chance == pytest.approx(4 / 64)
-    assert m.fn(None, None, expl, np.zeros((8, 8), bool)).verdict == "n/a"
+    assert m(None, None, expl, np.zeros((8, 8), bool)).verdict == "n/a"
 
 
 def test_guided_erasing_is_deterministic_per_seed_and_erases_only_the_region():

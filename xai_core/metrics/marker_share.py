@@ -15,11 +15,9 @@ towards chance and can hide the shortcut; compare methods on the same scans.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from . import METRICS, Metric, MetricResult
+from . import Metric, class_map, register
 from .focus import chance_focus, focus_score
 
 MASK_NAME = "tag_mask"  # the dataset mask this metric reads (Split.extra_masks)
@@ -32,38 +30,33 @@ def marker_share_score(attribution: np.ndarray, mask: np.ndarray) -> float:
     return focus_score(attribution, mask)
 
 
-def marker_share(model, image, explanation, mask=None, k: int = 0, **params) -> MetricResult:
-    """``MetricResult`` for the ``k``-th explained class of ``explanation``; ``mask`` is the marker mask.
+@register
+class MarkerShare(Metric):
+    """The marker attribution share of the explanation's first class; ``mask`` is the marker mask."""
 
-    ``model`` and ``image`` are part of the shared metric call shape; this metric reads only the map.
-    """
-    t0 = time.perf_counter()
-    threshold = f"fail >= {FAIL_AT:.2f}; warn >= {WARN_TIMES_CHANCE:g}x the marker's area share"
-    if mask is None or not np.asarray(mask, bool).any():
-        return MetricResult("marker-share", float("nan"), "lower", "n/a", threshold,
-                            "This scan carries no marker, so there is nothing to measure.",
-                            seconds=time.perf_counter() - t0)
-    chance = chance_focus(mask)
-    value = marker_share_score(explanation.map(k), mask)
-    if np.isnan(value):
-        verdict, meaning = "n/a", "The map gives no positive evidence for this class."
-    elif value >= FAIL_AT:
-        verdict = "fail"
-        meaning = (f"{value:.0%} of the evidence lies on the marker, which covers {chance:.2%} of the image: "
-                   "the prediction leans on the marker, not the anatomy.")
-    elif value >= WARN_TIMES_CHANCE * chance:
-        verdict = "warn"
-        meaning = f"The marker draws {value / chance:.0f} times its fair share of the evidence ({value:.1%})."
-    else:
-        verdict = "pass"
-        meaning = f"The marker draws about its area's share of the evidence or less ({value:.2%})."
-    return MetricResult("marker-share", float(value), "lower", verdict, threshold, meaning,
-                        details={"marker_pixels": int(np.asarray(mask, bool).sum()), "mask": MASK_NAME},
-                        chance=chance, seconds=time.perf_counter() - t0)
+    name = "marker-share"
+    display_name = "Marker attribution share"
+    description = ("Share of positive attribution inside a known shortcut's mask, e.g. a burned-in tag (lower is "
+                   "better; chance level = the marker's area share).")
+    better = "lower"
+    cost = "cheap"
+    needs_mask = True
 
-
-METRICS.register("marker-share", Metric(
-    "marker-share", "Marker attribution share",
-    "Share of positive attribution inside a known shortcut's mask, e.g. a burned-in tag (lower is better; "
-    "chance level = the marker's area share).",
-    "mask", marker_share))
+    def evaluate(self, model, image, explanation, mask, progress=None):
+        threshold = f"fail >= {FAIL_AT:.2f}; warn >= {WARN_TIMES_CHANCE:g}x the marker's area share"
+        chance = chance_focus(mask)
+        value = marker_share_score(class_map(explanation), mask)
+        if np.isnan(value):
+            return self.not_applicable("the map gives no positive evidence for this class")
+        if value >= FAIL_AT:
+            verdict = "fail"
+            meaning = (f"{value:.0%} of the evidence lies on the marker, which covers {chance:.2%} of the image: "
+                       "the prediction leans on the marker, not the anatomy.")
+        elif value >= WARN_TIMES_CHANCE * chance:
+            verdict = "warn"
+            meaning = f"The marker draws {value / chance:.0f} times its fair share of the evidence ({value:.1%})."
+        else:
+            verdict = "pass"
+            meaning = f"The marker draws about its area's share of the evidence or less ({value:.2%})."
+        return self.result(float(value), verdict, threshold, meaning,
+                           {"marker_pixels": int(np.asarray(mask, bool).sum()), "mask": MASK_NAME}, chance=chance)
