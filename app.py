@@ -2,20 +2,26 @@
 
 import streamlit as st
 
+from xai_core.segmenters import SEGMENTERS
+
 st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title="Home: models, data and gallery", icon=":material/home:", default=True),
     st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon=":material/compare:",
             url_path="shap-margin-vs-probability"),
-    st.Page("pages/lime_segmenters.py", title="LIME: six segmenters", icon=":material/grid_view:",
+    st.Page("pages/lime_segmenters.py", title=f"LIME: {len(SEGMENTERS)} segmenters", icon=":material/grid_view:",
             url_path="lime-segmenters"),
+    st.Page("pages/methods.py", title="Methods side by side", icon=":material/view_column:", url_path="methods"),
     st.Page("pages/cross_domain.py", title="Cross-domain: another domain", icon=":material/swap_horiz:",
             url_path="cross-domain"),
     st.Page("pages/compare_architectures.py", title="Compare architectures", icon=":material/view_comfy:",
             url_path="compare-architectures"),
+    st.Page("pages/trust.py", title="Which method can I trust?", icon=":material/verified:", url_path="trust"),
     st.Page("pages/model_report.py", title="Model report", icon=":material/analytics:", url_path="model-report"),
+    st.Page("pages/audit.py", title="Audit a dataset", icon=":material/fact_check:", url_path="audit"),
     st.Page("pages/train.py", title="Train a model", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/shortcut.py", title="Debug a model: find a shortcut", icon=":material/bug_report:", url_path="shortcut"),
     st.Page("pages/your_scan.py", title="Your scan", icon=":material/upload_file:", url_path="your-scan"),
     st.Page("pages/your_models_and_data.py", title="Your models and data", icon=":material/folder_open:",
             url_path="your-models-and-data"),

@@ -65,12 +65,15 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
         # The time limit (XAI_TIME_LIMIT_S, or an outer cancel.limit such as the CLI's --timeout) and
         # any stop flag are checked between batches: in the progress calls and in the forward pass.
         with cancel.limit(config.time_limit_s()):
-            return explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+            e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+        e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
+        e.info.setdefault("family", explainer_cls.family)
+        return e
 
     if cache is None:
         return compute()
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
-                   output=output, classes=idx.tolist(), params=p, versions=library_versions())
+                   output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries))
     expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
                                      lambda e, path: e.save(path))
     if hit:

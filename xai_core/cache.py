@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 _LIBRARIES = ("numpy", "tensorflow", "keras", "shap", "lime", "skimage", "sklearn")
 
 
-def library_versions() -> dict:
+def library_versions(extra: tuple[str, ...] = ()) -> dict:
+    """Versions of the core libraries plus ``extra`` ones (an explainer's ``libraries``), for cache keys."""
     import importlib
     from importlib.metadata import PackageNotFoundError, version
 
@@ -47,7 +48,7 @@ def library_versions() -> dict:
         except PackageNotFoundError:
             return "unknown"
 
-    return {"xai_core": __version__, **{name: v(name) for name in _LIBRARIES}}
+    return {"xai_core": __version__, **{name: v(name) for name in dict.fromkeys((*_LIBRARIES, *extra))}}
 
 
 def make_key(**parts) -> str:

@@ -8,6 +8,8 @@
 - ``XAI_DATA_ROOTS``: the only folders image datasets are read from, separated
   by ``:`` (default ``~/.local/share/xai-dashboard/data``). Uploaded zips are
   unpacked into ``<first root>/uploads``.
+- ``XAI_AUDITS_DIR``: where dataset audits are kept (default
+  ``~/.local/share/xai-dashboard/audits``).
 - ``XAI_MAX_PIXELS``: the pixel limit checked before any image is decoded
   (default 4096 x 4096).
 - ``XAI_ZIP_MAX_MB`` / ``XAI_ZIP_MAX_FILES``: limits on what an uploaded zip
@@ -28,6 +30,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +49,25 @@ def cache_max_bytes() -> int:
     return int(float(os.environ.get("XAI_CACHE_MAX_MB", "1024")) * 1024 * 1024)
 
 
-def user_models_dir() -> Path:
+SESSIONS = ".sessions"  # hidden folder of per-owner private areas (dot folders are never listed as shared)
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def check_owner(owner: str) -> str:
+    """An owner id names a private folder, so it must be a plain token (no path tricks)."""
+    if not isinstance(owner, str) or not _OWNER.match(owner):
+        raise ValueError("An owner id is 8 to 64 letters, digits, '-' or '_'.")
+    return owner
+
+
+def user_models_dir(owner: str | None = None) -> Path:
+    """The shared user-model folder (the CLI's), or ``owner``'s private area inside it.
+
+    A dashboard session passes its own random owner id: what it adds stays private to it until it
+    chooses to add it to the shared library (``models.importing.share_model``)."""
     default = _share() / "models"
-    return Path(os.environ.get("XAI_USER_MODELS_DIR", default)).expanduser()
+    base = Path(os.environ.get("XAI_USER_MODELS_DIR", default)).expanduser()
+    return base if owner is None else base / SESSIONS / check_owner(owner)
 
 
 def _share() -> Path:
@@ -114,3 +133,8 @@ def dicom_max_bytes() -> int:
 
 def model_config_max_bytes() -> int:
     return int(_num("XAI_MODEL_CONFIG_MAX_MB", 16) * 2**20)
+
+def audits_dir() -> Path:
+    """Where audits are written and the Audit page looks for them (``XAI_AUDITS_DIR``; default
+    ``~/.local/share/xai-dashboard/audits``). The page never opens an audit outside this folder."""
+    return Path(os.environ.get("XAI_AUDITS_DIR", _share() / "audits")).expanduser().resolve()

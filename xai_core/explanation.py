@@ -64,7 +64,7 @@ class Explanation:
     def additivity_rows(self) -> list[dict]:
         """One row per class: base + sum(values) against the model's output, and the residual."""
         total = self.values.reshape(len(self.values), -1).sum(1)
-        return [{"class": n, "base value": float(b), "sum of SHAP values": float(s),
+        return [{"class": n, "base value": float(b), "sum of values": float(s),
                  "base + sum": float(b + s), "model output": float(o), "residual": float(r)}
                 for n, b, s, o, r in zip(self.class_names, self.base_values, total, self.output_values,
                                          self.residuals)]

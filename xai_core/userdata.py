@@ -50,8 +50,10 @@ def _size(p: Path) -> int:
     return total
 
 
-def upload_dir() -> Path:
-    return config.data_roots()[0] / "uploads"
+def upload_dir(owner: str | None = None) -> Path:
+    """The shared uploads folder, or ``owner``'s private one inside it (a dot folder, never listed as shared)."""
+    base = config.data_roots()[0] / "uploads"
+    return base if owner is None else base / config.SESSIONS / config.check_owner(owner)
 
 
 def _decoded_root() -> Path:
@@ -61,16 +63,14 @@ def _decoded_root() -> Path:
     return DEFAULT_CACHE.root / DECODED_KIND
 
 
-def items() -> list[Item]:
-    """Everything users added, largest first."""
+def items(owner: str | None = None) -> list[Item]:
+    """What a user may see and delete, largest first: the shared library, plus ``owner``'s private items."""
     out = []
-    models = config.user_models_dir()
-    if models.is_dir():
-        out += [Item(d.name, "model", d, _size(d)) for d in sorted(models.iterdir()) if d.is_dir()]
-    uploads = upload_dir()
-    if uploads.is_dir():
-        out += [Item(d.name, "dataset", d, _size(d)) for d in sorted(uploads.iterdir())
-                if d.is_dir() and not d.name.startswith(".")]
+    for kind, where in (("model", config.user_models_dir), ("dataset", upload_dir)):
+        for base in [where()] + ([where(owner)] if owner else []):
+            if base.is_dir():
+                out += [Item(d.name, kind, d, _size(d)) for d in sorted(base.iterdir())
+                        if d.is_dir() and not d.name.startswith(".")]
     decoded = _decoded_root()
     if decoded.is_dir():
         out.append(Item(DECODED, DECODED, decoded, _size(decoded)))
@@ -78,7 +78,8 @@ def items() -> list[Item]:
 
 
 def used_bytes() -> int:
-    return sum(i.bytes for i in items())
+    """All user data on this server, every session's private area included: the budget protects the disk."""
+    return sum(_size(p) for p in (config.user_models_dir(), upload_dir(), _decoded_root()) if p.exists())
 
 
 def _mb(n: float) -> str:
@@ -100,11 +101,11 @@ def free_bytes() -> int:
     return max(0, config.user_data_max_bytes() - used_bytes())
 
 
-def delete(name: str) -> Item:
-    """Delete one thing the user added, by the name ``items()`` lists; returns what was removed."""
-    found = [i for i in items() if i.name == name]
+def delete(name: str, owner: str | None = None) -> Item:
+    """Delete one thing the user added, by the name ``items(owner)`` lists; returns what was removed."""
+    found = [i for i in items(owner) if i.name == name]
     if not found:
-        known = ", ".join(i.name for i in items()) or "nothing yet"
+        known = ", ".join(i.name for i in items(owner)) or "nothing yet"
         raise InputError(f"Nothing you added is called {name!r}; you have: {known}.")
     if len(found) > 1:
         raise InputError(f"Both a model and a dataset are called {name!r}; delete the folder by hand: "

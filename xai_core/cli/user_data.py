@@ -25,7 +25,7 @@ def run(args) -> int:
         return 0
     rows = [{"name": i.name, "kind": i.kind, "MB": round(i.bytes / 2**20, 1), "path": str(i.path)}
             for i in userdata.items()]
-    used, limit = sum(i.bytes for i in userdata.items()), config.user_data_max_bytes()
+    used, limit = userdata.used_bytes(), config.user_data_max_bytes()
     if args.json:
         print(json.dumps({"items": rows, "used_bytes": used, "limit_bytes": limit}, indent=2))
         return 0

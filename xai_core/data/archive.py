@@ -42,8 +42,9 @@ def _safe_member(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts)
 
 
-def upload_dir() -> Path:
-    return userdata.upload_dir()
+def upload_dir(owner: str | None = None) -> Path:
+    """The shared uploads folder, or ``owner``'s private one inside it (a dot folder, never listed as shared)."""
+    return userdata.upload_dir(owner)
 
 
 def _ratio_error(name: str, ratio: float) -> InputError:
@@ -51,8 +52,21 @@ def _ratio_error(name: str, ratio: float) -> InputError:
                       f"decompression bombs do; it was refused.")
 
 
-def extract_zip(data: bytes, name: str, progress=None) -> Path:
-    """Check and unpack a zip under the uploads folder; returns the new folder."""
+def share_dataset(folder: str | Path, owner: str) -> Path:
+    """Move one of ``owner``'s unpacked datasets into the shared uploads folder, for every user."""
+    src = Path(folder).resolve()
+    mine = upload_dir(owner).resolve()
+    if src.parent != mine or not src.is_dir():
+        raise InputError("Only a dataset you uploaded yourself can be added to the shared library.")
+    dest = upload_dir() / src.name
+    if dest.exists():
+        raise InputError(f"The shared library already has a dataset folder called {src.name!r}.")
+    shutil.move(str(src), str(dest))
+    return dest
+
+
+def extract_zip(data: bytes, name: str, progress=None, owner: str | None = None) -> Path:
+    """Check and unpack a zip under the uploads folder (``owner``'s private one if given); returns the new folder."""
     max_bytes, max_files = config.zip_limits()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -81,7 +95,7 @@ def extract_zip(data: bytes, name: str, progress=None) -> Path:
     room = userdata.require_space(declared, f"the unpacked {name}")
     max_bytes = min(max_bytes, declared + room)  # what the zip may really write, whatever it declares
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem).strip("-.") or "dataset"
-    base = upload_dir()
+    base = upload_dir(owner)
     base.mkdir(parents=True, exist_ok=True)
     dest = base / slug
     k = 2

@@ -167,9 +167,21 @@ def resolve_name(name: str) -> Path:
     return safe_path(rel)
 
 
-def list_folder_datasets(max_depth: int = 2) -> list[str]:
-    """Dataset folders found under the data roots (to depth 2), by picker name."""
+def list_folder_datasets(max_depth: int = 2, owner: str | None = None) -> list[str]:
+    """Dataset folders found under the data roots (to depth 2), by picker name, plus ``owner``'s
+    private uploads (other owners' are dot folders, never visited)."""
     found = []
+    if owner is not None:
+        from .archive import upload_dir
+
+        mine = upload_dir(owner)
+        if mine.is_dir():
+            for s in _subdirs(mine)[:200]:
+                try:
+                    scan_folder(s, quick=True)
+                    found.append(dataset_name(s))
+                except (InputError, OSError):
+                    pass
 
     def visit(d: Path, depth: int):
         if d.name == "uploads" and d.parent in _roots():  # a container of unpacked zips, never one dataset

@@ -309,15 +309,18 @@ def inspect_upload(data: bytes, filename: str) -> ModelCheck:
 
 def import_model(data: bytes, filename: str, name: str, class_names: list[str] | None = None,
                  input_scale: str | None = None, input_size: tuple[int, int] | None = None,
-                 overwrite: bool = False) -> Path:
-    """Check an uploaded model file and store it as ``<user models>/<name>/{model.keras, metadata.json}``."""
+                 overwrite: bool = False, owner: str | None = None) -> Path:
+    """Check an uploaded model file and store it as ``<user models>/<name>/{model.keras, metadata.json}``,
+    or in ``owner``'s private area (``config.user_models_dir(owner)``) when an owner is given."""
     if not NAME.match(name or ""):
         raise InputError("The model name may hold letters, digits, '-', '_' and '.', and must start with a "
                          "letter or digit (at most 64 characters).")
     shipped = config.SHIPPED_MODELS_DIR / name
     if shipped.exists():
         raise InputError(f"{name!r} is a shipped model; choose another name.")
-    dest = config.user_models_dir() / name
+    if owner is not None and (config.user_models_dir() / name / "model.keras").exists():
+        raise InputError(f"{name!r} is already in the shared library; choose another name.")
+    dest = config.user_models_dir(owner) / name
     if (dest / "model.keras").exists() and not overwrite:
         raise InputError(f"You already have a model called {name!r}.")
     from .. import userdata
@@ -360,13 +363,34 @@ def import_model(data: bytes, filename: str, name: str, class_names: list[str] |
     return dest
 
 
-def update_adaptation(name: str, input_scale: str | None = None, class_names: list[str] | None = None) -> ModelMetadata:
-    """Change how a user model's inputs are scaled, or its class names; every page and the CLI follow."""
+def _own_folder(name: str, owner: str | None) -> Path:
+    """The folder of a model the caller may change: with an ``owner``, only that owner's private models
+    (nobody edits another's model, nor the shared library from the dashboard); without, the shared user
+    folder (the CLI's)."""
     from . import _model_dirs
 
-    folder = next((d for source, d in _model_dirs() if d.name == name and source == "user"), None)
+    source = "user" if owner is None else "mine"
+    folder = next((d for s, d in _model_dirs(owner) if d.name == name and s == source), None)
     if folder is None:
-        raise InputError(f"{name!r} is not one of your models (shipped models cannot be edited).")
+        raise InputError(f"{name!r} is not one of your models (shipped and shared models cannot be edited).")
+    return folder
+
+
+def share_model(name: str, owner: str) -> Path:
+    """Move ``owner``'s private model into the shared library, where every user (and the CLI) sees it."""
+    src = _own_folder(name, owner)
+    dest = config.user_models_dir() / name
+    if dest.exists() or (config.SHIPPED_MODELS_DIR / name).exists():
+        raise InputError(f"The shared library already has a model called {name!r}; rename yours first.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), str(dest))
+    return dest
+
+
+def update_adaptation(name: str, input_scale: str | None = None, class_names: list[str] | None = None,
+                      owner: str | None = None) -> ModelMetadata:
+    """Change how a user model's inputs are scaled, or its class names; every page and the CLI follow."""
+    folder = _own_folder(name, owner)
     meta = ModelMetadata.read(folder / "metadata.json")
     if input_scale is not None:
         if input_scale not in SCALES:

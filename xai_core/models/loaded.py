@@ -75,6 +75,7 @@ class LoadedModel:
         self.per_image_bytes = activation_bytes(keras_model, self.input_shape)
         self._lock = threading.Lock()
         self._last_image = None
+        self._whitebox = None
         probe = np.random.default_rng(0).uniform(0, 255, (4, *self.input_shape)).astype(np.float32)
         probe[0] = 0
         m, p = self.forward(probe)
@@ -217,6 +218,37 @@ class LoadedModel:
 
     def predict_proba(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         return self.forward(images, batch_size)[1]
+
+    # --- white-box access (gradient and CAM methods); see whitebox.py -----------------------------------
+    @property
+    def whitebox(self):
+        if self._whitebox is None:
+            from .whitebox import WhiteBox
+
+            self._whitebox = WhiteBox(self)
+        return self._whitebox
+
+    def gradients(self, images: np.ndarray, classes, output: str = "margin", batch_size: int = 64,
+                  return_outputs: bool = False):
+        """d(score)/d(pixel) in 0..255 pixel space, (N, H, W, C) float64; see ``WhiteBox.gradients``."""
+        return self.whitebox.gradients(images, classes, output, batch_size, return_outputs)
+
+    def layer_names(self) -> list[str]:
+        """Every layer as a path ("base/conv2d" inside a nested model), in graph order."""
+        return self.whitebox.layer_names()
+
+    def conv_layers(self) -> list[str]:
+        """The convolution layers' paths; the last one is the default layer of CAM methods."""
+        return self.whitebox.conv_layers()
+
+    def layer_gradients(self, images: np.ndarray, classes, output: str = "margin", layer: str | None = None,
+                        batch_size: int = 64):
+        """(activations, d(score)/d(activations), scores) at ``layer`` (default: the last conv layer)."""
+        return self.whitebox.layer_gradients(images, classes, output, layer, batch_size)
+
+    def activations(self, images: np.ndarray, layer: str | None = None, batch_size: int = 64) -> np.ndarray:
+        """Activations (N, h, w, k) at ``layer`` (default: the last conv layer)."""
+        return self.whitebox.activations(images, layer, batch_size)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Adapt an image (H, W[, C], 0..255) to this model's input: resize and grey/RGB."""
