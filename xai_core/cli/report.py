@@ -9,6 +9,7 @@ from ..errors import InputError
 from . import command
 from ._shared import IMAGE_REF, key_value
 from .explain import explainer_params
+from ..report.command import _flag
 
 
 def _arguments(r) -> None:
@@ -24,11 +25,12 @@ def _arguments(r) -> None:
     r.add_argument("--classes", default=None,
                    help="comma-separated class names, or 'true' (the scan's true class) or 'predicted'")
     for name, p in explainer_params().items():
+        flag = _flag(name)  # the same spelling the regeneration command writes
         if p.type is dict:
-            r.add_argument(f"--{name.replace('_', '-').removesuffix('s')}", dest=name, action="append",
+            r.add_argument(flag.removesuffix("s"), dest=f"param_{name}", action="append",
                            type=key_value, default=None, metavar="NAME=VALUE", help=f"{p.help} (repeatable)")
         else:
-            r.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+            r.add_argument(flag, dest=f"param_{name}", type=p.type, default=None,
                            help=f"{p.help} (default {p.default})")
     r.add_argument("--job", action="append", default=None, metavar="JSON",
                    help='one map as JSON instead of --methods: {"method":..,"output":..,"classes":[..],"params":{..}}')
@@ -73,7 +75,7 @@ def _jobs(args) -> list[dict]:
     for o in outputs:
         if o not in ("margin", "probability"):
             raise InputError(f"--output must be margin, probability or both; got {o!r}.")
-    given = {k: getattr(args, k) for k in explainer_params() if getattr(args, k) is not None}
+    given = {k: getattr(args, f"param_{k}") for k in explainer_params() if getattr(args, f"param_{k}") is not None}
     given = {k: {a: _convert(b) for a, b in v} if isinstance(v, list) else v for k, v in given.items()}
     accepted = set()
     jobs = []
@@ -85,7 +87,7 @@ def _jobs(args) -> list[dict]:
                          **{k: v for k, v in given.items() if k in names}})
     stray = sorted(set(given) - accepted)
     if stray:
-        raise InputError(f"None of {', '.join(methods)} takes {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+        raise InputError(f"None of {', '.join(methods)} takes {', '.join(_flag(s) for s in stray)}.")
     return jobs
 
 

@@ -17,15 +17,21 @@ import shlex
 PROGRAM = "python -m xai_core report"
 
 
+# The report's own options; an explainer parameter of the same name (occlusion's ``window``) is spelled
+# ``--param-NAME`` so the DICOM ``--window`` keeps the meaning it has on the page.
+RESERVED = frozenset({"window", "model", "image", "methods", "output", "classes", "job", "handout", "out",
+                      "figures", "top_k", "no_cache", "include_identifiers"})
+
+
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return ("--param-" if name in RESERVED else "--") + name.replace("_", "-")
 
 
 def _param_flags(params: dict) -> list[str]:
     out = []
     for name, value in sorted(params.items()):
         if isinstance(value, dict):  # --segmenter-param NAME=VALUE, as `explain` spells it
-            flag = _flag(name).removesuffix("s")
+            flag = _flag(name).removesuffix("s")  # --segmenter-param NAME=VALUE
             for k, v in sorted(value.items()):
                 out += [flag, f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}"]
         elif value is not None:
