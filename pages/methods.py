@@ -8,6 +8,7 @@ from pages._ui import cached, widgets
 from pages._ui.forms import param_form
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
+from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
@@ -100,6 +101,10 @@ for start in range(0, len(done), PER_ROW):
             check = (f"{row['check']} {row['value']:.1e}" if row["check"] == "residual" else
                      f"{row['check']} {row['value']:.2f}" if row["check"] != "—" else "not additive")
             st.caption(f"{row['unit']} · {row['seconds']:.2f} s{' (cached)' if row['cached'] else ''} · {check}")
+
+if done:
+    mask = None if upload is not None else scan_mask(scan.get("scan"))
+    trust_cards([(EXPLAINERS.get(n).display_name, model_name, e, mask) for n, e in done], key="methods_trust")
 
 if rows:
     table = pd.DataFrame(rows)
