@@ -39,6 +39,8 @@ def _arguments(r) -> None:
                    help="a class handout with plain-language notes, laid out for printing")
     r.add_argument("--include-identifiers", action="store_true",
                    help="print the DICOM identifiers in this one report (off: de-identified)")
+    r.add_argument("--trust", action="store_true",
+                   help="add each map's trust card (xai_core.trust's cheap metrics; takes longer)")
     r.add_argument("--figures", default=None, help="also write one PNG per figure into this folder")
     r.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     r.add_argument("--out", action="append", required=True, help="FILE.pdf or FILE.html (repeat for both)")
@@ -112,6 +114,7 @@ def _classes(spec, scan, lm, probs):
 def run(args) -> int:
     from .. import api, report
     from ..models import as_model
+    from ..report.content import stored_trust
 
     outs = [Path(o) for o in args.out]
     for o in outs:
@@ -148,11 +151,12 @@ def run(args) -> int:
                 method, output, top_k = j.pop("method"), j.pop("output"), j.pop("top_k", None)
                 expls.append(api.explain(lm, scan.model_input, method=method, output=output, top_k=top_k,
                                          classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **j))
-            cases.append(report.case(lm, scan, expls))
+            trust = stored_trust(lm, expls, compute=True) if args.trust else None
+            cases.append(report.case(lm, scan, expls, trust=trust))
     kind = "handout" if args.handout else "case"
     rep = report.assemble(cases, models, kind=kind, handout=args.handout,
                           identifiers=shown if args.include_identifiers else None, guard=guard,
-                          window=window_opt, classes_rule=rule)
+                          window=window_opt, classes_rule=rule, flags=("--trust",) if args.trust else ())
     figures = report.render_figures(rep)
     for o in outs:
         report.write(rep, o, figures)

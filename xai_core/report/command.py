@@ -75,7 +75,8 @@ def short_form(cases, classes_rule: str | None = None) -> list[str] | None:
 
 def regeneration_command(cases, models: list[str], window: str | None = None, kind: str = "case",
                          handout: str | None = None, include_identifiers: bool = False,
-                         classes_rule: str | None = None, out_stem: str = "report") -> str:
+                         classes_rule: str | None = None, out_stem: str = "report",
+                         flags: tuple[str, ...] = ()) -> str:
     args = []
     for m in models:
         args += ["--model", m]
@@ -93,5 +94,6 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
         args += ["--handout", handout]
     if include_identifiers:
         args.append("--include-identifiers")
+    args += list(flags)
     args += ["--out", f"{out_stem}.pdf", "--out", f"{out_stem}.html"]
     return " ".join([PROGRAM, *(shlex.quote(a) for a in args)])
