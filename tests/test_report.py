@@ -235,3 +235,11 @@ def test_comparison_command_names_every_model_and_scan_and_the_class_rule(brain_
                                   "--methods shap-partition --output margin --classes true --seed 0 --out xai-case-")
     # without a rule the two scans' classes differ, so the short form cannot say it: one --job per map
     assert "--job" in report.assemble(cases, [brain_model]).command
+
+
+def test_trust_cards_join_the_report_when_asked(tmp_path):
+    assert cli("report", "--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--top-k", "1",
+               "--max-evals", "300", "--trust", "--out", tmp_path / "t.html") == 0
+    html = (tmp_path / "t.html").read_text()
+    assert "<th>metric</th>" in html and "<th>verdict</th>" in html  # the map's trust card
+    assert "--trust" in re.search(r"<pre>(.*?)</pre>", html, re.S)[1]

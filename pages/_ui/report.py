@@ -51,6 +51,7 @@ def _signature(cases: list[dict], *parts) -> str:
 def _build(cases: list[dict], kind: str, handout: str | None, include_ids: bool, classes_rule: str | None):
     from pages._ui import cached
     from xai_core import report
+    from xai_core.report.content import stored_trust
 
     built, models, shown, guard, window = [], [], {}, {}, None
     for c in cases:
@@ -65,7 +66,8 @@ def _build(cases: list[dict], kind: str, handout: str | None, include_ids: bool,
             window = opt or window
         else:
             scan = report.scan_from_dataset(lm, c["ref"], c["image"], c.get("true"))
-        built.append(report.case(lm, scan, c["explanations"], trust=c.get("trust")))
+        trust = c.get("trust") or stored_trust(lm, c["explanations"])  # the cards the page already showed
+        built.append(report.case(lm, scan, c["explanations"], trust=trust))
     rep = report.assemble(built, models, kind=kind, handout=handout, identifiers=shown if include_ids else None,
                           guard=guard, window=window, classes_rule=classes_rule)
     figures = report.render_figures(rep)

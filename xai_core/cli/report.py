@@ -9,6 +9,7 @@ from ..errors import InputError
 from . import command
 from ._shared import IMAGE_REF, key_value
 from .explain import explainer_params
+from ..report.command import _flag
 
 
 def _arguments(r) -> None:
@@ -24,11 +25,12 @@ def _arguments(r) -> None:
     r.add_argument("--classes", default=None,
                    help="comma-separated class names, or 'true' (the scan's true class) or 'predicted'")
     for name, p in explainer_params().items():
+        flag = _flag(name)  # the same spelling the regeneration command writes
         if p.type is dict:
-            r.add_argument(f"--{name.replace('_', '-').removesuffix('s')}", dest=name, action="append",
+            r.add_argument(flag.removesuffix("s"), dest=f"param_{name}", action="append",
                            type=key_value, default=None, metavar="NAME=VALUE", help=f"{p.help} (repeatable)")
         else:
-            r.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+            r.add_argument(flag, dest=f"param_{name}", type=p.type, default=None,
                            help=f"{p.help} (default {p.default})")
     r.add_argument("--job", action="append", default=None, metavar="JSON",
                    help='one map as JSON instead of --methods: {"method":..,"output":..,"classes":[..],"params":{..}}')
@@ -37,6 +39,8 @@ def _arguments(r) -> None:
                    help="a class handout with plain-language notes, laid out for printing")
     r.add_argument("--include-identifiers", action="store_true",
                    help="print the DICOM identifiers in this one report (off: de-identified)")
+    r.add_argument("--trust", action="store_true",
+                   help="add each map's trust card (xai_core.trust's cheap metrics; takes longer)")
     r.add_argument("--figures", default=None, help="also write one PNG per figure into this folder")
     r.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     r.add_argument("--out", action="append", required=True, help="FILE.pdf or FILE.html (repeat for both)")
@@ -73,7 +77,7 @@ def _jobs(args) -> list[dict]:
     for o in outputs:
         if o not in ("margin", "probability"):
             raise InputError(f"--output must be margin, probability or both; got {o!r}.")
-    given = {k: getattr(args, k) for k in explainer_params() if getattr(args, k) is not None}
+    given = {k: getattr(args, f"param_{k}") for k in explainer_params() if getattr(args, f"param_{k}") is not None}
     given = {k: {a: _convert(b) for a, b in v} if isinstance(v, list) else v for k, v in given.items()}
     accepted = set()
     jobs = []
@@ -85,7 +89,7 @@ def _jobs(args) -> list[dict]:
                          **{k: v for k, v in given.items() if k in names}})
     stray = sorted(set(given) - accepted)
     if stray:
-        raise InputError(f"None of {', '.join(methods)} takes {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+        raise InputError(f"None of {', '.join(methods)} takes {', '.join(_flag(s) for s in stray)}.")
     return jobs
 
 
@@ -110,6 +114,7 @@ def _classes(spec, scan, lm, probs):
 def run(args) -> int:
     from .. import api, report
     from ..models import as_model
+    from ..report.content import stored_trust
 
     outs = [Path(o) for o in args.out]
     for o in outs:
@@ -146,11 +151,12 @@ def run(args) -> int:
                 method, output, top_k = j.pop("method"), j.pop("output"), j.pop("top_k", None)
                 expls.append(api.explain(lm, scan.model_input, method=method, output=output, top_k=top_k,
                                          classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **j))
-            cases.append(report.case(lm, scan, expls))
+            trust = stored_trust(lm, expls, compute=True) if args.trust else None
+            cases.append(report.case(lm, scan, expls, trust=trust))
     kind = "handout" if args.handout else "case"
     rep = report.assemble(cases, models, kind=kind, handout=args.handout,
                           identifiers=shown if args.include_identifiers else None, guard=guard,
-                          window=window_opt, classes_rule=rule)
+                          window=window_opt, classes_rule=rule, flags=("--trust",) if args.trust else ())
     figures = report.render_figures(rep)
     for o in outs:
         report.write(rep, o, figures)

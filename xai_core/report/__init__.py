@@ -29,7 +29,7 @@ FORMATS = ("pdf", "html")
 
 def assemble(cases: list[Case], models: list, kind: str = "case", handout: str | None = None,
              identifiers: dict | None = None, guard: dict | None = None, window: str | None = None,
-             classes_rule: str | None = None, title: str | None = None, now=None) -> Report:
+             classes_rule: str | None = None, title: str | None = None, now=None, flags: tuple = ()) -> Report:
     """A ``Report`` from cases, with the command that regenerates it.
 
     ``identifiers``: shown, only when the user ticked "include identifiers" for this report. ``guard``:
@@ -46,7 +46,7 @@ def assemble(cases: list[Case], models: list, kind: str = "case", handout: str |
                 guard=guard, now=now)
     rep.command = regeneration_command(cases, names, window=window, kind=kind, handout=handout,
                                        include_identifiers=bool(identifiers), classes_rule=classes_rule,
-                                       out_stem=rep.file_stem())
+                                       out_stem=rep.file_stem(), flags=tuple(flags))
     return rep
 
 

@@ -17,15 +17,21 @@ import shlex
 PROGRAM = "python -m xai_core report"
 
 
+# The report's own options; an explainer parameter of the same name (occlusion's ``window``) is spelled
+# ``--param-NAME`` so the DICOM ``--window`` keeps the meaning it has on the page.
+RESERVED = frozenset({"window", "model", "image", "methods", "output", "classes", "job", "handout", "out",
+                      "figures", "top_k", "no_cache", "include_identifiers"})
+
+
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return ("--param-" if name in RESERVED else "--") + name.replace("_", "-")
 
 
 def _param_flags(params: dict) -> list[str]:
     out = []
     for name, value in sorted(params.items()):
         if isinstance(value, dict):  # --segmenter-param NAME=VALUE, as `explain` spells it
-            flag = _flag(name).removesuffix("s")
+            flag = _flag(name).removesuffix("s")  # --segmenter-param NAME=VALUE
             for k, v in sorted(value.items()):
                 out += [flag, f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}"]
         elif value is not None:
@@ -69,7 +75,8 @@ def short_form(cases, classes_rule: str | None = None) -> list[str] | None:
 
 def regeneration_command(cases, models: list[str], window: str | None = None, kind: str = "case",
                          handout: str | None = None, include_identifiers: bool = False,
-                         classes_rule: str | None = None, out_stem: str = "report") -> str:
+                         classes_rule: str | None = None, out_stem: str = "report",
+                         flags: tuple[str, ...] = ()) -> str:
     args = []
     for m in models:
         args += ["--model", m]
@@ -87,5 +94,6 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
         args += ["--handout", handout]
     if include_identifiers:
         args.append("--include-identifiers")
+    args += list(flags)
     args += ["--out", f"{out_stem}.pdf", "--out", f"{out_stem}.html"]
     return " ".join([PROGRAM, *(shlex.quote(a) for a in args)])

@@ -207,7 +207,7 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
          trust: dict | None = None) -> Case:
     """One model on one scan: its prediction, the out-of-domain verdict (checked here when not given), maps.
 
-    ``trust`` maps a method name (or a map title) to its ``MetricResult`` list.
+    ``trust`` maps a map's SHA-256 (``fingerprint``), its title or its method name to its ``MetricResult`` list.
     """
     from ..models import as_model
 
@@ -218,10 +218,28 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
     trust = trust or {}
     maps = []
     for e in explanations:
-        title = map_title(e)
-        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fingerprint(e.values),
-                             list(trust.get(title) or trust.get(e.method) or [])))
+        title, fp = map_title(e), fingerprint(e.values)
+        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp,
+                             list(trust.get(fp) or trust.get(title) or trust.get(e.method) or [])))
     return Case(lm.name, scan, list(lm.class_names), probs, verdict, maps)
+
+
+def stored_trust(lm, explanations, compute: bool = False) -> dict:
+    """{map SHA-256: [MetricResult]} from ``xai_core.trust.card``; with ``compute=False`` only the cards already
+    on disk (those a page has shown), so building a report never starts a costly metric."""
+    out = {}
+    try:
+        from ..trust import card
+    except ImportError:  # an installation without the trust metrics
+        return out
+    for e in explanations:
+        try:
+            results = card(lm, e.image, e, compute=compute)
+        except Exception:  # a metric that cannot run on this map leaves the card out, not the report
+            continue
+        if results:
+            out[fingerprint(e.values)] = list(results.values())
+    return out
 
 
 def check_domain(lm, image) -> Verdict:
