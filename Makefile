@@ -2,6 +2,14 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run GPU=1` on a machine with an NVIDIA GPU: the same TensorFlow version with its CUDA libraries
+# (tensorflow[and-cuda]) instead of tensorflow-cpu. CPU stays the default.
+GPU ?= 0
+ifeq ($(GPU),1)
+RUN_DEPS := $(VENV)/.run-deps-gpu
+else
+RUN_DEPS := $(VENV)/.run-deps
+endif
 
 .PHONY: run test bench shipped-models clean-cache
 
@@ -10,26 +18,38 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	# back from GPU=1: tensorflow and tensorflow-cpu share one package folder, so swap them cleanly
+	if [ -f $(VENV)/.run-deps-gpu ]; then $(BIN)/pip uninstall --quiet -y tensorflow tensorflow-cpu; \
+	  rm -f $(VENV)/.run-deps-gpu; fi
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.test-deps: $(VENV)/.run-deps requirements-dev.txt
+$(VENV)/.run-deps-gpu: requirements.txt | $(BIN)/python
+	$(BIN)/pip uninstall --quiet -y tensorflow-cpu tensorflow || true
+	sed -E 's/^tensorflow-cpu==/tensorflow[and-cuda]==/' requirements.txt > $(VENV)/requirements-gpu.txt
+	$(BIN)/pip install --quiet -r $(VENV)/requirements-gpu.txt
+	rm -f $(VENV)/.run-deps
+	touch $@
+
+$(VENV)/.test-deps: $(RUN_DEPS) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.run-deps
-	$(BIN)/streamlit run app.py --server.port 8501 --server.headless true
+# The server warms the default model, its out-of-domain check and shap's compiled code in the background
+# while it starts (pages/_ui/serve.py), so the first page does not pay for them.
+run: $(RUN_DEPS)
+	$(BIN)/python -m pages._ui.serve --server.port 8501 --server.headless true
 
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.run-deps
+bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_shap.py
 	$(BIN)/python benchmarks/bench_lime.py
 	$(BIN)/python benchmarks/bench_audit.py
 
 # Rebuild the shipped model zoo exactly as it was made.
-shipped-models: $(VENV)/.run-deps
+shipped-models: $(RUN_DEPS)
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch basic-cnn --seed 0 --out assets/models/brain-basic-cnn
 	$(BIN)/python -m xai_core train --dataset synthetic-lung-ct --arch basic-cnn --seed 0 --epochs 40 --out assets/models/lung-basic-cnn
 	$(BIN)/python -m xai_core train --dataset mnist --arch basic-cnn --seed 0 --out assets/models/mnist-cnn

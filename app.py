@@ -2,14 +2,17 @@
 
 import streamlit as st
 
+from xai_core.segmenters import SEGMENTERS
+
 st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title="Home: models, data and gallery", icon=":material/home:", default=True),
     st.Page("pages/shap_margin_vs_probability.py", title="SHAP: margin vs probability", icon=":material/compare:",
             url_path="shap-margin-vs-probability"),
-    st.Page("pages/lime_segmenters.py", title="LIME: six segmenters", icon=":material/grid_view:",
+    st.Page("pages/lime_segmenters.py", title=f"LIME: {len(SEGMENTERS)} segmenters", icon=":material/grid_view:",
             url_path="lime-segmenters"),
+    st.Page("pages/methods.py", title="Methods side by side", icon=":material/view_column:", url_path="methods"),
     st.Page("pages/cross_domain.py", title="Cross-domain: another domain", icon=":material/swap_horiz:",
             url_path="cross-domain"),
     st.Page("pages/compare_architectures.py", title="Compare architectures", icon=":material/view_comfy:",
@@ -21,4 +24,15 @@ pages = [
     st.Page("pages/your_models_and_data.py", title="Your models and data", icon=":material/folder_open:",
             url_path="your-models-and-data"),
 ]
+
+
+@st.cache_resource(show_spinner=False)
+def _start_up() -> int:
+    """Once per server process: remove what killed writers left (half-unpacked zips, temporary files)."""
+    from xai_core import userdata
+
+    return len(userdata.housekeeping())
+
+
+_start_up()
 st.navigation(pages).run()

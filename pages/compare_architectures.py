@@ -5,9 +5,11 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
-from pages._ui.render import user_errors
+from pages._ui.forms import method_picker, param_form
+from pages._ui.jobs import keep, run_steps, stopped_note
+from pages._ui.render import export_html, user_errors
 from xai_core import plots
-from xai_core.compare import MAX_IMAGES, MAX_MODELS
+from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
 
 st.title("Compare architectures")
@@ -20,44 +22,79 @@ st.markdown(
     "lesion's share of the image (*by chance*); 1.0 means all the evidence sits on the lesion."
 )
 
-rows = xc.list_models()
+RESULT = "cmp_result"
+rows = widgets.models()
 models = [r["name"] for r in rows]
-result = None
+result, state = None, None
 with user_errors("Comparing the models"):
     c1, c2 = st.columns([3, 2])
     dataset_name = widgets.dataset_picker(c2)
     ds = cached.dataset(dataset_name)
     fitting = [r["name"] for r in rows if r.get("dataset") == dataset_name]
     default = fitting[:MAX_MODELS] if len(fitting) >= 2 else models[:2]
-    chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, default=default, max_selections=MAX_MODELS,
-                            key=f"cmp_models_{dataset_name}")
+    mkey, ikey = f"cmp_models_{dataset_name}", f"cmp_images_{dataset_name}"
     test = ds.split("test")
     with_lesion = [i for i in range(len(test)) if test.masks is not None and test.masks[i].any()]
-    default_images = (with_lesion or list(range(len(test))))[:3]
+    # every choice below is kept across page changes (jobs.keep), so no widget gets a default of its own
+    keep(mkey, default)
+    st.session_state[mkey] = [m for m in st.session_state[mkey] if m in models][:MAX_MODELS]
+    keep(ikey, (with_lesion or list(range(len(test))))[:3])
+    st.session_state[ikey] = [i for i in st.session_state[ikey] if 0 <= i < len(test)][:MAX_IMAGES]
+    for k, v in (("cmp_target", "true"), ("cmp_output", "probability"), ("cmp_evals", 1000),
+                 ("cmp_masker", MASKERS[0]), ("cmp_sigma", 0.0), ("cmp_seed", 0), ("cmp_method", "shap-partition")):
+        keep(k, v)
+    chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, max_selections=MAX_MODELS, key=mkey)
     indices = st.multiselect(
-        f"Test images (1 to {MAX_IMAGES})", list(range(len(test))), default=default_images,
-        max_selections=MAX_IMAGES, key=f"cmp_images_{dataset_name}",
+        f"Test images (1 to {MAX_IMAGES})", list(range(len(test))), max_selections=MAX_IMAGES, key=ikey,
         format_func=lambda i: f"#{i} · {ds.class_names[test.labels[i]]}")
     s1, s2, s3, s4 = st.columns(4)
     target = s1.radio("Explain", ["true", "predicted"], key="cmp_target", format_func={
         "true": "the true class (same question to every model)", "predicted": "each model's own prediction"}.get)
     output = s2.radio("Output space", ["probability", "margin"], key="cmp_output",
                       help="Probability maps are in the same unit for every model; margins (logits) are not.")
-    max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000], value=1000,
-                                 key="cmp_evals", help="The same budget for every map; more gives finer maps.")
-    masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
-    sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, 0.0, 0.5, key="cmp_sigma",
+    method = method_picker(s3, key="cmp_method")
+    ecls = xc.EXPLAINERS.get(method)
+    if method == "shap-partition":
+        max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000],
+                                     key="cmp_evals", help="The same budget for every map; more gives finer maps.")
+        masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+        method_params = None
+    else:
+        max_evals, masker = 1000, MASKERS[0]
+        with st.expander(f"{ecls.display_name} settings"):
+            method_params = param_form(ecls.params, f"cmp_{method}")
+    sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, step=0.5, key="cmp_sigma",
                       help="The poster shows smoothed SHAP. Smoothing only changes the display and the focus "
                            "score, not the computation (no recomputing).")
+    seed = s4.number_input("Seed", 0, 2**31 - 1, key="cmp_seed", help="Seed of SHAP's masking order.")
+    request = dict(models=list(chosen), dataset=dataset_name, images=[int(i) for i in indices], target=target,
+                   output=output, max_evals=int(max_evals), masker=masker, seed=int(seed), method=method,
+                   params=method_params)
     if len(chosen) < 2:
         st.info("Pick at least two models to compare.")
     elif not indices:
         st.info("Pick at least one image.")
-    else:
-        result = cached.compare(chosen, dataset_name, indices, target, output, max_evals, masker)
+    start = st.button("Compare", type="primary", key="cmp_start", disabled=len(chosen) < 2 or not indices,
+                      help=f"Explains every model on every image: {len(chosen) * len(indices)} maps "
+                           f"({ecls.display_name}).")
+    steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, max_evals, masker,
+                                            seed=int(seed), method=method, params=method_params)) for m in chosen]
+    state = run_steps(RESULT, request, steps, start)
+    if state is not None and state["done"]:
+        result = merge_rows([state["done"][m] for m in state["names"] if m in state["done"]])
+        stopped_note(state, "models", "Compare")
+        if state["request"] != request:
+            st.caption("The grid below is for the previous settings; press **Compare** to update it.")
+    elif state is None:
+        st.info(f"Press **Compare** to explain {len(chosen)} models on {len(indices)} images "
+                "(about a second per map for the small models, more for the large ones).")
 
 if result is None:
     st.stop()
+req = state["request"]
+target, output, max_evals, masker, seed, method = (req[k] for k in ("target", "output", "max_evals", "masker", "seed",
+                                                                      "method"))
+ecls = xc.EXPLAINERS.get(method)
 
 with user_errors("Drawing the grid"):
     table = result.table(sigma)
@@ -67,17 +104,18 @@ with user_errors("Drawing the grid"):
         row = []
         for j, title in enumerate(result.image_titles):
             r = table.iloc[i * len(result.image_titles) + j]
-            focus = "" if np.isnan(r["focus"]) else f" · focus {r['focus']:.2f}"
+            focus = "" if np.isnan(r["focus"]) else f"<br><sup>focus {r['focus']:.2f}</sup>"  # own line: never cut
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
-    fig = plots.compare_grid_figure(cells, result.models, result.output)
+    fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
-               f"✓/✗ marks whether the model got the image right. SHAP Partition, {max_evals:,} evaluations, "
-               f"masker {masker}, σ = {sigma:g}.")
+               f"✓/✗ marks whether the model got the image right. "
+               + (f"SHAP Partition, {max_evals:,} evaluations, masker {masker}" if method == "shap-partition"
+                  else ecls.display_name) + f", σ = {sigma:g}.")
 
 st.subheader("Numbers")
 with user_errors("Showing the table"):
@@ -86,8 +124,10 @@ with user_errors("Showing the table"):
         "p(explained)": st.column_config.NumberColumn(format="%.3f"),
         "additivity residual": st.column_config.NumberColumn(format="%.1e",
                                                              help="|base + sum of SHAP values − model output|"),
-        "focus": st.column_config.NumberColumn(format="%.3f", help="share of positive attribution in the lesion"),
-        "focus by chance": st.column_config.NumberColumn(format="%.3f", help="the lesion's share of the image"),
+        "focus": st.column_config.NumberColumn(format="%.3f", width="small",
+                                               help="share of positive attribution in the lesion"),
+        "focus by chance": st.column_config.NumberColumn(format="%.3f", width="medium",
+                                                         help="the lesion's share of the image"),
     })
     by_model = table.groupby("model", sort=False).agg(
         accuracy_on_these=("correct", "mean"), mean_focus=("focus", "mean"), mean_chance=("focus by chance", "mean"))
@@ -96,8 +136,16 @@ with user_errors("Showing the table"):
         st.markdown(f"On these images **{best}** puts the largest share of its evidence on the lesion "
                     f"(mean focus {by_model.loc[best, 'mean_focus']:.2f} against "
                     f"{by_model.loc[best, 'mean_chance']:.2f} by chance).")
+    settings = {"models": ", ".join(result.models), "dataset": req["dataset"],
+                "scans": ", ".join(f"test #{i}" for i in req["images"]), "method": ecls.display_name,
+                **({"masker": masker, "SHAP evaluations per map": max_evals, "seed": seed}
+                   if method == "shap-partition" else {f"{method} {k}": v for k, v in (req["params"] or {}).items()}),
+                "output space": output, "sigma (pixels)": sigma, "explained class": target}
+    stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_{method}"
+    export = table.assign(**{f"setting: {k}": str(v) for k, v in settings.items()})
     d1, d2 = st.columns(2)
-    d1.download_button("Download the table (CSV)", table.to_csv(index=False), "compare.csv", "text/csv",
-                       key="cmp_csv")
-    d2.download_button("Download the grid (HTML)", fig.to_html(include_plotlyjs=True), "compare.html",
-                       "text/html", key="cmp_html")
+    d1.download_button("Download the table (CSV)", export.to_csv(index=False), f"{stem}.csv", "text/csv",
+                       key="cmp_csv", help="Every row carries the settings it was computed with.")
+    d2.download_button("Download the grid and table (HTML)",
+                       export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",
+                                   settings, table, fig), f"{stem}.html", "text/html", key="cmp_html")

@@ -6,6 +6,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
+from pages._ui.forms import method_picker, param_form
 from pages._ui.render import user_errors
 from xai_core import plots
 from xai_core.cross_domain import default_groups, entropy, suggested_target
@@ -70,10 +71,10 @@ with user_errors("Showing the summary"):
 
 st.subheader("1. Per-image table")
 with user_errors("Showing the table"):
-    f1, f2 = st.columns([3, 1])
+    f1, f2 = st.columns([2, 1])
     actual = f1.multiselect("Actual class", result.target_classes, default=result.target_classes, key="cd_actual")
-    only_out = f2.toggle("Only images outside the domain", key="cd_only_out",
-                         disabled="outside_domain" not in table)
+    only_out = f2.toggle("Only flagged images", key="cd_only_out", disabled="outside_domain" not in table,
+                         help="Show only the images outside the model's training domain.")
     view = table[table["actual"].isin(actual)]
     if only_out and "outside_domain" in view:
         view = view[view["outside_domain"]]
@@ -84,9 +85,9 @@ with user_errors("Showing the table"):
     st.caption(f"{len(view):,} of {len(table):,} rows. Click a column header to sort. p_<class> are the source "
                "model's class probabilities (each row sums to 1); p_group_<name> sums a group's members.")
     d1, d2 = st.columns(2)
-    d1.download_button("Shown rows (.csv)", view.to_csv(index=False), f"cross_domain_{model_name}_{target}.csv",
+    d1.download_button("Shown rows (.csv)", view.to_csv(index=False), f"cross_domain_{model_name}_{target}_{split}_rows.csv",
                        key="cd_dl_view")
-    d2.download_button("Summary (.json)", pd.Series(summary).to_json(indent=2), "cross_domain_summary.json",
+    d2.download_button("Summary (.json)", pd.Series(summary).to_json(indent=2), f"cross_domain_{model_name}_{target}_{split}_summary.json",
                        key="cd_dl_summary")
 
 st.subheader("2. What the model answers, and how sure it is")
@@ -112,19 +113,32 @@ with user_errors("Drawing the matrix and distributions"):
         if ood["available"]:
             det = cached.detector(model_name, lm.file_hash)
             sc = {f"{ood['reference_dataset']} (test)": det.test_scores, f"{target} ({split})": table["ood_score"]}
-            st.plotly_chart(plots.distributions_figure(sc, f"Out-of-domain score ({det.spec.display_name})",
-                                                       threshold=det.threshold), width="stretch", key="cd_ood")
+            st.plotly_chart(plots.distributions_figure(
+                sc, f"Out-of-domain score ({det.spec.display_name})", threshold=det.threshold,
+                xaxis_title="score (0 = a typical training scan; higher = less like them)",
+                zero_note="typical training scan"), width="stretch", key="cd_ood")
+            st.caption("The score is measured from the average training scan (in training standard deviations, "
+                       "summed over layers), so it goes below zero for scans that are *more* typical than the "
+                       "average one: negative is not an error, it means well inside the domain.")
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 
-st.subheader("3. Where it looks: SHAP on both domains")
+_shown = xc.EXPLAINERS.get(st.session_state.get("cd_method", "shap-partition"))
+st.subheader(f"3. Where it looks: {'SHAP' if _shown.name == 'shap-partition' else _shown.display_name} on both domains")
 with user_errors("Explaining the examples"):
     ref_name = ood.get("reference_dataset") or lm.metadata.dataset
-    s1, s2, s3 = st.columns(3)
+    s0, s1, s2, s3 = st.columns(4)
+    method = method_picker(s0, key="cd_method")
+    ecls = xc.EXPLAINERS.get(method)
     cls = s1.selectbox("Source class to explain", lm.class_names, key=f"cd_class_{model_name}",
                        index=lm.class_names.index(top_class))
     n_each = s2.slider("Images per domain", 1, 4, 3, key="cd_n")
-    max_evals = s3.select_slider("max_evals", [300, 500, 1000, 2000], 500, key="cd_evals")
+    if method == "shap-partition":
+        params = dict(max_evals=int(s3.select_slider("max_evals", [300, 500, 1000, 2000], 500, key="cd_evals")),
+                      masker="blur(20,20)", seed=0)
+    else:
+        with st.expander(f"{ecls.display_name} settings"):
+            params = param_form(ecls.params, f"cd_{method}")
     c = lm.class_names.index(cls)
     rows, titles = [], []
     if ref_name and ref_name in xc.DATASETS and not same_domain:
@@ -143,17 +157,17 @@ with user_errors("Explaining the examples"):
     for r, row in enumerate(rows):
         out = []
         for j, (image, title) in enumerate(row):
-            e = cached.explain(model_name, image, "shap-partition", "margin", classes=[c],
-                               label=f"SHAP for {cls}, {titles[r]} image {j + 1} of {len(row)}",
-                               max_evals=int(max_evals), masker="blur(20,20)", seed=0)
+            e = cached.explain(model_name, image, method, "margin", classes=[c],
+                               label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
+                               **params)
             p = lm.forward_image(lm.prepare(image))[1][c]
             out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
         panels.append(out)
     st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
-    st.caption(f"SHAP in margin (logit) space for **{cls}**, one colour scale for all panels: red raises the "
+    st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: red raises the "
                f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
 
-targets = [r for r in xc.list_models() if r.get("dataset") == target and r["name"] != model_name]
+targets = [r for r in widgets.models() if r.get("dataset") == target and r["name"] != model_name]
 if targets and not same_domain:
     st.subheader("4. A model trained for the target domain, on the same images")
     with user_errors("Comparing with the target-domain model"):
@@ -169,5 +183,5 @@ if targets and not same_domain:
                     f"get any right, because {', '.join(result.target_classes)} are not among its classes.")
         st.dataframe(both.style.format({f"{model_name} p": "{:.1%}", f"{other} p": "{:.1%}"}), hide_index=True,
                      width="stretch", height=280, key="cd_both")
-        st.download_button("Both models (.csv)", both.to_csv(index=False), "cross_domain_both_models.csv",
+        st.download_button("Both models (.csv)", both.to_csv(index=False), f"cross_domain_{model_name}_vs_{other}_{target}_{split}.csv",
                            key="cd_dl_both")

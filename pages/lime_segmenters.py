@@ -8,24 +8,26 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import cached, widgets
+from pages._ui.forms import param_form
 from pages._ui.render import npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
-from xai_core.metrics.stability import superpixel_stability
+from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
 
 RESULT = "lime_segmenters_result"
-HIDE_LABELS = {"mean": "segment mean colour (lime's default)", "blur": "blurred image", "0": "black (0)"}
+QUICK_SAMPLES = 500  # 6 segmenters x 1 run: about 10 s on 2 cores (benchmarks/bench_lime_first_view.py)
+HIDE_LABELS = {"mean": "mean colour", "blur": "blurred", "0": "black"}  # short: the box is narrow
 
-st.title("LIME: six segmenters")
+st.title(f"LIME: {len(SEGMENTERS)} segmenters")
 st.markdown(
     "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a "
     "simple weighted linear model to how the class probability changes. Each superpixel gets one weight: "
     "**green** superpixels support the class, **red** ones speak against it. The superpixels come from a "
     "*segmentation* algorithm, and that choice changes the answer: the source thesis found Quickshift "
     "and the watershed segmenters gave poor, unequal superpixels and unusable explanations, while "
-    "Felzenszwalb and SLIC worked. LIME is also random: the **stability** section repeats it with "
-    "other seeds and shows how much the weights move."
+    "Felzenszwalb and SLIC worked. LIME is also random: the first view runs each segmenter once, quickly; "
+    "**Check stability** repeats it with other seeds and shows how much the weights move."
 )
 
 shown = None
@@ -34,17 +36,26 @@ with user_errors("Loading the model"):
     model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
-    widgets.domain_warning(scan["model_name"], scan["image"])
+    if not widgets.domain_gate(scan["model_name"], scan["image"], key="lime_show_anyway"):
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
 
     with st.form("lime_settings"):
         s1, s2, s3, s4, s5 = st.columns(5)
-        num_samples = s1.slider("Samples (perturbed images)", 100, 5000, 1000, step=100,
-                                help="More samples give a better-fitted, more stable local model, and take longer.")
-        hide_color = s2.selectbox("Hidden superpixels show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get)
+        num_samples = s1.slider(SAMPLES_LABEL, 100, 5000, QUICK_SAMPLES, step=100,
+                                help="How many perturbed images LIME scores. More give a better-fitted, more "
+                                     f"stable local model and take longer; {QUICK_SAMPLES} keeps the first view "
+                                     "to about 10 s on a 2-core machine.")
+        hide_color = s2.selectbox("Hidden superpixels show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get,
+                                  help="What a hidden superpixel is filled with. Mean colour: the superpixel's own "
+                                       "mean colour (lime's default); blurred: a blurred copy of the image; "
+                                       "black: zeros.")
         output = s3.selectbox("Explain", ["probability", "margin"],
                               help="probability: what lime explains by default; margin: the class score (logit).")
-        repeats = s4.slider("Repeats for stability", 2, 10, 3, help="LIME runs this many times with seeds "
-                            "seed, seed+1, ...; the first run is the one shown.")
+        check = s4.toggle("Check stability", key="lime_check_stability",
+                          help="Repeat every segmenter with other seeds and measure how much the weights move.")
+        repeats = s4.slider("Repeats", 2, 10, 3, help="With Check stability on: LIME runs this many times with "
+                            "seeds seed, seed+1, ...; the first run is the one shown.")
         seed = s5.number_input("Seed", 0, 2**31 - 1, 0)
         seg_params = {}
         with st.expander("Segmenter parameters (defaults give about 20 to 80 superpixels at 128 px)"):
@@ -52,23 +63,22 @@ with user_errors("Loading the model"):
             for i, (name, seg) in enumerate(SEGMENTERS.items()):
                 with cols[i % 3]:
                     st.markdown(f"**{seg.display_name}**: {seg.description}")
-                    seg_params[name] = {
-                        p.name: st.number_input(f"{p.name}", value=p.default, min_value=p.type(p.min),
-                                                max_value=None if p.max is None else p.type(p.max), help=p.help, key=f"_seg_{name}_{p.name}")
-                        for p in seg.params}
+                    seg_params[name] = param_form(seg.params, f"_seg_{name}", columns=1)
         submitted = st.form_submit_button("Explain with every segmenter", type="primary")
 
-    request = dict(model=model_name, model_hash=lm.file_hash, dataset=scan["dataset_name"], index=scan["index"],
-                   num_samples=int(num_samples), hide_color=hide_color, output=output, repeats=int(repeats),
+    request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
+                   slug=scan["scan"].slug,
+                   num_samples=int(num_samples), hide_color=hide_color, output=output,
+                   repeats=int(repeats) if check else 1,
                    seed=int(seed), seg_params=seg_params)
     shown = st.session_state.get(RESULT)
     if submitted or shown is None:
         jobs = [dict(method="lime", output=output, top_k=min(2, lm.num_classes), segmenter=name,
                      segmenter_params=seg_params[name], num_samples=int(num_samples), hide_color=hide_color,
                      seed=int(seed) + r, title=f"{seg.display_name}, seed {int(seed) + r}")
-                for name, seg in SEGMENTERS.items() for r in range(int(repeats))]
+                for name, seg in SEGMENTERS.items() for r in range(request["repeats"])]
         flat = cached.explain_batch(model_name, image, jobs, label="LIME")
-        runs = {SEGMENTERS.get(n).display_name: flat[i * int(repeats):(i + 1) * int(repeats)]
+        runs = {SEGMENTERS.get(n).display_name: flat[i * request["repeats"]:(i + 1) * request["repeats"]]
                 for i, n in enumerate(SEGMENTERS.names())}
         shown = st.session_state[RESULT] = {"request": request, "runs": runs, "probs": probs, "true": scan["true"]}
     elif shown["request"] != request:
@@ -81,13 +91,13 @@ if shown is None:
 with user_errors("Showing the LIME results"):
     runs, req, p = shown["runs"], shown["request"], shown["probs"]
     main = {name: r[0] for name, r in runs.items()}
-    stab = {name: superpixel_stability(r) for name, r in runs.items()}
+    stab = {name: superpixel_stability(r) for name, r in runs.items() if len(r) > 1}
     top_two = [int(i) for i in np.argsort(-p, kind="stable")[:2]]
 
     left, right = st.columns([1, 2])
     with left:
         st.plotly_chart(plots.image_figure(next(iter(main.values())).image,
-                                           f"{req['dataset']} test #{req['index']} (true: {shown['true']})"),
+                                           req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
                         width="stretch", key="lime_img")
     with right:
         st.markdown(f"**Prediction:** {lm.class_names[top_two[0]]} ({p[top_two[0]]:.1%}); runner-up "
@@ -110,8 +120,8 @@ with user_errors("Showing the LIME results"):
     target = top_two[1] if runner_up else top_two[0]
     name = lm.class_names[target]
     k = {n: int(np.flatnonzero(e.class_indices == target)[0]) for n, e in main.items()}
-    titles = {n: f"<br><sup>fit R² {e.extras['score'][k[n]]:.2f} · {stab[n].verdict(k[n])}</sup>"
-              for n, e in main.items()}
+    titles = {n: f"<br><sup>fit R² {e.extras['score'][k[n]]:.2f}"
+                 + (f" · {stab[n].verdict(k[n])}" if n in stab else "") + "</sup>" for n, e in main.items()}
     tab_pc, tab_hide = st.tabs([f"Top {top_n} pro (green) and con (red) for {name}",
                                 f"Top {top_n} pro for {name}, rest hidden"])
     with tab_pc:
@@ -129,27 +139,53 @@ with user_errors("Showing the LIME results"):
                "below about 0.3 the weights say little).")
 
     st.subheader("3. Stability across seeds")
-    st.markdown(f"LIME was run {req['repeats']} times per segmenter with seeds {req['seed']} to "
-                f"{req['seed'] + req['repeats'] - 1}. **Top-{stab[next(iter(stab))].top} overlap** is the mean "
-                "Jaccard index of the top superpixels between runs (1 = always the same ones); the maps show "
-                "how much each superpixel's weight moves.")
     rows = []
     for n, e in main.items():
-        s, seg = stab[n], segment_stats(e.extras["segments"])
-        rows.append({"segmenter": n, "superpixels": seg["segments"], "median size (px)": seg["median_px"],
-                     "largest share": seg["largest_share"], "fit R²": float(e.extras["score"][k[n]]),
-                     "local prediction": float(e.extras["local_pred"][k[n]]),
-                     "model output": float(e.output_values[k[n]]), "top overlap (Jaccard)": float(s.jaccard[k[n]]),
-                     "relative std": float(s.relative_std[k[n]]), "verdict": s.verdict(k[n]),
-                     "seconds": float(sum(r.seconds for r in runs[n]))})
+        seg = segment_stats(e.extras["segments"])
+        row = {"segmenter": n, "superpixels": seg["segments"], "median size (px)": seg["median_px"],
+               "largest share": seg["largest_share"], "fit R²": float(e.extras["score"][k[n]]),
+               "local prediction": float(e.extras["local_pred"][k[n]]),
+               "model output": float(e.output_values[k[n]])}
+        if n in stab:
+            s_ = stab[n]
+            row.update({"weight spread": float(s_.relative_std[k[n]]), "verdict": s_.verdict(k[n]),
+                        "top overlap (Jaccard)": float(s_.jaccard[k[n]])})
+        row["seconds"] = float(sum(r.seconds for r in runs[n]))
+        rows.append(row)
     table = pd.DataFrame(rows)
-    st.dataframe(table.style.format({"median size (px)": "{:.0f}", "largest share": "{:.0%}", "fit R²": "{:.2f}",
-                                     "local prediction": "{:.4f}", "model output": "{:.4f}",
-                                     "top overlap (Jaccard)": "{:.2f}", "relative std": "{:.2f}",
-                                     "seconds": "{:.1f}"}), hide_index=True, width="stretch")
-    st.plotly_chart(plots.spread_figure(main, {n: stab[n].std[k[n]] for n in main}, target,
-                                        extra_titles={n: f" · overlap {stab[n].jaccard[k[n]]:.2f}" for n in main}),
-                    width="stretch", key="lime_spread")
+    if not stab:
+        st.markdown("The view above is the **quick** one: each segmenter ran once. Turn on **Check stability** "
+                    "in the settings and press the button to repeat each one with other seeds and see how much "
+                    "its weights move.")
+    else:
+        first = next(iter(stab.values()))
+        st.markdown(
+            f"LIME was run {req['repeats']} times per segmenter with seeds {req['seed']} to "
+            f"{req['seed'] + req['repeats'] - 1}. **Weight spread** says how much the weights move from seed to "
+            f"seed compared with the size of the {first.top} strongest weights shown: at most "
+            f"{STABLE_SPREAD:g} (a tenth) reads **stable**, up to {SHAKY_SPREAD:g} **somewhat unstable** (the "
+            "weakest superpixels shown can swap), above that **unstable** (another seed can redraw the map). "
+            f"If a segmenter is not stable, raise **{SAMPLES_LABEL}**: four times as many samples halve the "
+            f"spread. **Top-{first.top} overlap** is the mean Jaccard index of the top superpixels between runs "
+            "(1 = always the same ones); with many near-equal weights it can be low while nothing moves much.",
+            help="Weight spread = RMS over superpixels of the weight's standard deviation across seeds, divided "
+                 f"by the mean |weight| of the top {first.top} superpixels (xai_core/metrics/stability.py).")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "segmenter": st.column_config.TextColumn(width="medium"),
+        "verdict": st.column_config.TextColumn(width="medium"),
+        "median size (px)": st.column_config.NumberColumn(format="%.0f"),
+        "largest share": st.column_config.NumberColumn(format="percent"),
+        "fit R²": st.column_config.NumberColumn(format="%.2f"),
+        "local prediction": st.column_config.NumberColumn(format="%.4f"),
+        "model output": st.column_config.NumberColumn(format="%.4f"),
+        "weight spread": st.column_config.NumberColumn(format="%.3f"),
+        "top overlap (Jaccard)": st.column_config.NumberColumn(format="%.2f"),
+        "seconds": st.column_config.NumberColumn(format="%.1f")})
+    if stab:
+        st.plotly_chart(plots.spread_figure(main, {n: stab[n].std[k[n]] for n in main}, target,
+                                            extra_titles={n: f" · spread {stab[n].relative_std[k[n]]:.2f}"
+                                                          for n in main}),
+                        width="stretch", key="lime_spread")
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -157,5 +193,6 @@ with user_errors("Showing the LIME results"):
             for e in rs:
                 z.writestr(f"lime_{e.params['segmenter']}_seed{e.params['seed']}.npz", npz_bytes(e))
     d1, d2 = st.columns(2)
-    d1.download_button("Table (.csv)", table.to_csv(index=False), "lime_segmenters.csv", key="lime_dl_csv")
-    d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), "lime_segmenters.zip", key="lime_dl_zip")
+    stem = f"lime_{req['model']}_{req['slug']}_{req['num_samples']}samples"
+    d1.download_button("Table (.csv)", table.to_csv(index=False), f"{stem}.csv", key="lime_dl_csv")
+    d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), f"{stem}.zip", key="lime_dl_zip")

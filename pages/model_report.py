@@ -35,7 +35,7 @@ with user_errors("Scoring the model"):
 if report is not None:
     st.subheader("1. Scores")
     with user_errors("Showing the scores"):
-        cols = st.columns(6)
+        cols = [c for _ in range(2) for c in st.columns(3)]  # two rows: six labels fit without cut-off
         figures = [("Accuracy", report["accuracy"], "Share of images classified correctly."),
                    ("Balanced accuracy", report["balanced_accuracy"], "Mean of the per-class recalls: "
                     "not fooled by a large class."),
@@ -59,8 +59,10 @@ if report is not None:
         d1, d2 = st.columns(2)
         d1.download_button("Download the per-class table (CSV)", per_class.to_csv(index=False),
                            f"{model_name}-{dataset_name}-{split}-per-class.csv", "text/csv", key="rep_csv")
-        d2.download_button("Download every figure (JSON)", json.dumps(report, indent=2),
-                           f"{model_name}-{dataset_name}-{split}-report.json", "application/json", key="rep_json")
+        d2.download_button("Download all scores and the confusion matrix (JSON)", json.dumps(report, indent=2),
+                           f"{model_name}-{dataset_name}-{split}-scores.json", "application/json", key="rep_json",
+                           help="The numbers behind sections 1 and 2: every score, the per-class table and the "
+                                "confusion matrix (the figures themselves have their own camera button).")
 
     st.subheader("2. Confusion matrix")
     with user_errors("Drawing the confusion matrices"):

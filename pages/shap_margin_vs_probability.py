@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -25,12 +25,13 @@ st.markdown(
 
 with user_errors("Loading the model"):
     scan = widgets.model_and_scan()
-    model_name, lm, dataset_name, index, image = (scan[k] for k in ("model_name", "model", "dataset_name",
-                                                                    "index", "image"))
+    model_name, lm, image = scan["model_name"], scan["model"], scan["image"]
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]  # the same pass explain() uses to pick the top-K classes
     true_name = scan["true"]
-    widgets.domain_warning(scan["model_name"], scan["image"])
+    if not widgets.domain_gate(scan["model_name"], scan["image"], key="shap_show_anyway"):
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
 
     with st.form("shap_settings"):
         s1, s2, s3, s4 = st.columns(4)
@@ -40,8 +41,8 @@ with user_errors("Loading the model"):
         seed = s4.number_input("Seed", 0, 2**31 - 1, 0)
         submitted = st.form_submit_button("Explain", type="primary")
 
-    request = dict(model=model_name, model_hash=lm.file_hash, dataset=dataset_name, index=int(index),
-                   masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
+    request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
+                   slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
     if submitted or shown is None:
         params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed))
@@ -58,8 +59,9 @@ with user_errors("Loading the model"):
     req = shown["request"]
     left, right = st.columns([1, 2])
     with left:
-        st.plotly_chart(plots.image_figure(margin.image, f"{req['dataset']} test #{req['index']} "
-                                           f"(true: {shown['true']})"), width="stretch", key="img")
+        st.plotly_chart(plots.image_figure(margin.image, req["label"] + (f" (true: {shown['true']})"
+                                                                          if shown["true"] else "")),
+                        width="stretch", key="img")
     with right:
         top = int(np.argmax(shown["probs"]))
         st.markdown(f"**Prediction:** {lm.class_names[top]} ({shown['probs'][top]:.1%})")
@@ -70,19 +72,26 @@ with user_errors("Loading the model"):
     how = "computed" if not (margin.cached and prob.cached) else "served from cache"
     st.caption(f"{req['max_evals']:,} evaluations per map ({how}; {margin.seconds + prob.seconds:.1f} s of compute). "
                f"At this budget SHAP resolves regions of roughly {region:,.0f} pixels; raise max_evals for finer maps. "
-               f"Margin from the {lm.head_how}.")
+               "The margin is the class score just before softmax turns the scores into probabilities.",
+               help=f"Margin from the {lm.head_how}.")
+    absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
-    explanation_row(margin, probabilities=shown["probs"], key="margin")
+    explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
     st.subheader("Probability space")
-    explanation_row(prob, probabilities=shown["probs"], key="probability")
+    explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
     table = additivity_frame(margin, prob)
     st.dataframe(table.style.format({c: "{:.6g}" for c in table.columns if c not in ("space", "class")}
                                     | {"residual": "{:.1e}"}), hide_index=True, width="stretch")
-    st.caption(f"Largest residual: {table['residual'].max():.1e} (SHAP's Partition explainer is exactly additive; "
-               "a residual above about 1e-4 of the output would mean something went wrong).")
+    worst = table["residual"].max()
+    st.caption("The maps add up exactly: base value plus the map's sum equals the model's output"
+               + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}: "
+                  "something went wrong, please report it."),
+               help=f"Largest residual: {worst:.1e} (SHAP's Partition explainer is exactly additive; "
+                    "a residual above about 1e-4 of the output would mean something went wrong).")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Margin maps (.npz)", npz_bytes(margin), "shap_margin.npz", key="dl_m")
-    d2.download_button("Probability maps (.npz)", npz_bytes(prob), "shap_probability.npz", key="dl_p")
-    d3.download_button("Additivity table (.csv)", table.to_csv(index=False), "additivity.csv", key="dl_t")
+    stem = f"shap_{req['model']}_{req['slug']}_{req['max_evals']}evals"
+    d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
+    d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
+    d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")

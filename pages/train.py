@@ -47,7 +47,7 @@ with user_errors("Setting up training"):
     st.caption(f"{dataset_name}: {sizes['train']:,} training, {sizes['val']:,} validation and {sizes['test']:,} "
                f"test images of {ds.image_shape[0]}×{ds.image_shape[1]} pixels, classes "
                f"{', '.join(ds.class_names)}.")
-    shipped = {r["name"] for r in xc.list_models() if r["source"] == "shipped"}
+    shipped = {r["name"] for r in widgets.models() if r["source"] == "shipped"}
     target = config.user_models_dir() / name
     problem = None
     if not NAME.match(name):

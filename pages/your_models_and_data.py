@@ -5,11 +5,12 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached
+from pages._ui.session import owner
 from pages._ui.render import user_errors
 from xai_core import config
-from xai_core.data.archive import extract_zip
+from xai_core.data.archive import extract_zip, share_dataset, upload_dir
 from xai_core.data.folder import load_folder, scan_folder
-from xai_core.models.importing import import_model, parse_labels, update_adaptation
+from xai_core.models.importing import import_model, parse_labels, share_model, update_adaptation
 from xai_core.models.metadata import SCALE_HELP, SCALES
 
 st.title("Your models and data")
@@ -18,7 +19,8 @@ st.markdown(
     "mode**: a file that holds Python code (a Lambda layer) or unknown custom layers is refused without running "
     "anything. Datasets are folders with one subfolder per class, like the public Brain Tumor MRI "
     "(`Training/` and `Testing/`) or IQ-OTH/NCCD (`Bengin cases`, …) datasets, read only from the configured "
-    f"data folders: {', '.join(f'`{r}`' for r in config.data_roots())}."
+    f"data folders: {', '.join(f'`{r}`' for r in config.data_roots())}. **What you add here is private to this "
+    "browser session**: nobody else on this server sees it unless you choose *Add to the shared library*."
 )
 
 st.header("1. Add a model")
@@ -56,19 +58,27 @@ if model_file is not None:
         name = st.text_input("Save as", default_name, key=f"up_name_{model_file.name}")
         replace = st.checkbox("Replace a model of mine with the same name", key="up_replace")
         if st.button("Add the model", type="primary", key="up_add"):
-            dest = import_model(data, model_file.name, name, parse_labels(class_text, k), scale, size, replace)
+            import_model(data, model_file.name, name, parse_labels(class_text, k), scale, size, replace,
+                         owner=owner())
             cached.model.clear()
             st.session_state["model"] = name
-            st.success(f"Added **{name}** ({dest}). It is now the selected model on every page.")
+            st.success(f"Added **{name}**, private to this session. It is now the selected model on every page.")
 
 st.header("2. Your models")
 with user_errors("Listing your models"):
-    mine = [r for r in xc.list_models() if r["source"] == "user"]
+    rows = xc.list_models(owner=owner())
+    mine = [r for r in rows if r["source"] == "mine"]
+    shared = [r for r in rows if r["source"] == "user"]
+    if shared:
+        st.markdown("**Shared library** (added by users of this server; read-only here):")
+        st.dataframe(pd.DataFrame(shared).reindex(columns=["name", "dataset", "arch", "classes", "test_accuracy"]),
+                     hide_index=True, width="stretch", key="shared_models")
     if not mine:
-        st.caption(f"None yet. Models you add or train are kept in `{config.user_models_dir()}`.")
+        st.caption("None of your own yet. Models you add above stay private to this browser session.")
     else:
-        st.dataframe(pd.DataFrame(mine)[["name", "dataset", "arch", "classes", "test_accuracy", "path"]],
-                     hide_index=True, width="stretch")
+        st.markdown("**Yours** (private to this session):")
+        st.dataframe(pd.DataFrame(mine).reindex(columns=["name", "dataset", "arch", "classes", "test_accuracy"]),
+                     hide_index=True, width="stretch", key="my_models")
         e1, e2 = st.columns([1, 2])
         pick = e1.selectbox("Adjust", [r["name"] for r in mine], key="edit_pick")
         lm = cached.model(pick)
@@ -77,9 +87,15 @@ with user_errors("Listing your models"):
                                  format_func=lambda s: f"{s}: {SCALE_HELP[s]}", key=f"edit_scale_{pick}")
         new_names = e2.text_area("Class names, one per line", "\n".join(lm.class_names), key=f"edit_names_{pick}")
         if e1.button("Save changes", key="edit_save"):
-            update_adaptation(pick, new_scale, parse_labels(new_names, lm.num_classes))
+            update_adaptation(pick, new_scale, parse_labels(new_names, lm.num_classes), owner=owner())
             cached.model.clear()
             st.success(f"Saved. {pick} now reads images with '{new_scale}' scaling.")
+        if e1.button("Add to the shared library", key="share_model",
+                     help="Every user of this server (and the command line) will see and use it; nobody, you "
+                          "included, can edit it from the dashboard afterwards."):
+            share_model(pick, owner())
+            cached.model.clear()
+            st.success(f"**{pick}** is now in the shared library.")
 
 st.header("3. Add a dataset")
 d1, d2 = st.columns(2)
@@ -106,14 +122,27 @@ with d2:
     if zfile is not None and st.button("Unpack and read", key="ds_unzip"):
         with user_errors(f"Unpacking {zfile.name}"):
             bar = st.progress(0.0, text="Unpacking…")
-            dest = extract_zip(zfile.getvalue(), zfile.name, progress=lambda f, msg: bar.progress(min(1.0, f), msg))
+            dest = extract_zip(zfile.getvalue(), zfile.name, progress=lambda f, msg: bar.progress(min(1.0, f), msg),
+                               owner=owner())
             ds = load_folder(dest, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
             bar.empty()
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
             st.success(f"**{ds.name}**: {sum(len(s) for s in ds.splits.values()):,} images, classes "
-                       f"{', '.join(ds.class_names)}. It is now the selected dataset.")
+                       f"{', '.join(ds.class_names)}, private to this session. It is now the selected dataset.")
 
 with user_errors("Listing the dataset folders"):
     found = [n for n in cached.dataset_names() if n.startswith("folder:")]
     st.caption("Dataset folders found: " + (", ".join(f"`{n}`" for n in found) if found else "none yet."))
+
+with user_errors("Sharing a dataset"):
+    mine_dirs = [d for d in sorted(upload_dir(owner()).iterdir()) if d.is_dir() and not d.name.startswith(".")] \
+        if upload_dir(owner()).is_dir() else []
+    if mine_dirs:
+        s1, s2 = st.columns([2, 1])
+        pick_ds = s1.selectbox("Your uploaded datasets (private to this session)", [d.name for d in mine_dirs],
+                               key="share_ds_pick")
+        if s2.button("Add to the shared library", key="share_ds"):
+            share_dataset(upload_dir(owner()) / pick_ds, owner())
+            cached.dataset_names.clear()
+            st.success(f"**{pick_ds}** is now in the shared library.")

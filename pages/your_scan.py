@@ -1,10 +1,15 @@
-"""Your scan: upload one image or DICOM slice, see the prediction, the domain check and SHAP."""
+"""Your scan: upload one image or DICOM slice, see the prediction, the domain check and any explanation method."""
+
+import hashlib
 
 import numpy as np
 import streamlit as st
 
+import xai_core as xc
+
 from pages._ui import cached, widgets
-from pages._ui.render import additivity_frame, explanation_row, user_errors
+from pages._ui.forms import method_picker, param_form
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -25,23 +30,51 @@ upload = c1.file_uploader("Scan", type=TYPES, key="scan_upload",
 with c2:
     model_name = widgets.model_picker()
 
-image = None
-if upload is None:
+stored = widgets.uploaded_scan()
+if upload is not None:
+    data = upload.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    if stored is None or stored["sha"] != sha or stored["name"] != upload.name:
+        ok = False
+        with user_errors(f"Reading {upload.name}"):
+            cached.read_scan(data, upload.name)  # one sentence for a bad file, before anything is replaced
+            ok = True
+        if not ok:
+            st.stop()
+        # A new file starts from ITS OWN window: a preset left over from the previous file must never
+        # be applied silently to this one (issue 11: the MR was shown in the CT's bone window).
+        for k in ("scan_window", "scan_wc", "scan_ww"):
+            st.session_state.pop(k, None)
+        widgets.store_upload(upload.name, data, sha, np.zeros((1, 1, 1), np.uint8))
+        stored = widgets.uploaded_scan()
+elif stored is not None:
+    r1, r2 = c1.columns([3, 1])
+    r1.caption(f"Showing **{stored['name']}**, uploaded earlier in this session (only you can see it).")
+    if r2.button("Remove", key="scan_forget", help="Forget this scan; upload another one above."):
+        widgets.forget_upload()
+        st.rerun()
+
+if stored is None:
     st.info("Upload a scan to begin, or browse the demo scans on the Home page.")
     st.stop()
 
-with user_errors(f"Reading {upload.name}"):
-    data = upload.getvalue()
-    img, dicom = cached.read_scan(data, upload.name)
-    if dicom is not None:
+name, data = stored["name"], stored["data"]
+image = None
+with user_errors(f"Reading {name}"):
+    img, dicom = cached.read_scan(data, name)
+    window, window_label, preset = None, "", None
+    if dicom is not None and not dicom.is_colour:
         file_w = dicom.file_window()
         choices = (["from the file"] if file_w else []) + ["full range"] + list(WINDOW_PRESETS) + ["custom"]
+        if st.session_state.get("scan_window") not in choices:  # new file, or back from another page
+            kept = stored.get("preset")
+            st.session_state["scan_window"] = kept if kept in choices else choices[0]  # else the file's own
+            if kept == "custom" and stored.get("window"):
+                st.session_state["scan_wc"], st.session_state["scan_ww"] = stored["window"]
         w1, w2, w3 = st.columns(3)
         preset = w1.selectbox("Window", choices, key="scan_window",
                               help="Presets are in Hounsfield units, for CT; MR values have no fixed unit.")
-        if dicom.is_colour:
-            window = None
-        elif preset == "from the file":
+        if preset == "from the file":
             window = file_w
         elif preset == "full range":
             window = dicom.full_window()
@@ -51,26 +84,38 @@ with user_errors(f"Reading {upload.name}"):
                       w3.number_input("Width", min_value=1.0, value=float(max(base[1], 1.0)), key="scan_ww"))
         else:
             window = WINDOW_PRESETS[preset]
-        img = dicom.render(window)
+        window_label = f"{preset}: centre {window[0]:g}, width {window[1]:g}"
+        img = dicom.render(window)  # the one window: label, caption, pixels and model input all use it
+    if dicom is not None:
         info = dicom.info
         st.caption(f"DICOM {info.get('modality') or ''} · {info['size'][1]}×{info['size'][0]} · "
                    f"{info.get('photometric')}{' (inverted so bright = dense)' if info.get('inverted') else ''}"
                    f" · rescale ×{info['rescale'][0]:g} {info['rescale'][1]:+g}"
-                   + (f" · window centre {window[0]:g}, width {window[1]:g}" if window else "")
+                   + (f" · window {window_label}" if window else "")
                    + (f" · frame {info['frame_shown']} of {info['frames']}" if 'frame_shown' in info else ""))
     image = img
+    widgets.store_upload(name, data, stored["sha"], image, window, window_label, preset)
 
 if image is None:
     st.stop()
+
+o1, o2, _ = st.columns([1, 1, 2])
+for col, label, target in ((o1, "Open in SHAP", "pages/shap_margin_vs_probability.py"),
+                           (o2, "Open in LIME", "pages/lime_segmenters.py")):
+    if col.button(label, key=f"scan_open_{label}", help="Explain this scan on that page, like a gallery scan."):
+        st.session_state[widgets.SOURCE] = widgets.UPLOAD_CHOICE
+        st.switch_page(target)
 
 with user_errors("Running the model"):
     lm = cached.model(model_name)
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
     top = int(np.argmax(probs))
-    widgets.domain_warning(model_name, x)  # first, before the answer it qualifies
+    if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
+        st.caption("The prediction and the maps are hidden for this scan.")
+        st.stop()
     left, right = st.columns([1, 2])
-    left.image(image, caption=f"{upload.name}: {image.shape[1]}×{image.shape[0]}, "
+    left.image(image, caption=f"{name}: {image.shape[1]}×{image.shape[0]}, "
                               f"{'grey' if image.shape[-1] == 1 else 'colour'}", width="stretch")
     with right:
         st.markdown(f"**{model_name}** says **{lm.class_names[top]}** ({probs[top]:.1%}).")
@@ -79,18 +124,33 @@ with user_errors("Running the model"):
         st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
                    f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
 
-st.subheader("Where the model looks (SHAP)")
+_shown = xc.EXPLAINERS.get(st.session_state.get("scan_method", "shap-partition"))
+st.subheader(f"Where the model looks ({'SHAP' if _shown.name == 'shap-partition' else _shown.display_name})")
 with user_errors("Explaining the scan"):
-    s1, s2, s3 = st.columns(3)
+    s0, s1, s2, s3 = st.columns(4)
+    method = method_picker(s0, key="scan_method")
+    ecls = xc.EXPLAINERS.get(method)
     output = s1.radio("Output space", ["margin", "probability"], key="scan_output", horizontal=True,
                       help="Margin: the model's raw score (logit), additive and unsquashed. Probability: the "
                            "softmax output, bounded 0 to 1.")
     top_k = s2.slider("Classes", 1, min(4, lm.num_classes), min(2, lm.num_classes), key="scan_topk")
-    max_evals = s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000, key="scan_evals")
-    expl = cached.explain(model_name, x, "shap-partition", output, top_k=top_k, max_evals=max_evals,
-                          label="Explaining your scan")
-    explanation_row(expl, probabilities=probs, key="scan_shap",
-                    title=f"SHAP ({output}); red raises the class score, blue lowers it")
-    frame = additivity_frame(expl)
-    st.caption(f"Additivity: base value + sum of the map = model output, largest residual "
-               f"{frame['residual'].max():.1e}.")
+    if method == "shap-partition":
+        params = {"max_evals": s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000,
+                                                key="scan_evals")}
+    else:
+        with st.expander(f"{ecls.display_name} settings"):
+            params = param_form(ecls.params, f"scan_{method}")
+    expl = cached.explain(model_name, x, method, output, top_k=top_k, label="Explaining your scan", **params)
+    explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
+                    title=f"{ecls.display_name} ({output}); red raises the class score, blue lowers it")
+    if ecls.additive:
+        worst = additivity_frame(expl)["residual"].max()
+        st.caption("Additivity: base value + sum of the map = model output"
+                   + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}."),
+                   help=f"Largest residual: {worst:.1e}. {ecls.completeness.capitalize()}.")
+    else:
+        st.caption(f"{ecls.description} Values: {ecls.unit_label(output)}; {ecls.completeness}.")
+    budget = params.get("max_evals", "")
+    stem = (f"{method}_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}"
+            + (f"_{budget}evals" if budget else ""))
+    st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")

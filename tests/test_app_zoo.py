@@ -16,6 +16,9 @@ def test_compare_page_shows_a_grid_and_focus_scores():
     at.session_state["cmp_evals"] = 300
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.dataframe and any("Press **Compare**" in i.value for i in at.info)  # heavy: starts on a button
+    at.button(key="cmp_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert len(table) == 4 and set(table["model"]) == {"brain-basic-cnn", "lung-basic-cnn"}
     assert table["focus"].notna().any() and (table["additivity residual"] < 1e-4).all()

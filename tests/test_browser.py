@@ -32,7 +32,8 @@ def server(cache_dir):
     port = _free_port()
     env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        # the way `make run` starts it: start-up work in a background thread, then Streamlit's own CLI
+        [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -156,6 +157,7 @@ def test_cross_domain_page_runs_brain_model_on_lung(server, page):
 
 def test_compare_page_renders_the_models_by_images_grid(server, page):
     page.goto(server + "/compare-architectures")
+    page.get_by_role("button", name="Compare", exact=True).click(timeout=300_000)
     page.get_by_text("Numbers", exact=True).wait_for(timeout=300_000)
     _wait_idle(page)
     grid = page.locator(".js-plotly-plot").filter(has_text="focus").first
@@ -201,4 +203,19 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
     shap = page.locator(".js-plotly-plot").filter(has_text="SHAP")
     assert shap.count() >= 1 and shap.first.locator(".heatmaplayer .hm, image").count() >= 2
     page.screenshot(path=str(ARTIFACTS / f"your_scan_{Path(name).suffix[1:]}.png"), full_page=True)
+    _no_errors(page)
+
+
+def test_methods_page_shows_every_default_method_side_by_side(server, page):
+    page.goto(server + "/methods")
+    page.get_by_text("How much the methods agree").wait_for(timeout=600_000)
+    _wait_idle(page, timeout=600_000)
+    # one map panel per method (7 by default) plus the agreement matrix
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 8", timeout=120_000)
+    maps = page.locator(".js-plotly-plot").filter(has=page.locator(".heatmaplayer"))
+    assert maps.count() >= 8
+    units = " ".join(page.locator(".js-plotly-plot .cbtitle").all_text_contents())
+    assert "IG attribution" in units and "Grad-CAM" in units and "SHAP value" in units, units
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "methods.png"), full_page=True)
     _no_errors(page)

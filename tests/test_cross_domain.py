@@ -64,6 +64,12 @@ def test_domain_check_on_single_images(brain):
     check = domain_check("brain-basic-cnn", [brain.image("test", 0), lung.image("test", 0)])
     assert list(check.flags) == [False, True]
     assert check.message(0) == "" and "outside this model's training domain" in check.message(1)
+    # plain words: a rank against the model's own held-out scans, the jargon only in the technical form
+    det = check.detector
+    assert check.percentile(1) == 100.0 * np.mean(det.val_scores < check.scores[1])
+    assert check.percentile(0) <= det.percentile <= check.percentile(1)
+    assert "mahalanobis" not in check.message(1).lower() and "mahalanobis" in check.technical(1).lower()
+    assert ("every one of the" in check.message(1)) == (check.percentile(1) == 100.0)
 
 
 def test_same_dataset_has_no_auroc_and_few_flags():

@@ -119,10 +119,47 @@ def test_stability_on_hand_made_weights():
     s = superpixel_stability([_fake(w1), _fake(w2)])
     assert s.jaccard[0] == pytest.approx(4 / 6)
     assert s.std[0, 4] == pytest.approx(2.5) and s.std[0, 0] == 0
-    assert s.verdict() == "somewhat unstable: raise num_samples"
+    # RMS std sqrt(2 * 2.5^2 / 8) = 1.25 over the top-5 mean |weight| (9+8+7+6+2.5)/5 = 6.5
+    assert s.relative_std[0] == pytest.approx(1.25 / 6.5)
+    assert s.verdict() == "somewhat unstable" and '"Samples"' in s.advice()
     s = superpixel_stability([_fake(w1), _fake(w2), _fake(w1)])
     assert s.jaccard[0] == pytest.approx((4 / 6 + 1 + 4 / 6) / 3)
-    assert verdict(0.2) == "unstable: raise num_samples"
+    assert verdict(0.31) == "unstable" and verdict(0.29) == "somewhat unstable" and verdict(0.1) == "stable"
+
+
+def _noisy_runs(weights, spread, repeats=4, seed=0):
+    """Repeats whose weights scatter with a chosen RMS std of ``spread`` x the top-5 mean |weight|."""
+    w = np.asarray(weights, np.float64)
+    scale = np.sort(np.abs(w))[::-1][:5].mean()
+    noise = np.random.default_rng(seed).normal(size=(repeats, len(w)))
+    noise -= noise.mean(0)
+    noise /= np.sqrt((noise.std(0) ** 2).mean())  # RMS std across repeats exactly 1
+    return [_fake(w + spread * scale * n) for n in noise]
+
+
+@pytest.mark.parametrize("spread, word", [(0.09, "stable"), (0.11, "somewhat unstable"),
+                                          (0.29, "somewhat unstable"), (0.31, "unstable")])
+def test_the_verdict_follows_the_relative_spread_on_both_sides_of_each_threshold(spread, word):
+    for weights in ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],  # many equal weights: the top-5 set reshuffles
+                    [50, 40, -30, 2, 1, 0]):  # few big weights: the top-5 set never changes
+        s = superpixel_stability(_noisy_runs(weights, spread))
+        assert s.relative_std[0] == pytest.approx(spread)
+        assert s.verdict() == word
+
+
+def test_the_verdict_is_scale_aware_and_agrees_with_the_spread():
+    """Issue 11: small spread must not read worse than ten times the spread on the same weights."""
+    calm = superpixel_stability(_noisy_runs([1] * 12, 0.05))  # near-equal weights: Jaccard low, spread small
+    wild = superpixel_stability(_noisy_runs([10, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0.5))
+    assert calm.jaccard[0] < wild.jaccard[0]  # the old rule would call calm the less stable one
+    assert calm.verdict() == "stable" and wild.verdict() == "unstable"
+    scaled = superpixel_stability([_fake(np.asarray(e.extras["weights"]) * 1000)
+                                   for e in _noisy_runs([1] * 12, 0.05)])
+    assert scaled.relative_std[0] == pytest.approx(calm.relative_std[0]) and scaled.verdict() == "stable"
+
+
+def test_stability_refuses_what_it_cannot_compare():
+    w1 = [9, 8, 7, 6, 5, 0, 0, 0]
     assert jaccard([1, 2], [3, 4]) == 0.0
     with pytest.raises(xc.InputError):
         superpixel_stability([_fake(w1)])

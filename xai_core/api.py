@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import cancel, config
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data.images import image_hash
 from .errors import InputError
@@ -61,12 +62,18 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     idx = resolve_classes(lm, probs, top_k, classes)
 
     def compute() -> Explanation:
-        return explainer_cls().explain(lm, x, idx, output, progress=progress, **p)
+        # The time limit (XAI_TIME_LIMIT_S, or an outer cancel.limit such as the CLI's --timeout) and
+        # any stop flag are checked between batches: in the progress calls and in the forward pass.
+        with cancel.limit(config.time_limit_s()):
+            e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+        e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
+        e.info.setdefault("family", explainer_cls.family)
+        return e
 
     if cache is None:
         return compute()
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
-                   output=output, classes=idx.tolist(), params=p, versions=library_versions())
+                   output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries))
     expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
                                      lambda e, path: e.save(path))
     if hit:

@@ -76,6 +76,7 @@ def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | N
 
 _detectors: dict[tuple, Detector] = {}
 _lock = threading.Lock()
+_fit_lock = threading.Lock()  # one fit at a time: a page asking while the warm-up fits waits for that fit
 
 
 def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
@@ -93,7 +94,14 @@ def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = D
     with _lock:
         if key in _detectors:
             return _detectors[key]
+    with _fit_lock:
+        with _lock:
+            if key in _detectors:
+                return _detectors[key]
+        return _fit_detector(lm, spec, method, dataset, key, cache, progress)
 
+
+def _fit_detector(lm: LoadedModel, spec, method: str, dataset: str, key: tuple, cache, progress) -> Detector:
     def part(i, name):
         def step(f, msg):
             if progress is not None:
@@ -118,15 +126,41 @@ class DomainCheck:
     flags: np.ndarray  # (N,) bool: above the threshold
     detector: Detector
 
+    def percentile(self, i: int = 0) -> float:
+        """Share (0..100) of the model's own held-out validation scans that look MORE like the training
+        data than image ``i`` (a lower score). 99.9 means only 1 in 1,000 of them is as unusual."""
+        return percentile_of(self.detector, float(self.scores[i]))
+
     def message(self, i: int = 0) -> str:
         """One plain sentence for image ``i``, or '' when it looks in domain."""
         if not self.flags[i]:
             return ""
         d = self.detector
-        return (f"This image looks outside this model's training domain: it is less like the {d.dataset} images "
-                f"{d.model_name} learned from than 95% of that dataset's own validation images "
-                f"({d.spec.display_name.lower()} {self.scores[i]:.3g} > {d.threshold:.3g}). "
-                "Treat the prediction with caution.")
+        return (f"This scan looks outside this model's training domain: {plain_rank(d, self.percentile(i))} "
+                f"The answer of {d.model_name} and its maps cannot be trusted here.")
+
+    def technical(self, i: int = 0) -> str:
+        """The same fact in technical form (for a tooltip)."""
+        d = self.detector
+        return (f"{d.spec.display_name}: score {self.scores[i]:.3g} against a threshold of {d.threshold:.3g} "
+                f"(the {d.percentile:g}th percentile of {len(d.val_scores):,} validation scores of {d.dataset}); "
+                f"percentile of this scan among them: {self.percentile(i):.1f}.")
+
+
+def percentile_of(detector: Detector, score: float) -> float:
+    """Percent of the detector's validation scores strictly below ``score``."""
+    val = np.asarray(detector.val_scores, np.float64)
+    return float(100.0 * np.mean(val < score)) if len(val) else float("nan")
+
+
+def plain_rank(detector: Detector, pct: float) -> str:
+    """'it is less like the training scans than 99.9% of them' in words, honest about the sample size."""
+    n = len(detector.val_scores)
+    ref = f"the {detector.dataset} scans"
+    if pct >= 100.0:
+        return (f"it is less like {ref} than every one of the {n:,} held-out {detector.dataset} scans "
+                "the check was calibrated on.")
+    return f"it is less like {ref} than {pct:.1f}% of them (judged on {n:,} held-out scans)."
 
 
 def check_images(detector: Detector, model: LoadedModel, images) -> DomainCheck:
@@ -140,3 +174,19 @@ def domain_check(model, images, method: str = DEFAULT_SCORE,
     """Out-of-domain scores and flags for a stack (or list) of raw images, each (H, W[, C]) in 0..255."""
     lm = as_model(model)
     return check_images(ood_detector(lm, method, cache=cache), lm, images)
+
+
+def accepting_models(image, models, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE) -> list[dict]:
+    """Which of ``models`` (names, paths or LoadedModels) take ``image`` as in domain: a next step for a
+    flagged scan. Models whose check cannot be built (no registered training dataset, no features)
+    are skipped. Rows ``{"name", "dataset", "percentile"}``, most typical first."""
+    rows = []
+    for m in models:
+        try:
+            lm = as_model(m)
+            check = domain_check(lm, [image], method, cache=cache)
+        except InputError:
+            continue
+        if not check.flags[0]:
+            rows.append({"name": lm.name, "dataset": check.detector.dataset, "percentile": check.percentile(0)})
+    return sorted(rows, key=lambda r: r["percentile"])

@@ -25,22 +25,34 @@ class Param:
     default: Any
     help: str
     type: type = int
-    choices: tuple | None = None
+    choices: tuple | Callable[[], tuple] | None = None  # a callable: a registry's names, read when needed
     pattern: str | None = None  # a regex that also admits a value outside ``choices``
     min: float | None = None
     max: float | None = None
 
+    @property
+    def options(self) -> tuple | None:
+        """The allowed values now (``choices`` may be a callable, for registries that grow at run time)."""
+        return tuple(self.choices()) if callable(self.choices) else self.choices
+
     def check(self, value: Any) -> Any:
+        if self.type is bool and isinstance(value, str):  # bool("false") is True: read the word instead
+            words = {"true": True, "1": True, "yes": True, "on": True,
+                     "false": False, "0": False, "no": False, "off": False}
+            if value.strip().lower() not in words:
+                raise InputError(f"{self.name} must be true or false, not {value!r}.")
+            value = words[value.strip().lower()]
         try:
             value = self.type(value)
         except (TypeError, ValueError):
             raise InputError(f"{self.name} must be a {self.type.__name__}, not {value!r}.") from None
-        if self.choices is not None and value not in self.choices:
+        options = self.options
+        if options is not None and value not in options:
             if not (self.pattern and re.fullmatch(self.pattern, str(value))):
-                close = difflib.get_close_matches(str(value), list(map(str, self.choices)), n=1)
+                close = difflib.get_close_matches(str(value), list(map(str, options)), n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise InputError(
-                    f"{self.name} must be one of {', '.join(map(str, self.choices))}; got {value!r}.{hint}")
+                    f"{self.name} must be one of {', '.join(map(str, options))}; got {value!r}.{hint}")
         if self.min is not None and value < self.min:
             raise InputError(f"{self.name} must be at least {self.min:g}; got {value}.")
         if self.max is not None and value > self.max:

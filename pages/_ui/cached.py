@@ -18,8 +18,18 @@ from xai_core.data.images import image_hash
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _model(name: str, owner: str | None) -> xc.LoadedModel:
+    return xc.load_model(name, owner=owner)
+
+
 def model(name: str) -> xc.LoadedModel:
-    return xc.load_model(name)
+    """A shipped or shared model, or one of this session's private ones (never another session's)."""
+    from pages._ui.session import owner_of
+
+    return _model(name, owner_of(name))
+
+
+model.clear = _model.clear  # the pages clear the cache after a model changes
 
 
 @st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
@@ -125,28 +135,30 @@ def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices: tuple, target: str, output: str,
-             max_evals: int, masker: str):
+             max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params_json: str = "null"):
     from xai_core.compare import compare as run
 
     ds = dataset(dataset_name)
     test = ds.split("test")
-    bar = st.progress(0.0, text="Explaining every model on every image…")
+    bar = st.progress(0.0, text=f"Explaining {', '.join(model_names)} on every image…")
     try:
         return run([model(n) for n in model_names], [test.images[i] for i in indices],
                    [f"test #{i}" for i in indices], [ds.class_names[test.labels[i]] for i in indices],
                    [test.masks[i] if test.masks is not None else None for i in indices],
-                   target=target, output=output, max_evals=max_evals, masker=masker,
-                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"SHAP: {msg}"))
+                   target=target, output=output, max_evals=max_evals, masker=masker, seed=seed, method=method,
+                   params=json.loads(params_json),
+                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"{method}: {msg}"))
     finally:
         bar.empty()
 
 
 def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str,
-            max_evals: int, masker: str):
-    """SHAP maps of test images ``indices`` under every model, with the same settings (see ``xai_core.compare``)."""
+            max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params: dict | None = None):
+    """Maps of test images ``indices`` under every model, with the same method and settings (see
+    ``xai_core.compare``)."""
     names = tuple(model_names)
     return _compare(names, tuple(model(n).file_hash for n in names), dataset_name, tuple(int(i) for i in indices),
-                    target, output, int(max_evals), masker)
+                    target, output, int(max_evals), masker, int(seed), method, json.dumps(params, sort_keys=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -170,9 +182,19 @@ def read_scan(data: bytes, filename: str):
 
 
 @st.cache_data(show_spinner=False, ttl=15)
+def _dataset_names(owner: str) -> list[str]:
+    return xc.data.dataset_names(owner=owner)
+
+
 def dataset_names() -> list[str]:
-    """Registered datasets and dataset folders under the data roots (rescanned every 15 s at most)."""
-    return xc.data.dataset_names()
+    """Registered datasets, dataset folders under the data roots and this session's own uploads
+    (rescanned every 15 s at most)."""
+    from pages._ui.session import owner
+
+    return _dataset_names(owner())
+
+
+dataset_names.clear = _dataset_names.clear
 
 
 @st.cache_data(show_spinner="Opening the model in safe mode…", max_entries=4)
@@ -181,6 +203,38 @@ def inspect_upload(data: bytes, filename: str):
     from xai_core.models.importing import inspect_upload as run
 
     return run(data, filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _explain_each(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
+                  label: str) -> list:
+    jobs = json.loads(jobs_json)
+    bar = st.progress(0.0, text=f"{label}…")
+    lm = model(model_name)
+    out = []
+    try:
+        for i, job in enumerate(jobs):
+            job = dict(job)
+            title = job.pop("title", job["method"])
+
+            def step(f, msg, i=i, title=title):
+                bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
+
+            try:
+                out.append(xc.explain(lm, _image, progress=step, **job))
+            except xc.XAIError as exc:  # one method's problem must not cost the others
+                out.append(f"{title}: {exc}")
+        return out
+    finally:
+        bar.empty()
+
+
+def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: str = "Explaining") -> list:
+    """Like ``explain_batch`` (one progress bar over the set), but a job that fails returns its one-sentence
+    reason (a str) in its place instead of failing the whole set."""
+    lm = model(model_name)
+    return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
+                         json.dumps(jobs, sort_keys=True, default=str), label)
 
 
 @st.cache_data(show_spinner="Reading the audit…", max_entries=8)

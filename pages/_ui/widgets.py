@@ -3,16 +3,30 @@ so every page agrees on them and nothing the user chose is lost between pages.""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 
 import xai_core as xc
 from xai_core import config
 
 MODEL, DATASET, IMAGE = "model", "dataset", "image_ref"  # session_state keys
+UPLOAD, SOURCE = "uploaded_scan", "scan_source"  # the session's own upload; which scan the pages show
+DATASET_CHOICE, UPLOAD_CHOICE = "a dataset test image", "upload"
+
+
+def models() -> list[dict]:
+    """Every model this session may use: shipped, the shared library, and its own private ones."""
+    from pages._ui.session import owner
+
+    return xc.list_models(owner=owner())
 
 
 def model_picker(container=st, label: str = "Model") -> str:
-    rows = xc.list_models()
+    rows = models()
     names = [r["name"] for r in rows]
     if not names:
         st.error("No model is available. Train one with `python -m xai_core train ...`.")
@@ -54,35 +68,112 @@ def select_image(dataset_name: str, split: str, index: int) -> None:
     st.session_state[IMAGE] = {"dataset": dataset_name, "split": split, "index": int(index)}
 
 
-def model_and_scan() -> dict:
-    """The model, dataset and test scan pickers every explanation page starts with, in one row.
+@dataclass
+class CurrentScan:
+    """The scan every explanation page works on: a dataset test image OR the session's own upload.
 
-    Returns the chosen names, the loaded model and dataset, the test index, the raw scan and its
-    true class name. Raises ``XAIError`` (for the page's ``user_errors``) when something cannot load.
+    Pages only read ``image`` (raw, (H, W, C) in 0..255), ``label`` (plain words for titles),
+    ``slug`` (for file names) and ``key`` (what identifies it in a request, so a changed scan is
+    noticed). ``true`` is the known class name, None for uploads.
+    """
+
+    source: str  # "dataset" or "upload"
+    image: np.ndarray
+    label: str
+    slug: str
+    key: dict
+    true: str | None = None
+    dataset_name: str | None = None
+    index: int | None = None
+
+
+def uploaded_scan() -> dict | None:
+    """The scan this session uploaded on "Your scan" (name, sha, bytes, window, rendered image), if any.
+
+    It lives in ``st.session_state`` and nowhere else, so it survives page changes and no other
+    session can see it."""
+    return st.session_state.get(UPLOAD)
+
+
+def store_upload(name: str, data: bytes, sha: str, image: np.ndarray, window=None, window_label: str = "",
+                 preset: str | None = None) -> None:
+    st.session_state[UPLOAD] = {"name": name, "data": data, "sha": sha, "image": np.asarray(image),
+                                "window": None if window is None else tuple(float(v) for v in window),
+                                "window_label": window_label, "preset": preset}
+
+
+def forget_upload() -> None:
+    st.session_state.pop(UPLOAD, None)
+    if st.session_state.get(SOURCE) == UPLOAD_CHOICE:
+        st.session_state[SOURCE] = DATASET_CHOICE
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scan"
+
+
+def upload_as_scan(up: dict) -> CurrentScan:
+    win = f", window {up['window_label']}" if up.get("window_label") else ""
+    return CurrentScan(source="upload", image=up["image"], label=f"your scan {up['name']}{win}",
+                       slug=_slug(f"upload-{Path(up['name']).stem}"),
+                       key={"upload": up["sha"], "window": up.get("window")})
+
+
+def model_and_scan() -> dict:
+    """The model and scan pickers every explanation page starts with, in one row.
+
+    The scan is a dataset test image or, once this session has uploaded one on "Your scan", that
+    upload ("Scan from"). Returns the chosen names, the loaded model, the ``CurrentScan`` (under
+    ``scan``) and, for compatibility, ``image``/``true``/``dataset_name``/``index``/``label``.
+    Raises ``XAIError`` (for the page's ``user_errors``) when something cannot load.
     """
     from pages._ui import cached
 
-    c1, c2, c3 = st.columns([2, 2, 1])
+    up = uploaded_scan()
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
     with c1:
         model_name = model_picker()
     lm = cached.model(model_name)
-    with c2:
+    source = DATASET_CHOICE
+    if up is not None:
+        options = [DATASET_CHOICE, UPLOAD_CHOICE]
+        current = st.session_state.get(SOURCE, DATASET_CHOICE)
+        # widget state is dropped on pages that do not draw it, so the choice is kept under SOURCE
+        source = c2.radio("Scan from", options, index=options.index(current) if current in options else 0,
+                          key="_w_source",
+                          format_func=lambda s: s if s == DATASET_CHOICE else f"your upload ({up['name']})",
+                          help="Your upload stays in this browser session only; nobody else sees it.")
+        st.session_state[SOURCE] = source
+    if source == UPLOAD_CHOICE and up is not None:
+        scan = upload_as_scan(up)
+        c3.caption(f"Showing **{up['name']}** as uploaded on *Your scan*"
+                   + (f" (window {up['window_label']})." if up.get("window_label") else "."))
+        return {"model_name": model_name, "model": lm, "dataset_name": None, "dataset": None, "index": None,
+                "image": scan.image, "true": None, "label": scan.label, "scan": scan}
+    with (c3 if up is not None else c2):
         dataset_name = dataset_picker(default=lm.metadata.dataset)
     ds = cached.dataset(dataset_name)
     ref = selected_image(dataset_name)
     n_test = len(ds.split("test"))
-    with c3:
+    with c4 if up is not None else c3:
         index = st.number_input("Test image #", 0, n_test - 1, min(ref["index"], n_test - 1), key="_w_index")
     select_image(dataset_name, "test", index)
+    true = ds.class_names[ds.split("test").labels[index]]
+    scan = CurrentScan(source="dataset", image=ds.image("test", index), label=f"{dataset_name} test #{index}",
+                       slug=_slug(f"{dataset_name}-test{index}"), key={"dataset": dataset_name, "index": int(index)},
+                       true=true, dataset_name=dataset_name, index=int(index))
     return {"model_name": model_name, "model": lm, "dataset_name": dataset_name, "dataset": ds,
-            "index": int(index), "image": ds.image("test", index),
-            "true": ds.class_names[ds.split("test").labels[index]]}
+            "index": int(index), "image": scan.image, "true": true, "label": scan.label, "scan": scan}
 
 
 def domain_warning(model_name: str, image) -> bool:
-    """Warn in plain words when ``image`` lies outside the model's training domain; True if it does."""
+    """Warn in plain words when ``image`` lies outside the model's training domain; True if it does.
+
+    The technical form (score, threshold, percentile) is in the tooltip, and a button looks for
+    another model (shipped or added by this session) whose training domain accepts the scan."""
     from pages._ui import cached
-    from xai_core.domain import check_images
+    from xai_core.domain import accepting_models, check_images
+    from xai_core.data.images import image_hash
 
     lm = cached.model(model_name)
     det = cached.detector(model_name, lm.file_hash)
@@ -90,7 +181,37 @@ def domain_warning(model_name: str, image) -> bool:
         st.caption(f"Out-of-domain check unavailable: {det}")
         return False
     check = check_images(det, lm, [image])
-    if check.flags[0]:
-        st.warning(check.message(0), icon=":material/warning:")
+    if not check.flags[0]:
+        return False
+    st.warning(check.message(0), icon=":material/warning:")
+    c1, c2 = st.columns([1, 2])
+    c1.caption("How this is measured", help=check.technical(0))
+    key = f"_ood_next_{model_name}_{image_hash(np.asarray(image))[:16]}"
+    if c2.button("Find a model whose training scans are like this one", key=f"btn{key}",
+                 help="Runs every other model's own out-of-domain check on this scan (a few seconds each, "
+                      "the first time)."):
+        others = [r["name"] for r in models() if r["name"] != model_name]
+        with st.spinner("Asking every other model's out-of-domain check…"):
+            st.session_state[key] = accepting_models(image, [cached.model(n) for n in others])
+    found = st.session_state.get(key)
+    if found is not None:
+        if found:
+            best = found[0]
+            st.info(f"Next step: try **{best['name']}** (trained on {best['dataset']}); this scan is within "
+                    f"its training domain (more unusual than only {best['percentile']:.0f}% of its own "
+                    "held-out scans)." + (f" Also in domain for: {', '.join(r['name'] for r in found[1:])}."
+                                          if len(found) > 1 else ""), icon=":material/lightbulb:")
+        else:
+            st.info("Next step: no other model here was trained on scans like this one. Ask for a model trained "
+                    "on this kind of scan, or add one on *Your models and data*.", icon=":material/lightbulb:")
+    return True
+
+
+def domain_gate(model_name: str, image, key: str) -> bool:
+    """The out-of-domain warning, then whether to show the prediction and maps: for a flagged scan they
+    stay collapsed until the user asks to see them anyway."""
+    if not domain_warning(model_name, image):
         return True
-    return False
+    return st.toggle("Show the prediction and maps anyway", key=key, value=False,
+                     help="They are hidden because the model has never seen scans like this one; what it says "
+                          "about them is a guess.")

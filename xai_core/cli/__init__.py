@@ -46,16 +46,32 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="python -m xai_core", description="Explain image classifiers with SHAP, LIME and more.")
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    ap.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                    help="stop the command after SECONDS (also accepted after the command name)")
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, cmd in COMMANDS.items():
-        cmd.add_arguments(sub.add_parser(name, help=cmd.help))
+        p = sub.add_parser(name, help=cmd.help)
+        cmd.add_arguments(p)
+        # SUPPRESS: a flag given before the command name is not overwritten by this default
+        p.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
+                       help="stop the command after SECONDS; it ends with one sentence and status 2")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .. import cancel, userdata
+
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS.get(args.command).run(args)
+        userdata.housekeeping()  # leftovers of killed writers go at every start
+    except OSError:
+        pass
+    if args.timeout is not None and args.timeout <= 0:
+        print("error: --timeout must be a positive number of seconds.", file=sys.stderr)
+        return 2
+    try:
+        with cancel.limit(args.timeout):
+            return COMMANDS.get(args.command).run(args)
     except XAIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,11 @@
-"""``explain``: explain one image and write an ``.npz``."""
+"""``explain``: explain one image with any registered method and write an ``.npz``.
+
+Every parameter of every method is a flag (``--max-evals 300``, ``--steps 128``),
+and ``--param NAME=VALUE`` (repeatable) passes any of them generically;
+``--param segmenter_params.n_segments=8`` sets one key of a dict parameter.
+Values are checked by the method's own ``Param`` schema, so a bad one exits 2
+with one line, and a flag the chosen method does not take is refused by name.
+"""
 
 from __future__ import annotations
 
@@ -29,15 +36,38 @@ def _arguments(e) -> None:
     e.add_argument("--output", default="margin", choices=["margin", "probability"])
     e.add_argument("--top-k", type=int, default=None, help="explain the K most probable classes (default 4)")
     e.add_argument("--classes", default=None, help="comma-separated class names or indices instead of --top-k")
+    e.add_argument("--param", dest="generic_params", action="append", type=key_value, default=None,
+                   metavar="NAME=VALUE", help="any parameter of the method (repeatable); see `explainers`")
     for name, p in explainer_params().items():
         if p.type is dict:  # e.g. --segmenter-param n_segments=80 --segmenter-param compactness=5
             e.add_argument(f"--{name.replace('_', '-').removesuffix('s')}", dest=name, action="append",
                            type=key_value, default=None, metavar="NAME=VALUE", help=f"{p.help} (repeatable)")
-        else:
-            e.add_argument(f"--{name.replace('_', '-')}", dest=name, type=p.type, default=None,
+        else:  # read as text; the method's Param converts and checks it (bool flags accept true/false)
+            e.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, metavar=p.type.__name__.upper(),
                            help=f"{p.help} (default {p.default})")
     e.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     e.add_argument("--out", required=True, help="output .npz file")
+
+
+def gather_params(args, cls) -> dict:
+    """The method's parameters from the named flags and ``--param``; unknown names refused in one line."""
+    accepted = {p.name: p for p in cls.params}
+    given = {k: getattr(args, k) for k in explainer_params() if getattr(args, k, None) is not None}
+    given = {k: dict(v) if isinstance(v, list) else v for k, v in given.items()}
+    for key, value in args.generic_params or []:
+        name, _, sub = key.replace("-", "_").partition(".")
+        if name not in accepted:
+            raise InputError(f"{cls.name} has no parameter {name!r}; it takes {', '.join(accepted) or 'none'}.")
+        if sub or accepted[name].type is dict:
+            if not sub:
+                raise InputError(f"Give {name} one key at a time: --param {name}.KEY=VALUE.")
+            given.setdefault(name, {})[sub] = value
+        else:
+            given[name] = value
+    stray = sorted(set(given) - set(accepted))
+    if stray:
+        raise InputError(f"{cls.name} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+    return given
 
 
 @command("explain", "explain one image and write an .npz", _arguments)
@@ -46,12 +76,7 @@ def run(args) -> int:
     from ..explainers import EXPLAINERS
 
     cls = EXPLAINERS.get(args.method)
-    accepted = {p.name for p in cls.params}
-    given = {k: getattr(args, k) for k in explainer_params() if getattr(args, k) is not None}
-    given = {k: dict(v) if isinstance(v, list) else v for k, v in given.items()}
-    stray = sorted(set(given) - accepted)
-    if stray:
-        raise InputError(f"{args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}.")
+    given = gather_params(args, cls)
     image = load_image(args.image)
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     out = Path(args.out)
@@ -60,7 +85,8 @@ def run(args) -> int:
     expl = api.explain(args.model, image, method=args.method, output=args.output, top_k=args.top_k,
                        classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **given)
     expl.save(out)
-    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s{', cached' if expl.cached else ''})")
+    print(f"wrote {out} ({expl.method}, {expl.output_space}, {expl.seconds:.2f} s{', cached' if expl.cached else ''}; "
+          f"values in {cls.unit_label(expl.output_space)})")
     if cls.additive:
         print(f"max additivity residual {expl.residuals.max():.2e}; " + ", ".join(
             f"{n}: base {b:+.4f} + sum {s:+.4f} = {o:+.4f}" for n, b, s, o in zip(

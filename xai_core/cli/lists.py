@@ -40,9 +40,11 @@ def models(args) -> int:
 def explainers(args) -> int:
     from ..explainers import EXPLAINERS
 
-    rows = [{"name": n, "display_name": c.display_name, "description": c.description,
-             "params": {p.name: p.default for p in c.params}} for n, c in EXPLAINERS.items()]
-    return _print(rows, ["name", "display_name", "params"], args.json)
+    rows = [c.describe() for _, c in EXPLAINERS.items()]
+    if not args.json:
+        rows = [{**r, "params": ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "-",
+                 "additive": "yes" if r["additive"] else "no"} for r in rows]
+    return _print(rows, ["name", "display_name", "family", "unit", "additive", "params"], args.json)
 
 
 @command("architectures", "list registered architectures", _json_flag)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -69,7 +70,10 @@ def _save(ds: Dataset, path) -> None:
     header = {"name": ds.name, "class_names": list(ds.class_names), "description": ds.description,
               "domain": ds.domain, "seed": ds.seed, "meta": ds.meta,
               "shape": list(ds.image_shape)}
-    tmp = path.with_suffix(".tmp.npz")
+    if path.name.endswith(".tmp.npz"):  # already a temporary name (the result cache's atomic write)
+        np.savez(path, header=np.array(json.dumps(header)), **arrays)
+        return
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.0.tmp.npz")  # the writer's id: see cache.sweep_temporaries
     np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
     tmp.replace(path)
 
@@ -90,11 +94,12 @@ def _load(path) -> Dataset:
                    header["domain"], header["seed"], header["meta"])
 
 
-def dataset_names() -> list[str]:
-    """Registered datasets, then dataset folders found under the configured data roots."""
+def dataset_names(owner: str | None = None) -> list[str]:
+    """Registered datasets, then dataset folders found under the configured data roots (and, with an
+    ``owner``, that owner's private uploads)."""
     from .folder import list_folder_datasets
 
-    return DATASETS.names() + list_folder_datasets()
+    return DATASETS.names() + list_folder_datasets(owner=owner)
 
 
 def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
@@ -122,7 +127,10 @@ def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
             try:
                 ds = _load(path)
             except Exception:  # corrupt or partial file: rebuild it
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass  # read-only, or a folder in its place: rebuild in memory only
         if ds is None:
             ds = spec.build(seed)
             try:

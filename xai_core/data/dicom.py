@@ -5,18 +5,26 @@ Hounsfield units for CT), then a window (centre/width) maps them to 0..255:
 the window stored in the file, a preset, or the user's own. MONOCHROME1
 images (where bright means low) are inverted so bright always means dense.
 The header's rows x columns x frames is checked against the pixel limit
-before any pixel data is decoded; compressed transfer syntaxes decode only
-when one of pydicom's installed handlers can.
+before any pixel data is decoded (and must be positive); compressed transfer
+syntaxes decode only when one of pydicom's installed handlers can. A file in
+the Deflated transfer syntax is inflated once as a stream, counting bytes and
+keeping none, and refused past ``config.dicom_max_bytes()`` before pydicom
+(which inflates the whole file in memory) reads it: a 1 MB file can hold 1 GB.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import config
 from ..errors import ImageError
+
+DEFLATED = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
+_CHUNK = 1 << 20
 
 # (centre, width) in the rescaled units (Hounsfield units for CT)
 WINDOW_PRESETS = {
@@ -75,22 +83,56 @@ def _first(v):
         return None
 
 
+def check_inflated_size(data: bytes, limit: int | None = None) -> None:
+    """Refuse a Deflated-syntax file whose dataset inflates past ``limit`` bytes, without keeping it."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    limit = config.dicom_max_bytes() if limit is None else int(limit)
+    f = io.BytesIO(data)
+    try:
+        read_preamble(f, True)
+        meta = _read_file_meta_info(f)
+    except Exception:
+        return  # no readable file meta: not deflated as far as pydicom is concerned either
+    if str(meta.get("TransferSyntaxUID", "")) != DEFLATED:
+        return
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    view, produced = memoryview(data)[f.tell():], 0
+    try:
+        for i in range(0, len(view), _CHUNK):
+            buf = view[i:i + _CHUNK]
+            while buf:
+                produced += len(d.decompress(buf, _CHUNK))  # at most one chunk out per call
+                if produced > limit:
+                    raise ImageError(
+                        f"This DICOM file is compressed (Deflated) and would expand to more than "
+                        f"{limit / 2**20:,.0f} MB, the limit for one scan; it was refused without expanding it.")
+                buf = d.unconsumed_tail
+    except zlib.error:
+        raise ImageError("This DICOM file is compressed (Deflated) but its data is damaged.") from None
+
+
 def read_dicom(data: bytes, max_pixels: int) -> DicomSlice:
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut
 
+    check_inflated_size(data)
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=data[128:132] != b"DICM")
-    except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (InvalidDicomError, EOFError, OSError, ValueError, TypeError, KeyError, AttributeError, zlib.error,
+            RecursionError, MemoryError) as exc:
         raise ImageError(f"This file is not a readable DICOM file ({type(exc).__name__}).") from None
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise ImageError("This DICOM file holds no image (it has no pixel data); it may be a report or a plan.")
     try:
         rows, cols = int(ds.Rows), int(ds.Columns)
-        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        frames = int(ds.get("NumberOfFrames", 1) if ds.get("NumberOfFrames") not in (None, "") else 1)
     except (AttributeError, TypeError, ValueError):
         raise ImageError("This DICOM file does not say how large its image is (Rows/Columns missing).") from None
+    if rows < 1 or cols < 1 or frames < 1:
+        raise ImageError(f"This DICOM file's header gives an impossible image size ({rows} rows, {cols} columns, "
+                         f"{frames} frames); it was not decoded.")
     if rows * cols * frames > max_pixels:
         raise ImageError(f"The DICOM image is {cols}x{rows} pixels x {frames} frames; the limit is "
                          f"{max_pixels:,} pixels, so it was not decoded.")

@@ -38,6 +38,7 @@ SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "va
                "test": "test", "testing": "test"}
 IGNORED = {"__MACOSX", ".DS_Store", "Thumbs.db"}
 DEFAULT_SIZE = (128, 128)
+DECODED_KIND = "datasets"  # the result-cache kind holding decoded copies of folder datasets
 
 
 def _roots() -> list[Path]:
@@ -56,6 +57,26 @@ def safe_path(path: str | Path) -> Path:
         raise InputError(f"{path} is outside the data folders this dashboard may read "
                          f"({', '.join(map(str, roots))}); set XAI_DATA_ROOTS to allow another folder.")
     return resolved
+
+
+_MARKUP = set("<>[]`$*|\\")
+
+
+def check_class_name(name: str) -> str:
+    """Refuse a class-folder name that would print or render as something else (a newline, a right-to-left
+    override, HTML or Markdown markup); class names appear in tables, plots, pages and CLI output."""
+    import unicodedata
+
+    for ch in name:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs") or ch in _MARKUP:
+            what = (f"the markup character {ch!r}" if ch in _MARKUP else
+                    f"the invisible or control character U+{ord(ch):04X} ({unicodedata.name(ch, 'a line break or control character')})")
+            raise InputError(f"The class folder {name!r} contains {what}; rename it using letters, digits, "
+                             f"spaces and - _ . , ( ) so that its name shows as it is.")
+    if len(name) > 100:
+        raise InputError(f"The class folder name {name[:40]!r}… is {len(name)} characters long; the limit is 100.")
+    return name
 
 
 def _subdirs(p: Path) -> list[Path]:
@@ -116,6 +137,8 @@ def scan_folder(path: str | Path, quick: bool = False) -> FolderIndex:
         names = [c.name for c in subs]
         files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root, quick)]
         layout = "classes"
+    for n in names:
+        check_class_name(n)
     used = {lab for v in files.values() for _, lab in v}
     if len(used) < 2:
         raise InputError(f"{path} needs at least two class subfolders holding images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
@@ -144,9 +167,21 @@ def resolve_name(name: str) -> Path:
     return safe_path(rel)
 
 
-def list_folder_datasets(max_depth: int = 2) -> list[str]:
-    """Dataset folders found under the data roots (to depth 2), by picker name."""
+def list_folder_datasets(max_depth: int = 2, owner: str | None = None) -> list[str]:
+    """Dataset folders found under the data roots (to depth 2), by picker name, plus ``owner``'s
+    private uploads (other owners' are dot folders, never visited)."""
     found = []
+    if owner is not None:
+        from .archive import upload_dir
+
+        mine = upload_dir(owner)
+        if mine.is_dir():
+            for s in _subdirs(mine)[:200]:
+                try:
+                    scan_folder(s, quick=True)
+                    found.append(dataset_name(s))
+                except (InputError, OSError):
+                    pass
 
     def visit(d: Path, depth: int):
         if d.name == "uploads" and d.parent in _roots():  # a container of unpacked zips, never one dataset
@@ -194,13 +229,13 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
         for f, lab in items:
             st = f.stat()
             listing.append((str(f.relative_to(index.root)), st.st_size, st.st_mtime_ns, lab, split))
-    tag = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()[:16]
-    cache_path = config.cache_dir() / "datasets" / f"folder-{tag}.npz"
-    if cache_path.exists():
-        try:
-            return _load(cache_path)
-        except Exception:
-            cache_path.unlink(missing_ok=True)
+    from ..cache import DEFAULT_CACHE
+
+    # The decoded copy lives in the bounded result cache (kind "datasets"), evicted like any entry.
+    key = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()
+    cached = DEFAULT_CACHE.lookup(key, DECODED_KIND, _load)
+    if cached is not None:
+        return cached
     total = index.count()
     images, labels, origin, problems = [], [], [], []
     done = 0
@@ -239,8 +274,5 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
                  "folder", seed, {"root": str(index.root), "layout": index.layout, "files": total,
                                   "skipped": len(problems), "problems": problems[:20], "size": list(size),
                                   "channels": channels})
-    try:
-        _save(ds, cache_path)
-    except OSError:
-        pass
+    DEFAULT_CACHE.store(key, DECODED_KIND, ds, _save)
     return ds

@@ -17,12 +17,64 @@ from ..errors import InputError
 from ..params import Param, Progress  # noqa: F401  (re-exported)
 
 
+FAMILIES = ("gradient", "CAM", "perturbation", "SHAP")
+SPACE_UNITS = {"margin": "logit", "probability": "probability"}
+
+
 class Explainer(ABC):
+    """One explanation method. Subclasses declare what the pages, the CLI and the cache need to know:
+
+    - ``params``: the user-facing parameters (one schema for widgets, flags and validation);
+    - ``family``: one of ``FAMILIES``;
+    - ``unit``: what a value means, as a colour-bar label; ``{space}`` becomes "logit" or "probability";
+    - ``additive``: whether base + sum(values) should equal the model's output, and ``completeness``:
+      in words, what the base value is and so what the residual |base + sum - output| checks;
+    - ``libraries``: the import names of the libraries it computes with (their versions enter the cache key).
+    """
+
     name: ClassVar[str]
     display_name: ClassVar[str]
     description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]] = ()
+    family: ClassVar[str] = "perturbation"
+    unit: ClassVar[str] = "attribution ({space})"
     additive: ClassVar[bool] = True  # base + sum(values) == output is part of the method's contract
+    completeness: ClassVar[str] = ""
+    # the largest relative residual the method guarantees (None: approximate, reported but not promised)
+    residual_tolerance: ClassVar[float | None] = 1e-4
+    libraries: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def unit_label(cls, output: str) -> str:
+        """The colour-bar label for maps computed in ``output`` space, e.g. "IG attribution (logit)"."""
+        return cls.unit.format(space=SPACE_UNITS.get(output, output))
+
+    @classmethod
+    def describe(cls) -> dict:
+        """Everything a page or ``explainers --json`` lists about the method."""
+        return {"name": cls.name, "display_name": cls.display_name, "family": cls.family,
+                "unit": cls.unit.format(space="{output}"), "additive": cls.additive,
+                "completeness": cls.completeness, "residual_tolerance": cls.residual_tolerance,
+                "libraries": list(cls.libraries),
+                "description": cls.description,
+                "params": {p.name: p.default for p in cls.params},
+                "param_info": [{"name": p.name, "default": p.default, "type": p.type.__name__, "help": p.help,
+                            **({"choices": list(p.options)} if p.choices else {}),
+                            **({"min": p.min} if p.min is not None else {}),
+                            **({"max": p.max} if p.max is not None else {})} for p in cls.params]}
+
+    @classmethod
+    def quality(cls, expl) -> tuple[str, float] | None:
+        """The one number that says how far to trust this map: the completeness residual for additive
+        methods, a fit score where the method has one (LIME's R^2), else None."""
+        if cls.additive:
+            return "residual", float(expl.relative_residuals.max())
+        if "score" in expl.extras:
+            return "fit R²", float(np.min(expl.extras["score"]))
+        return None
+    # The parameter that sets a sampling method's budget (maps get finer as it grows), or None;
+    # ``xai_core.progressive`` refines such methods step by step.
+    budget_param: ClassVar[str | None] = None
 
     @classmethod
     def validate(cls, params: dict) -> dict:

@@ -57,9 +57,14 @@ class Lime(Explainer):
     description = ("A weighted linear model over superpixels, fitted to the model's outputs on images with "
                    "random superpixels hidden. Depends on the segmentation and on the random samples.")
     additive = False
+    family = "perturbation"
+    unit = "LIME weight ({space})"
+    completeness = "not additive: a local linear fit, judged by its R² on the perturbed samples"
+    libraries = ("lime", "sklearn", "skimage")
+    budget_param = "num_samples"
     params = (
         Param("segmenter", "slic", "How the image is split into superpixels.", str,
-              choices=tuple(SEGMENTERS.names())),
+              choices=SEGMENTERS.names),  # read live: a segmenter added later is offered too
         Param("segmenter_params", {}, "The segmenter's own parameters (name=value).", dict),
         Param("num_samples", 1000, "Random perturbed images the local model is fitted to.", int,
               min=10, max=100_000),

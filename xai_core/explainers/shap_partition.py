@@ -119,6 +119,11 @@ class ShapPartition(Explainer):
     display_name = "SHAP (Partition)"
     description = ("Owen values over a hierarchy of image regions; masked regions are blurred or "
                    "inpainted. Exactly additive.")
+    family = "SHAP"
+    unit = "SHAP value ({space})"
+    completeness = "base value = output with every pixel masked; base + sum = output (Owen values, efficiency)"
+    libraries = ("shap", "cv2")
+    budget_param = "max_evals"
     params = (
         Param("max_evals", 1000, "Masked images evaluated; more gives finer maps.", int, min=10, max=200_000),
         Param("masker", "blur(20,20)", "How hidden pixels are filled in.", str, choices=MASKERS,

@@ -22,9 +22,14 @@ MODEL_FILE = "model.keras"
 META_FILE = "metadata.json"
 
 
-def _model_dirs() -> list[tuple[str, Path]]:
+def _model_dirs(owner: str | None = None) -> list[tuple[str, Path]]:
+    """(source, folder) of every model: "shipped" (read-only), "user" (the shared user library) and,
+    with an ``owner``, "mine" (that owner's private models, seen by nobody else)."""
     out = []
-    for source, root in (("shipped", config.SHIPPED_MODELS_DIR), ("user", config.user_models_dir())):
+    roots = [("shipped", config.SHIPPED_MODELS_DIR), ("user", config.user_models_dir())]
+    if owner is not None:
+        roots.append(("mine", config.user_models_dir(owner)))
+    for source, root in roots:
         if root.is_dir():
             for d in sorted(root.iterdir()):
                 if (d / MODEL_FILE).is_file():
@@ -32,9 +37,10 @@ def _model_dirs() -> list[tuple[str, Path]]:
     return out
 
 
-def list_models() -> list[dict]:
+def list_models(owner: str | None = None) -> list[dict]:
+    """Shipped models, the shared user library and (with ``owner``) that owner's private models."""
     rows = []
-    for source, d in _model_dirs():
+    for source, d in _model_dirs(owner):
         row = {"name": d.name, "source": source, "path": str(d)}
         if (d / META_FILE).is_file():
             try:
@@ -47,10 +53,11 @@ def list_models() -> list[dict]:
     return rows
 
 
-def resolve_model(name_or_path: str | Path) -> tuple[str, Path, Path | None]:
-    """Return (display name, model file, metadata file or None)."""
+def resolve_model(name_or_path: str | Path, owner: str | None = None) -> tuple[str, Path, Path | None]:
+    """Return (display name, model file, metadata file or None); names of ``owner``'s private models
+    resolve only when that owner is given."""
     s = str(name_or_path)
-    for _, d in _model_dirs():
+    for _, d in _model_dirs(owner):
         if d.name == s:
             return d.name, d / MODEL_FILE, d / META_FILE if (d / META_FILE).is_file() else None
     p = Path(s).expanduser()
@@ -60,7 +67,7 @@ def resolve_model(name_or_path: str | Path) -> tuple[str, Path, Path | None]:
     if p.is_file():
         meta = p.with_name(META_FILE)
         return p.stem, p, meta if meta.is_file() else None
-    names = ", ".join(row["name"] for row in list_models()) or "none"
+    names = ", ".join(row["name"] for row in list_models(owner)) or "none"
     raise InputError(f"No model named {s!r} and no such file. Available models: {names}.")
 
 
@@ -74,16 +81,29 @@ def _file_hash(*paths: Path | None) -> str:
 
 _loaded: dict[tuple[str, str], LoadedModel] = {}
 _lock = threading.Lock()
+_load_lock = threading.Lock()  # one load at a time: a page asking while the warm-up loads waits for that load
 
 
-def load_model(name_or_path: str | Path) -> LoadedModel:
-    """Load a shipped model by name, or a ``.keras`` file / model folder by path."""
-    name, model_file, meta_file = resolve_model(name_or_path)
+def load_model(name_or_path: str | Path, owner: str | None = None) -> LoadedModel:
+    """Load a model by name (shipped, shared user library, or ``owner``'s private one), or a ``.keras``
+    file / model folder by path."""
+    name, model_file, meta_file = resolve_model(name_or_path, owner)
     digest = _file_hash(model_file, meta_file)
     key = (str(model_file.resolve()), digest)
     with _lock:
         if key in _loaded:
             return _loaded[key]
+    with _load_lock:
+        with _lock:
+            if key in _loaded:
+                return _loaded[key]
+        return _load(name, model_file, meta_file, digest, key)
+
+
+def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key: tuple) -> LoadedModel:
+    from .devices import configure
+
+    configure()  # GPU memory growth, before the first allocation
     keras_model, check = _safe_load(model_file)
     if meta_file is not None:
         try:

@@ -115,6 +115,11 @@ def squash(margin: np.ndarray, kind: str) -> np.ndarray:
 
 def verify_heads(margin: np.ndarray, probability: np.ndarray, kind: str, atol: float = 1e-4) -> float:
     """Raise unless squash(margin) reproduces the model's probabilities; return the max error."""
+    bad = ~np.isfinite(np.asarray(probability, np.float64))
+    if bad.any() or not np.isfinite(np.asarray(margin, np.float64)).all():
+        what = "NaN (not a number)" if np.isnan(probability).any() or np.isnan(margin).any() else "infinite values"
+        raise ModelError(f"The model outputs {what} on test images, so it cannot be explained; its weights may be "
+                         "damaged or it was saved mid-training after diverging.")
     err = float(np.max(np.abs(squash(margin, kind) - probability)))
     if not np.isfinite(err) or err > atol:
         raise ModelError(

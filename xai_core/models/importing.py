@@ -12,7 +12,6 @@ it loads under the same rules; it is then saved as ``.keras``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
@@ -28,19 +27,70 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-def declared_layers(path: Path) -> list[tuple[str, str]]:
-    """(class name, module) of every layer the file's JSON config declares, read without Keras.
+def check_keras_archive(path: Path, name: str) -> None:
+    """Refuse a ``.keras`` zip that would expand past its limits, before Keras reads any of it.
+
+    Each JSON member may declare at most ``config.model_config_max_bytes()`` and must nest less than
+    ``limits.MAX_JSON_DEPTH`` levels; the whole archive at most twice the upload limit; no member name
+    longer than a file system allows. Keras reads ``config.json`` whole and parses it recursively.
+    """
+    import zipfile
+
+    from .. import limits
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            for info in infos:
+                limits.check_member_name(info.filename, name)
+            total = sum(i.file_size for i in infos)
+            if total > 2 * MAX_MODEL_BYTES:
+                raise ModelError(f"{name} would expand to {total / 2**20:,.0f} MB; the limit is "
+                                 f"{2 * MAX_MODEL_BYTES / 2**20:,.0f} MB, so it was not read.")
+            for member in ("config.json", "metadata.json"):
+                if member in zf.namelist():
+                    limits.json_loads(limits.read_member(zf, member, config.model_config_max_bytes(), name),
+                                      f"{name}'s {member}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
+        raise ModelError(f"{name} is not a readable Keras model file (it may be damaged or not a model "
+                         f"at all).") from None
+    except InputError as exc:
+        raise ModelError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One object the file's JSON config asks Keras to build."""
+    class_name: str
+    module: str
+    layer: str  # name of the layer it belongs to ("" at the top)
+    role: str  # the config key it sits under ("activation", "kernel_initializer"), or "layer"
+    target: str = ""  # for a function: the function's own name (its "config")
+
+    def describe(self) -> str:
+        where = f"layer {self.layer!r}" if self.layer else "the model"
+        if self.class_name == "function" or self.role != "layer":
+            fn = f"{self.module}.{self.target or self.class_name}" if self.module else self.target or self.class_name
+            return f"{where} asks for {fn} as its {self.role.replace('_', ' ')}"
+        return f"{where} is of class {self.module + '.' if self.module else ''}{self.class_name}"
+
+
+def declared_objects(path: Path, name: str | None = None) -> list[Declared]:
+    """Every object the file's JSON config declares, read without Keras.
 
     ``.keras`` files are zips holding ``config.json``; legacy ``.h5`` files keep it in the ``model_config``
     attribute. Nothing is deserialised, so this is safe on any file; an unreadable config gives [].
+    Call ``check_keras_archive`` first: a config too large or too deeply nested is refused there.
     """
     import zipfile
+
+    from .. import limits
 
     text = None
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
-                text = zf.read("config.json").decode("utf-8")
+                text = limits.read_member(zf, "config.json", config.model_config_max_bytes(), path.name)
         else:
             import h5py
 
@@ -52,23 +102,48 @@ def declared_layers(path: Path) -> list[tuple[str, str]]:
     if not text:
         return []
     try:
-        cfg = json.loads(text)
-    except ValueError:
-        return []
-    found = []
+        cfg = limits.json_loads(text, f"{name or path.name}'s configuration")
+    except InputError as exc:
+        raise ModelError(str(exc)) from None
+    found: list[Declared] = []
 
-    def walk(o):
+    def walk(o, layer: str, role: str):
         if isinstance(o, dict):
-            if "class_name" in o and isinstance(o.get("config"), dict):
-                found.append((str(o["class_name"]), str(o.get("module") or "")))
-            for v in o.values():
-                walk(v)
+            if "class_name" in o and "config" in o:
+                inner = o.get("config")
+                is_layer = isinstance(inner, dict) and "name" in inner and role in ("layer", "layers")
+                if is_layer:
+                    layer = str(inner["name"])
+                found.append(Declared(str(o["class_name"]), str(o.get("module") or ""), layer,
+                                      "layer" if role in ("layer", "layers") else role,
+                                      inner if isinstance(inner, str) else ""))
+            for k, v in o.items():
+                walk(v, layer, role if k == "config" else str(k))
         elif isinstance(o, list):
             for v in o:
-                walk(v)
+                walk(v, layer, role)
 
-    walk(cfg)
+    walk(cfg, "", "layer")
     return found
+
+
+def declared_layers(path: Path, name: str | None = None) -> list[tuple[str, str]]:
+    """(class name, module) of every object the file's JSON config declares (see ``declared_objects``)."""
+    return [(d.class_name, d.module) for d in declared_objects(path, name)]
+
+
+def refuse_unsafe(declared: list[Declared], filename: str) -> None:
+    """Refuse, naming the layer and the reason, anything that is not a standard Keras object."""
+    for d in declared:
+        if d.class_name == "Lambda":
+            raise ModelError(f"{filename}: {d.describe()}, a Lambda layer, i.e. Python code stored in the file. It "
+                             f"was refused without running it: only standard Keras layers can be loaded safely.")
+    for d in declared:
+        if d.module and not d.module.startswith("keras"):
+            kind = "custom layer" if d.role == "layer" and d.class_name != "function" else "custom object"
+            raise ModelError(f"{filename}: {d.describe()}, a {kind} that is not part of Keras; it was refused "
+                             f"without running it, because only standard Keras layers and functions can be "
+                             f"loaded safely.")
 
 
 def explain_refusal(exc: Exception, filename: str) -> str:
@@ -79,6 +154,14 @@ def explain_refusal(exc: Exception, filename: str) -> str:
     if "lambda" in low:
         return (f"{filename} contains a Lambda layer, i.e. Python code stored in the file. It was refused without "
                 f"running it: only models made of standard Keras layers can be loaded safely.")
+    # Keras nests its reasons: "<class 'Functional'> could not be deserialized ... Exception encountered:
+    # <class '...Conv2D'> could not be deserialized ... config={... 'name': 'conv2d' ...}": name the innermost.
+    classes = re.findall(r"<class '(?:[\w.]*\.)?(\w+)'> could not be deserialized", full)
+    names = re.findall(r"'name': '([^']{1,80})'", full)
+    if classes:
+        layer = f" {names[-1]!r}" if names else ""
+        return (f"Keras refused to rebuild the {classes[-1]} layer{layer} of {filename} in safe mode: one of its "
+                f"settings is not a standard Keras object. Only standard Keras layers can be loaded safely.")
     if "could not locate" in low or "custom" in low or "unknown layer" in low or "register_keras_serializable" in low:
         return (f"{filename} uses a custom layer or object that this dashboard does not know ({msg[:160]}). "
                 f"Only standard Keras layers can be loaded safely.")
@@ -89,8 +172,6 @@ def explain_refusal(exc: Exception, filename: str) -> str:
 
 
 def safe_load_file(path: Path, display_name: str | None = None):
-    import keras
-
     name = display_name or path.name
     if path.suffix.lower() not in SUFFIXES:
         raise ModelError(f"{name}: only Keras model files (.keras, or legacy .h5) can be loaded.")
@@ -101,13 +182,11 @@ def safe_load_file(path: Path, display_name: str | None = None):
     readable = zipfile.is_zipfile(path) if path.suffix.lower() == ".keras" else h5py.is_hdf5(path)
     if not readable:
         raise ModelError(f"{name} is not a readable Keras model file (it may be damaged or not a model at all).")
-    declared = declared_layers(path)
-    if any(cls == "Lambda" for cls, _ in declared):  # refuse before Keras parses anything
-        raise ModelError(explain_refusal(ValueError("Lambda layer"), name))
-    custom = sorted({cls for cls, module in declared if module and not module.startswith("keras")})
-    if custom:
-        raise ModelError(f"{name} uses a custom layer or object that this dashboard does not know "
-                         f"({', '.join(custom)[:160]}). Only standard Keras layers can be loaded safely.")
+    if path.suffix.lower() == ".keras":
+        check_keras_archive(path, name)
+    refuse_unsafe(declared_objects(path, name), name)  # before Keras parses anything
+    import keras  # only now: a refused file costs no TensorFlow start-up
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad or unsafe file
@@ -151,12 +230,18 @@ def check_classifier(keras_model) -> ModelCheck:
 def parse_labels(text: str, n: int | None = None) -> list[str]:
     """Class names from a labels file: a JSON list, a JSON metadata object with ``class_names``, a JSON
     ``{"0": "name"}`` map, or one name per line (blank lines and ``#`` comments ignored)."""
+    from .. import limits
+
     text = text.strip().lstrip("\ufeff")
     names: list[str]
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        obj = None
+    obj = None
+    if text[:1] in ("[", "{"):
+        try:
+            obj = limits.json_loads(text, "The labels file")
+        except InputError as exc:
+            if "nested" in str(exc):
+                raise
+            obj = None
     if isinstance(obj, list):
         names = [str(v) for v in obj]
     elif isinstance(obj, dict) and isinstance(obj.get("class_names"), list):
@@ -177,6 +262,12 @@ def parse_labels(text: str, n: int | None = None) -> list[str]:
     return names
 
 
+def _temp_prefix() -> str:
+    from .. import userdata
+
+    return userdata.temp_prefix(userdata.UPLOAD_PREFIX)  # names this process: a killed upload is swept
+
+
 def _load_upload(data: bytes, filename: str, folder: Path):
     """(Keras model, ModelCheck) of uploaded bytes, written to ``folder`` and loaded in safe mode."""
     if not data:
@@ -189,29 +280,53 @@ def _load_upload(data: bytes, filename: str, folder: Path):
     path = folder / f"upload{suffix}"
     path.write_bytes(data)
     km = safe_load_file(path, filename)
-    return km, check_classifier(km)
+    check = check_classifier(km)
+    check_outputs_finite(km, check, filename)
+    return km, check
+
+
+def check_outputs_finite(keras_model, check: ModelCheck, filename: str) -> None:
+    """Refuse a model whose outputs are NaN or infinite, before anything says it loaded."""
+    import numpy as np
+
+    h, w, c = check.input_shape
+    probe = np.random.default_rng(0).uniform(0, 1, (2, h or 32, w or 32, c)).astype(np.float32)
+    try:
+        out = np.asarray(keras_model(probe, training=False), np.float64)
+    except Exception:
+        return  # the full check at load time (LoadedModel) reports a model that cannot run
+    if not np.isfinite(out).all():
+        what = "NaN (not a number)" if np.isnan(out).any() else "infinite values"
+        raise ModelError(f"{filename}: the model outputs {what} on test images, so it cannot be explained; its "
+                         f"weights may be damaged or it was saved after its training diverged.")
 
 
 def inspect_upload(data: bytes, filename: str) -> ModelCheck:
     """What an uploaded model takes and gives (for the user to confirm), or the reason it is refused."""
-    with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_temp_prefix()) as tmp:
         return _load_upload(data, filename, Path(tmp))[1]
 
 
 def import_model(data: bytes, filename: str, name: str, class_names: list[str] | None = None,
                  input_scale: str | None = None, input_size: tuple[int, int] | None = None,
-                 overwrite: bool = False) -> Path:
-    """Check an uploaded model file and store it as ``<user models>/<name>/{model.keras, metadata.json}``."""
+                 overwrite: bool = False, owner: str | None = None) -> Path:
+    """Check an uploaded model file and store it as ``<user models>/<name>/{model.keras, metadata.json}``,
+    or in ``owner``'s private area (``config.user_models_dir(owner)``) when an owner is given."""
     if not NAME.match(name or ""):
         raise InputError("The model name may hold letters, digits, '-', '_' and '.', and must start with a "
                          "letter or digit (at most 64 characters).")
     shipped = config.SHIPPED_MODELS_DIR / name
     if shipped.exists():
         raise InputError(f"{name!r} is a shipped model; choose another name.")
-    dest = config.user_models_dir() / name
+    if owner is not None and (config.user_models_dir() / name / "model.keras").exists():
+        raise InputError(f"{name!r} is already in the shared library; choose another name.")
+    dest = config.user_models_dir(owner) / name
     if (dest / "model.keras").exists() and not overwrite:
         raise InputError(f"You already have a model called {name!r}.")
-    with tempfile.TemporaryDirectory(prefix="xai-upload-") as tmp:
+    from .. import userdata
+
+    userdata.require_space(len(data), f"the model {name!r}")
+    with tempfile.TemporaryDirectory(prefix=_temp_prefix()) as tmp:
         km, check = _load_upload(data, filename, Path(tmp))
         h, w, c = check.input_shape
         if check.needs_size:
@@ -248,13 +363,34 @@ def import_model(data: bytes, filename: str, name: str, class_names: list[str] |
     return dest
 
 
-def update_adaptation(name: str, input_scale: str | None = None, class_names: list[str] | None = None) -> ModelMetadata:
-    """Change how a user model's inputs are scaled, or its class names; every page and the CLI follow."""
+def _own_folder(name: str, owner: str | None) -> Path:
+    """The folder of a model the caller may change: with an ``owner``, only that owner's private models
+    (nobody edits another's model, nor the shared library from the dashboard); without, the shared user
+    folder (the CLI's)."""
     from . import _model_dirs
 
-    folder = next((d for source, d in _model_dirs() if d.name == name and source == "user"), None)
+    source = "user" if owner is None else "mine"
+    folder = next((d for s, d in _model_dirs(owner) if d.name == name and s == source), None)
     if folder is None:
-        raise InputError(f"{name!r} is not one of your models (shipped models cannot be edited).")
+        raise InputError(f"{name!r} is not one of your models (shipped and shared models cannot be edited).")
+    return folder
+
+
+def share_model(name: str, owner: str) -> Path:
+    """Move ``owner``'s private model into the shared library, where every user (and the CLI) sees it."""
+    src = _own_folder(name, owner)
+    dest = config.user_models_dir() / name
+    if dest.exists() or (config.SHIPPED_MODELS_DIR / name).exists():
+        raise InputError(f"The shared library already has a model called {name!r}; rename yours first.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), str(dest))
+    return dest
+
+
+def update_adaptation(name: str, input_scale: str | None = None, class_names: list[str] | None = None,
+                      owner: str | None = None) -> ModelMetadata:
+    """Change how a user model's inputs are scaled, or its class names; every page and the CLI follow."""
+    folder = _own_folder(name, owner)
     meta = ModelMetadata.read(folder / "metadata.json")
     if input_scale is not None:
         if input_scale not in SCALES:

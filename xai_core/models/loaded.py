@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from .. import cancel, config
 from ..errors import ModelError
 from .heads import build_heads, verify_heads
 from .metadata import PER_CHANNEL, SCALES, ModelMetadata, apply_scale
@@ -71,8 +72,10 @@ class LoadedModel:
             )
         self.class_names = names
         self.calls = 0  # forward passes served, for tests and benchmarks
+        self.per_image_bytes = activation_bytes(keras_model, self.input_shape)
         self._lock = threading.Lock()
         self._last_image = None
+        self._whitebox = None
         probe = np.random.default_rng(0).uniform(0, 255, (4, *self.input_shape)).astype(np.float32)
         probe[0] = 0
         m, p = self.forward(probe)
@@ -82,15 +85,27 @@ class LoadedModel:
     def __repr__(self) -> str:
         return f"LoadedModel({self.name!r}, input={self.input_shape}, classes={self.class_names})"
 
+    def batch_size_for(self, per_image_bytes: int | None = None, requested: int | None = None) -> int:
+        """Images per model call: ``requested`` (default 256) capped so one batch fits the memory budget
+        (``XAI_BATCH_MEMORY_MB``). ``per_image_bytes`` defaults to this model's forward activations; a
+        gradient method passes its own (e.g. ``2 * model.per_image_bytes``)."""
+        return config.batch_size_for(per_image_bytes or self.per_image_bytes, requested)
+
     def forward(self, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """Margins and probabilities (float64, (N, K)) for a stack of 0..255 images."""
+        """Margins and probabilities (float64, (N, K)) for a stack of 0..255 images.
+
+        Batches hold at most ``batch_size`` images and at most what the memory budget allows; between
+        batches a time limit or a stop request (``cancel.check``) ends the work."""
         x = np.asarray(images, np.float32)
         if x.ndim == 3:
             x = x[None]
         if x.shape[1:] != self.input_shape:
             raise ModelError(f"Images of shape {x.shape[1:]} do not fit the model input {self.input_shape}.")
+        batch_size = self.batch_size_for(None, batch_size)
         ms, ps = [], []
         for i in range(0, len(x), batch_size):
+            if i:
+                cancel.check()
             m, p = self._fn(x[i:i + batch_size])
             ms.append(m.numpy())
             ps.append(p.numpy())
@@ -168,7 +183,12 @@ class LoadedModel:
         x = np.asarray(images, np.float32)
         if x.ndim == 3:
             x = x[None]
-        out = [self._features_fn(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+        batch_size = self.batch_size_for(None, batch_size)
+        out = []
+        for i in range(0, len(x), batch_size):
+            if i:
+                cancel.check()
+            out.append(self._features_fn(x[i:i + batch_size]).numpy())
         return np.concatenate(out).astype(np.float64) if out else np.zeros((0, self.feature_slices[-1][2]))
 
     def forward_image(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +219,63 @@ class LoadedModel:
     def predict_proba(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         return self.forward(images, batch_size)[1]
 
+    # --- white-box access (gradient and CAM methods); see whitebox.py -----------------------------------
+    @property
+    def whitebox(self):
+        if self._whitebox is None:
+            from .whitebox import WhiteBox
+
+            self._whitebox = WhiteBox(self)
+        return self._whitebox
+
+    def gradients(self, images: np.ndarray, classes, output: str = "margin", batch_size: int = 64,
+                  return_outputs: bool = False):
+        """d(score)/d(pixel) in 0..255 pixel space, (N, H, W, C) float64; see ``WhiteBox.gradients``."""
+        return self.whitebox.gradients(images, classes, output, batch_size, return_outputs)
+
+    def layer_names(self) -> list[str]:
+        """Every layer as a path ("base/conv2d" inside a nested model), in graph order."""
+        return self.whitebox.layer_names()
+
+    def conv_layers(self) -> list[str]:
+        """The convolution layers' paths; the last one is the default layer of CAM methods."""
+        return self.whitebox.conv_layers()
+
+    def layer_gradients(self, images: np.ndarray, classes, output: str = "margin", layer: str | None = None,
+                        batch_size: int = 64):
+        """(activations, d(score)/d(activations), scores) at ``layer`` (default: the last conv layer)."""
+        return self.whitebox.layer_gradients(images, classes, output, layer, batch_size)
+
+    def activations(self, images: np.ndarray, layer: str | None = None, batch_size: int = 64) -> np.ndarray:
+        """Activations (N, h, w, k) at ``layer`` (default: the last conv layer)."""
+        return self.whitebox.activations(images, layer, batch_size)
+
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Adapt an image (H, W[, C], 0..255) to this model's input: resize and grey/RGB."""
         from ..data.images import adapt_image
 
         return adapt_image(image, self.input_shape)
+
+
+def activation_bytes(keras_model, input_shape: tuple) -> int:
+    """Bytes one image costs in a forward pass: its input plus every layer's float32 output.
+
+    An upper bound (the runtime frees tensors once used), so batches stay inside the memory budget
+    whatever the graph's order; nested models are counted layer by layer.
+    """
+    total = 4 * int(np.prod(input_shape))
+    for layer in getattr(keras_model, "layers", ()):
+        if getattr(layer, "layers", None):
+            total += activation_bytes(layer, ())
+            continue
+        if type(layer).__name__ == "InputLayer":  # the input is counted once, above
+            continue
+        try:
+            out = layer.output
+        except Exception:
+            continue
+        for t in out if isinstance(out, (list, tuple)) else [out]:
+            shape = getattr(t, "shape", None)
+            if shape is not None and len(shape) > 1:
+                total += 4 * int(np.prod([d or 1 for d in shape[1:]]))
+    return int(total)

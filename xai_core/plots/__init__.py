@@ -2,7 +2,8 @@
 
 Colour convention (shap's): red raises the class score, blue lowers it.
 Scales are symmetric around zero and shared by every panel of a figure, so
-panels can be compared; colour bars carry the unit of the output space.
+panels can be compared; colour bars carry the explainer's declared unit
+(``Explainer.unit``, kept in ``Explanation.info['unit']``).
 """
 
 from __future__ import annotations
@@ -12,40 +13,32 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-
-# shap's own red and blue; the middle is transparent so the scan shows through.
-SHAP_COLORSCALE = [
-    [0.0, "rgba(30,136,229,1.0)"],
-    [0.5, "rgba(255,255,255,0.0)"],
-    [1.0, "rgba(255,13,87,1.0)"],
-]
-
-UNITS = {"margin": "logit", "probability": "probability"}
-
-
-def symmetric_limit(maps: np.ndarray, percentile: float = 99.9) -> float:
-    """The colour limit shared by a set of maps: a high percentile of |value| (never zero)."""
-    a = np.abs(np.asarray(maps, np.float64))
-    v = float(np.nanpercentile(a, percentile)) if a.size else 0.0
-    return v if v > 0 else float(a.max(initial=0.0)) or 1e-12
-
-
-def _rgb(image: np.ndarray) -> np.ndarray:
-    img = np.clip(np.asarray(image, np.float64), 0, 255).astype(np.uint8)
-    return np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img[..., :3]
+from .base import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit, value_label  # noqa: F401
+from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: F401
+from .methods import agreement_figure, method_map_figure  # noqa: F401
+from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: F401
+from .report import compare_grid_figure, curves_figure, feature_maps_figure  # noqa: F401
 
 
 def explanation_figure(expl: Explanation, vmax: float | None = None, title: str | None = None,
-                       probabilities: np.ndarray | None = None, height: int = 300) -> go.Figure:
-    """One panel per explained class: the SHAP map over the image, one shared symmetric colour bar."""
+                       probabilities: np.ndarray | None = None, height: int = 380,
+                       absolute: bool = False) -> go.Figure:
+    """One panel per explained class: the map over the image, one shared symmetric colour bar in the
+    explainer's unit.
+
+    ``absolute`` draws on the absolute scale of ``xai_core.magnitude``; without it the limit is the
+    maps' own, except that maps which are all negligible are never stretched to full colour."""
+    from ..magnitude import colour_limit, negligible
+
     maps = expl.maps()
     k = len(maps)
-    vmax = symmetric_limit(maps) if vmax is None else float(vmax)
-    unit = UNITS.get(expl.output_space, expl.output_space)
+    vmax = colour_limit(expl, symmetric_limit(maps), absolute) if vmax is None else float(vmax)
+    label = value_label(expl)
+    small = negligible(expl)
     titles = []
     for i, name in enumerate(expl.class_names):
         extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
-        titles.append(f"{name}{extra}")
+        titles.append(f"{name}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
     fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.02)
     bg = _rgb(expl.image) if expl.image is not None else None
     for i in range(k):
@@ -54,7 +47,7 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
         fig.add_trace(go.Heatmap(
             z=maps[i], coloraxis="coloraxis",
             hovertemplate=(f"<b>{expl.class_names[i]}</b><br>x %{{x}}, y %{{y}}<br>"
-                           f"SHAP %{{z:.4g}} {unit}<extra></extra>")), row=1, col=i + 1)
+                           f"%{{z:.4g}} {label}<extra></extra>")), row=1, col=i + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      scaleanchor="x", constrain="domain")
@@ -63,9 +56,15 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
     fig.update_layout(
         title=title, height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10),
         coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
-                       colorbar=dict(title=dict(text=f"SHAP value<br>({unit})", side="right"),
+                       colorbar=dict(title=dict(text=_wrap(label), side="right"),
                                      thickness=14)))
     return fig
+
+
+def _wrap(label: str) -> str:
+    """A colour-bar title on two lines: the name, then the unit in brackets."""
+    head, sep, tail = label.partition(" (")
+    return f"{head}<br>({tail}" if sep else label
 
 
 def probability_figure(probabilities: np.ndarray, class_names, highlight: int | None = None,
@@ -78,8 +77,10 @@ def probability_figure(probabilities: np.ndarray, class_names, highlight: int | 
         x=p[order], y=[class_names[i] for i in order], orientation="h", marker_color=colors,
         text=[f"{v:.1%}" for v in p[order]], textposition="auto",
         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+    # ticks every 25% up to 100%, with room on the right so the last label is never cut off
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=10),
+                      xaxis=dict(range=[0, 1.0], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
+                                 title="probability"))
     return fig
 
 
@@ -89,8 +90,3 @@ def image_figure(image: np.ndarray, title: str | None = None, height: int = 260)
     fig.update_yaxes(showticklabels=False, scaleanchor="x")
     fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
-
-
-from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: E402
-from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: E402
-from .report import compare_grid_figure, curves_figure, feature_maps_figure  # noqa: E402

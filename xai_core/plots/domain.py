@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from . import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
+from .base import SHAP_COLORSCALE, _rgb, symmetric_limit, value_label
 
 
 def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int = 320) -> go.Figure:
@@ -28,7 +28,8 @@ def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int 
 
 
 def distributions_figure(series: dict[str, np.ndarray], title: str, threshold: float | None = None,
-                         height: int = 280, nbins: int = 40) -> go.Figure:
+                         height: int = 280, nbins: int = 40, xaxis_title: str | None = None,
+                         zero_note: str | None = None) -> go.Figure:
     """Overlaid, normalised histograms (e.g. source test vs target), with an optional threshold line."""
     fig = go.Figure()
     finite = [np.asarray(v, float)[np.isfinite(v)] for v in series.values()]
@@ -42,8 +43,11 @@ def distributions_figure(series: dict[str, np.ndarray], title: str, threshold: f
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728",
                       annotation_text="threshold (95th pct of source validation)", annotation_position="top")
+    if zero_note:  # e.g. a standardised score: 0 is the typical training image, below 0 more typical still
+        fig.add_vline(x=0, line_dash="dot", line_color="#7f8c8d", annotation_text=zero_note,
+                      annotation_position="bottom left")
     fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=40, b=10), title=title,
-                      yaxis_title="% of images", legend=dict(orientation="h", y=-0.25))
+                      yaxis_title="% of images", xaxis_title=xaxis_title, legend=dict(orientation="h", y=-0.35))
     return fig
 
 
@@ -58,7 +62,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     maps = [e.map(k) for r in rows for e, k, _ in r]
     vmax = symmetric_limit(np.stack(maps)) if maps else 1.0
     first = rows[0][0][0]
-    unit = UNITS.get(first.output_space, first.output_space)
+    label = value_label(first)
     n = 0
     for i, r in enumerate(rows):
         for j, (e, k, _) in enumerate(r):
@@ -66,7 +70,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
             if e.image is not None:
                 fig.add_trace(go.Image(z=_rgb(e.image), hoverinfo="skip", opacity=0.85), row=i + 1, col=j + 1)
             fig.add_trace(go.Heatmap(z=e.map(k), coloraxis="coloraxis", hovertemplate=(
-                f"<b>{e.class_names[k]}</b><br>x %{{x}}, y %{{y}}<br>SHAP %{{z:.4g}} {unit}<extra></extra>")),
+                f"<b>{e.class_names[k]}</b><br>x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>")),
                 row=i + 1, col=j + 1)
             if n > 1:
                 fig.update_yaxes(scaleanchor=f"x{n}", row=i + 1, col=j + 1)
@@ -75,6 +79,6 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     fig.update_yaxes(scaleanchor="x", row=1, col=1)
     fig.update_layout(height=len(rows) * height_per_row + 40, margin=dict(l=10, r=40, t=40, b=10),
                       coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
-                                     colorbar=dict(title=dict(text=f"SHAP value<br>({unit})", side="right"),
+                                     colorbar=dict(title=dict(text=label.replace(" (", "<br>("), side="right"),
                                                    thickness=14)))
     return fig

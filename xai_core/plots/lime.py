@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
 from ..segmenters import segment_stats
-from . import UNITS, _rgb
+from .base import UNITS, _rgb
 
 PRO_CON_COLORSCALE = [[0.0, "rgba(214,39,40,0.75)"], [0.5, "rgba(255,255,255,0.0)"], [1.0, "rgba(44,160,44,0.75)"]]
 SPREAD_COLORSCALE = "Viridis"
@@ -39,7 +39,7 @@ def boundaries(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
 
 
 def segmentation_figure(image: np.ndarray, segmentations: dict[str, np.ndarray], cols: int = 3,
-                        height_per_row: int = 260) -> go.Figure:
+                        height_per_row: int = 340) -> go.Figure:
     """Each segmenter's boundaries over the image; the title gives the count and size spread."""
     titles = []
     for name, seg in segmentations.items():
@@ -78,7 +78,7 @@ def lime_weight_limit(expls, class_index: int) -> float:
 
 
 def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5, hide_rest: bool = False,
-                   cols: int = 3, height_per_row: int = 260, extra_titles: dict[str, str] | None = None) -> go.Figure:
+                   cols: int = 3, height_per_row: int = 340, extra_titles: dict[str, str] | None = None) -> go.Figure:
     """Per segmenter: the top pro (green) and con (red) superpixels, or only the pro ones with the rest hidden."""
     first = next(iter(expls.values()))
     unit = UNITS.get(first.output_space, first.output_space)
@@ -111,7 +111,7 @@ def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5
 
 
 def spread_figure(expls: dict[str, Explanation], stds: dict[str, np.ndarray], class_index: int, cols: int = 3,
-                  height_per_row: int = 260, extra_titles: dict[str, str] | None = None) -> go.Figure:
+                  height_per_row: int = 340, extra_titles: dict[str, str] | None = None) -> go.Figure:
     """Per segmenter: each superpixel's weight standard deviation across seeds (one shared scale)."""
     first = next(iter(expls.values()))
     unit = UNITS.get(first.output_space, first.output_space)

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
+from .base import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
 
 
 def curves_figure(history: dict, height: int = 300) -> go.Figure:
@@ -53,13 +53,13 @@ def feature_maps_figure(maps: np.ndarray, layer: str, max_channels: int = 16, co
 
 
 def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_space: str,
-                        vmax: float | None = None, height_per_row: int = 230) -> go.Figure:
+                        vmax: float | None = None, height_per_row: int = 320, label: str | None = None) -> go.Figure:
     """Models (rows) by images (columns). Each cell is ``{"map": (H, W), "image": (H, W, C), "title": str}``;
     one symmetric colour scale for the whole grid, so every map is read the same way."""
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
     maps = np.stack([c["map"] for r in cells for c in r])
     vmax = symmetric_limit(maps) if vmax is None else float(vmax)
-    unit = UNITS.get(output_space, output_space)
+    label = label or f"SHAP value ({UNITS.get(output_space, output_space)})"  # the explainer's unit, if given
     titles = [c["title"] for r in cells for c in r]
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=titles, horizontal_spacing=0.015,
                         vertical_spacing=0.06 if n_rows > 1 else 0.02, row_titles=row_titles)
@@ -67,7 +67,7 @@ def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_s
         for j, c in enumerate(row):
             fig.add_trace(go.Image(z=_rgb(c["image"]), hoverinfo="skip", opacity=0.85), row=i + 1, col=j + 1)
             fig.add_trace(go.Heatmap(z=c["map"], coloraxis="coloraxis", hovertemplate=(
-                f"<b>{row_titles[i]}</b><br>x %{{x}}, y %{{y}}<br>SHAP %{{z:.4g}} {unit}<extra></extra>")),
+                f"<b>{row_titles[i]}</b><br>x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>")),
                 row=i + 1, col=j + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
@@ -76,6 +76,6 @@ def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_s
     fig.update_annotations(font_size=11)
     fig.update_layout(height=40 + n_rows * height_per_row, margin=dict(l=10, r=40, t=40, b=10),
                       coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
-                                     colorbar=dict(title=dict(text=f"SHAP value<br>({unit})", side="right"),
+                                     colorbar=dict(title=dict(text=label.replace(" (", "<br>("), side="right"),
                                                    thickness=14)))
     return fig

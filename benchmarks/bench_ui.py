@@ -1,0 +1,195 @@
+"""What a person waits for in the browser: a fixed script of actions, timed in Chromium.
+
+The script (one user, Debian's Chromium driven by Playwright):
+
+ 1. open Home               2. filter the gallery        3. Explain a scan (SHAP page)
+ 4. change max_evals        5. switch model              6. upload a DICOM (Your scan)
+ 7. change its window       8. open LIME                 9. open Compare
+
+Each action is timed from the click (or navigation) until the page has settled: no spinner, skeleton,
+progress bar or running-script widget, and the main area unchanged for ``--quiet`` seconds; the time of
+the last change is the action's time. A **cold** pass runs against a freshly started server whose result
+cache is empty (generated datasets are kept: they are made once per machine); the **warm** pass repeats the
+script on the same server. ``--runs`` servers are started; p50 and p95 are over the runs.
+
+    python benchmarks/bench_ui.py [--runs 3] [--launcher serve|streamlit] [--out results.json]
+
+``--launcher streamlit`` starts the server as before this benchmark existed (``streamlit run app.py``);
+``serve`` starts it the way ``make run`` does now (``python -m pages._ui.serve``: start-up work in a
+background thread). Kept out of ``make test``: it is a measurement, not a check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BUSY = ('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="stProgress"], '
+        '[data-testid="stStatusWidget"]')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(launcher: str, cache: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    flags = ["--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"]
+    cmd = ([sys.executable, "-m", "pages._ui.serve", *flags] if launcher == "serve"
+           else [sys.executable, "-m", "streamlit", "run", "app.py", *flags])
+    env = {**os.environ, "XAI_CACHE_DIR": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def settle(page, t0: float, quiet: float, timeout: float = 600) -> float:
+    """Seconds from ``t0`` until the main area last changed, once it has been still for ``quiet`` seconds."""
+    last_sig, last_change = None, time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        sig = page.evaluate(f"""() => {{
+            const m = document.querySelector('[data-testid="stMain"]');
+            return [m ? m.innerText.length : -1, m ? m.innerText.slice(0, 4000) : '',
+                    document.querySelectorAll('.js-plotly-plot').length,
+                    document.querySelectorAll('[data-testid="stImage"] img').length,
+                    document.querySelectorAll('{BUSY}').length];
+        }}""")
+        now = time.perf_counter()
+        if sig != last_sig:
+            last_sig, last_change = sig, now
+        elif sig[4] == 0 and sig[0] > 0 and now - last_change >= quiet:
+            return last_change - t0
+        time.sleep(0.1)
+    return float("nan")
+
+
+def dicom_file() -> Path:
+    from pydicom.data import get_testdata_file
+
+    return Path(get_testdata_file("CT_small.dcm"))
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox labelled ``label``."""
+    import re
+
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+
+
+def script(page, url: str, quiet: float) -> dict[str, float]:
+    """The fixed script; each action's seconds (NaN if the action could not be done on this version)."""
+    out: dict[str, float] = {}
+
+    def act(name, do):
+        try:
+            t0 = time.perf_counter()
+            do()
+            out[name] = settle(page, t0, quiet)
+        except Exception as exc:  # a changed page: record the gap, keep going
+            print(f"  {name}: could not run ({type(exc).__name__}: {str(exc)[:120]})", file=sys.stderr)
+            out[name] = float("nan")
+
+    act("open Home", lambda: page.goto(url))
+    act("filter the gallery", lambda: page.get_by_text("misclassified", exact=True).first.click())
+    act("Explain a scan", lambda: page.get_by_role("button", name="Explain").first.click())
+
+    def more_evals():
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="max_evals").locator('[role="slider"]')
+        thumb.first.focus()
+        for _ in range(10):
+            thumb.first.press("ArrowRight")
+        page.get_by_role("button", name="Explain").first.click()
+
+    act("change max_evals", more_evals)
+    act("switch model", lambda: pick(page, "Model", "brain-optimized-cnn"))
+
+    def upload():
+        page.goto(url + "/your-scan")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(dicom_file()))
+
+    act("upload a DICOM", upload)
+    act("change its window", lambda: pick(page, "Window", "lung"))
+    act("open LIME", lambda: page.goto(url + "/lime-segmenters"))
+    act("open Compare", lambda: page.goto(url + "/compare-architectures"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--launcher", choices=["serve", "streamlit"], default="serve")
+    ap.add_argument("--quiet", type=float, default=1.5, help="seconds without change that count as settled")
+    ap.add_argument("--out", default=None, help="also write the figures as JSON")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    datasets = Path(tempfile.mkdtemp(prefix="bench-ui-datasets-"))
+    # generate the datasets once (a one-time cost per machine, not part of any interaction)
+    subprocess.run([sys.executable, "-c", "import xai_core as xc; [xc.load_dataset(d) for d in "
+                    "('synthetic-brain-mri', 'synthetic-lung-ct')]"], cwd=ROOT, check=True,
+                   env={**os.environ, "XAI_CACHE_DIR": str(datasets)})
+    runs: dict[str, list[dict]] = {"cold": [], "warm": []}
+    for r in range(args.runs):
+        cache = Path(tempfile.mkdtemp(prefix="bench-ui-cache-"))
+        shutil.copytree(datasets / "datasets", cache / "datasets")
+        proc, url = start_server(args.launcher, cache)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                for phase in ("cold", "warm"):
+                    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                    runs[phase].append(script(page, url, args.quiet))
+                    page.close()
+                    print(f"run {r + 1} {phase}: " + ", ".join(f"{k} {v:.1f}" for k, v in runs[phase][-1].items()),
+                          file=sys.stderr, flush=True)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(20)
+            shutil.rmtree(cache, ignore_errors=True)
+    actions = list(runs["cold"][0])
+    table = {a: {ph: {"p50": float(np.nanpercentile([r[a] for r in runs[ph]], 50)),
+                      "p95": float(np.nanpercentile([r[a] for r in runs[ph]], 95))} for ph in runs} for a in actions}
+    print(f"\nInteraction times in Chromium, {args.launcher} launcher, {args.runs} runs, 2 CPU cores "
+          "(seconds; p50 / p95)\n")
+    print("| action | cold p50 | cold p95 | warm p50 | warm p95 |")
+    print("|---|---:|---:|---:|---:|")
+    for a in actions:
+        c, w = table[a]["cold"], table[a]["warm"]
+        print(f"| {a} | {c['p50']:.1f} | {c['p95']:.1f} | {w['p50']:.1f} | {w['p95']:.1f} |")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"launcher": args.launcher, "runs": runs, "table": table}, indent=2))
+    shutil.rmtree(datasets, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Progressive maps: the final step is the one-shot map, bit for bit; the schedule's cost is bounded."""
+
+import numpy as np
+import pytest
+
+from conftest import tiny_loaded
+from xai_core import explain
+from xai_core.errors import InputError
+from xai_core.progressive import explain_progressive, overhead, rank_agreement, schedule
+
+
+def test_schedule_ends_at_budget_and_costs_at_most_a_third_more():
+    assert schedule(1000) == [62, 250, 1000]
+    assert schedule(1000, minimum=300) == [1000]
+    assert schedule(10_000) == [625, 2500, 10_000]
+    assert schedule(100) == [100]  # nothing smaller than the floor
+    assert overhead(schedule(10_000)) == pytest.approx(1 + 1 / 16 + 1 / 4)
+    assert overhead([1000]) == 1.0
+    with pytest.raises(InputError):
+        schedule(1000, ratio=1)
+
+
+@pytest.mark.parametrize("method,params", [
+    ("shap-partition", {"max_evals": 400, "masker": "blur(4,4)", "seed": 3}),
+    ("lime", {"num_samples": 400, "segmenter": "slic", "seed": 3}),
+])
+def test_final_step_equals_one_shot_bit_for_bit(method, params):
+    lm = tiny_loaded()
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 255, (16, 16, 1)).astype(np.float32)
+    steps = list(explain_progressive(lm, img, method, "margin", top_k=2, cache=None, **params))
+    one = explain(lm, img, method, "margin", top_k=2, cache=None, **params)
+    budget = [p for p in params if p in ("max_evals", "num_samples")][0]
+    assert [s.budget for s in steps] == schedule(params[budget])
+    assert steps[-1].final and not steps[0].final
+    np.testing.assert_array_equal(steps[-1].explanation.values, one.values)
+    np.testing.assert_array_equal(steps[-1].explanation.base_values, one.base_values)
+    assert steps[0].agreement is None
+    assert all(-1 <= s.agreement <= 1 for s in steps[1:])
+    # the early steps really are coarser runs, not copies of the final one
+    assert not np.array_equal(steps[0].explanation.values, one.values)
+
+
+def test_rank_agreement_is_one_for_the_same_map_and_minus_one_reversed():
+    lm = tiny_loaded()
+    img = np.random.default_rng(1).uniform(0, 255, (16, 16, 1)).astype(np.float32)
+    e = explain(lm, img, "shap-partition", "margin", top_k=1, cache=None, max_evals=200)
+    assert rank_agreement(e, e) == pytest.approx(1.0)
+    import copy
+
+    r = copy.deepcopy(e)
+    r.values = -r.values
+    assert rank_agreement(e, r) == pytest.approx(-1.0)

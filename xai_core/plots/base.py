@@ -1,0 +1,46 @@
+"""What every figure shares: the colour scale, colour limits, the background image and units.
+
+Kept apart from ``plots/__init__`` so the figure modules import it, not their package (no cycle).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# shap's own red and blue; the middle is transparent so the scan shows through.
+SHAP_COLORSCALE = [
+    [0.0, "rgba(30,136,229,1.0)"],
+    [0.5, "rgba(255,255,255,0.0)"],
+    [1.0, "rgba(255,13,87,1.0)"],
+]
+
+UNITS = {"margin": "logit", "probability": "probability"}
+
+
+def symmetric_limit(maps: np.ndarray, percentile: float = 99.9) -> float:
+    """The colour limit shared by a set of maps: a high percentile of |value| (never zero)."""
+    a = np.abs(np.asarray(maps, np.float64))
+    v = float(np.nanpercentile(a, percentile)) if a.size else 0.0
+    return v if v > 0 else float(a.max(initial=0.0)) or 1e-12
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    img = np.clip(np.asarray(image, np.float64), 0, 255).astype(np.uint8)
+    return np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img[..., :3]
+
+
+def value_label(expl) -> str:
+    """What a map's values mean, for colour bars and hovers: the explainer's declared unit.
+
+    Saved explanations carry it in ``info["unit"]``; older ones fall back to the registry, then to the
+    output space alone.
+    """
+    unit = (expl.info or {}).get("unit")
+    if unit:
+        return str(unit)
+    try:
+        from ..explainers import EXPLAINERS
+
+        return EXPLAINERS.get(expl.method).unit_label(expl.output_space)
+    except Exception:
+        return f"value ({UNITS.get(expl.output_space, expl.output_space)})"

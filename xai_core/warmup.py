@@ -1,0 +1,70 @@
+"""Start-up work, done once and off the request path.
+
+The first request of a fresh server used to pay for everything at once:
+importing TensorFlow and shap, loading the model, the out-of-domain fit (three
+passes over the training dataset, then a Mahalanobis fit), the gallery's
+predictions, and numba's compilation of shap's Owen traversal (about 9 s on
+2 cores; shap's ``@njit`` functions are not cached on disk). ``warm`` does all
+of it for the default models in the order a first visitor needs it, filling
+the same in-process and disk caches the pages read, so a page that asks later
+finds it ready. ``pages/_ui/serve.py`` runs it in a background thread while
+the server starts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from . import config
+from .errors import XAIError
+
+Log = Callable[[str], None]
+
+
+def _timed(timings: dict, what: str, fn, log: Log | None):
+    t0 = time.perf_counter()
+    try:
+        return fn()
+    except XAIError as exc:  # a model without a detector, a missing dataset: nothing to warm
+        if log:
+            log(f"warm-up: {what} skipped ({exc})")
+        return None
+    finally:
+        timings[what] = time.perf_counter() - t0
+        if log:
+            log(f"warm-up: {what} {timings[what]:.1f} s")
+
+
+def warm(models: tuple[str, ...] | None = None, log: Log | None = None) -> dict[str, float]:
+    """Load, fit and compile what the first pages need; returns seconds per stage.
+
+    ``models`` defaults to ``XAI_WARM_MODELS`` (comma-separated) or the default model.
+    """
+    import os
+
+    from .api import explain, predict_split
+    from .data import load_dataset
+    from .domain import ood_detector
+    from .models import load_model
+
+    names = models or tuple(m.strip() for m in os.environ.get("XAI_WARM_MODELS", config.DEFAULT_MODEL).split(",")
+                            if m.strip())
+    timings: dict[str, float] = {}
+    first = None
+    for name in names:
+        lm = _timed(timings, f"load {name}", lambda name=name: load_model(name), log)
+        if lm is None:
+            continue
+        first = first or lm
+        ds_name = lm.metadata.dataset or config.DEFAULT_DATASET
+        _timed(timings, f"dataset {ds_name}", lambda ds_name=ds_name: load_dataset(ds_name), log)
+        _timed(timings, f"predictions {name}", lambda lm=lm, d=ds_name: predict_split(lm, d, "test"), log)
+        _timed(timings, f"out-of-domain fit {name}", lambda lm=lm: ood_detector(lm), log)
+    if first is not None:
+        ds = load_dataset(first.metadata.dataset or config.DEFAULT_DATASET)
+        image = ds.image("test", 0)
+        # numba compiles shap's Owen traversal on first use; a tiny uncached run pays for it here
+        _timed(timings, "shap compile", lambda: explain(first, image, "shap-partition", top_k=1, max_evals=64,
+                                                         cache=None), log)
+    return timings
