@@ -59,7 +59,11 @@ with st.expander("Start a new audit", expanded=not list_audits(root)):
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
                 st.error("Use letters, digits, '.', '_' and '-' for the audit name (at most 80 characters).")
             else:
-                spec = AuditSpec(model_name, dataset_name, split, tuple(methods), tuple(metrics), classes,
+                from pages._ui.session import owner_of
+
+                # a session's private model is not found by name elsewhere: audit it by its folder
+                model_ref = model_name if owner_of(model_name) is None else str(Path(lm.path).parent)
+                spec = AuditSpec(model_ref, dataset_name, split, tuple(methods), tuple(metrics), classes,
                                  int(limit), method_params=params)
                 bar = st.progress(0.0, text="Loading the model and the out-of-domain reference…")
                 t0 = time.perf_counter()
