@@ -160,11 +160,13 @@ if summary is not None:
                 focus = getattr(r, "focus", float("nan"))
                 col.caption(f"`{r.image_id}`  \ntrue **{r.true_class}**, predicted {r.predicted_class} "
                             f"{r.probability:.0%}  \n{r.method}: focus {focus:.2f}, OOD score {r.ood_score:.3g}")
-                if r.index >= 0 and col.button("Open", key=f"aud_open_{title}_{j}"):
+                # the explanation pages show test scans of registered datasets
+                if r.index >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
                     st.session_state[widgets.MODEL] = spec.model
                     st.session_state[widgets.DATASET] = spec.dataset
                     for k in ("_w_model", "_w_dataset", "_w_index"):  # the pickers there start from the refs
                         st.session_state.pop(k, None)
+                    st.session_state[widgets.SOURCE] = widgets.DATASET_CHOICE  # not this session's upload
                     widgets.select_image(spec.dataset, spec.split, int(r.index))
                     st.switch_page(target)
 
