@@ -21,6 +21,7 @@ BUDGETS = {"shap-partition": ("max_evals", "SHAP evaluations per scan", 200),
            "lime": ("num_samples", "LIME samples per scan", 200)}
 EXPLAIN_PAGES = ("pages/methods.py", "pages/shap_margin_vs_probability.py")  # side by side, if it exists
 GALLERY = 6
+FOCUS = ("focus", "relevance-mass")  # the focus score's registry name, before and after the trust metrics
 
 st.title("Audit a dataset")
 st.markdown(
@@ -136,8 +137,9 @@ if summary is not None:
     with user_errors("Building the gallery"):
         ok = rows[rows["class_index"] >= 0]
         cases = {}
-        if "focus" in ok:
-            cases["Lowest focus"] = ok[ok["focus"].notna()].sort_values("focus").head(GALLERY)
+        focus = next((f for f in FOCUS if f in ok), None)
+        if focus:
+            cases["Lowest focus"] = ok[ok[focus].notna()].sort_values(focus).head(GALLERY)
         rand = [c for c in metric_names if "random" in c and f"{c}.verdict" in ok]
         if rand:
             cases["Failed randomisation"] = ok[ok[f"{rand[0]}.verdict"] == "fail"].head(GALLERY)
@@ -153,21 +155,21 @@ if summary is not None:
                 st.caption("None in this audit.")
                 continue
             cols = st.columns(GALLERY)
-            for j, (col, r) in enumerate(zip(cols, df.itertuples(index=False))):
-                img = cached.audit_image(spec.to_json(), r.image_id)
+            for j, (col, r) in enumerate(zip(cols, df.to_dict("records"))):
+                img = cached.audit_image(spec.to_json(), r["image_id"])
                 if img is not None:
                     col.image(img, width="stretch", clamp=True)
-                focus = getattr(r, "focus", float("nan"))
-                col.caption(f"`{r.image_id}`  \ntrue **{r.true_class}**, predicted {r.predicted_class} "
-                            f"{r.probability:.0%}  \n{r.method}: focus {focus:.2f}, OOD score {r.ood_score:.3g}")
+                f = f"focus {r[focus]:.2f}, " if focus else ""
+                col.caption(f"`{r['image_id']}`  \ntrue **{r['true_class']}**, predicted {r['predicted_class']} "
+                            f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
                 # the explanation pages show test scans of registered datasets
-                if r.index >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
+                if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
                     st.session_state[widgets.MODEL] = spec.model
                     st.session_state[widgets.DATASET] = spec.dataset
                     for k in ("_w_model", "_w_dataset", "_w_index"):  # the pickers there start from the refs
                         st.session_state.pop(k, None)
                     st.session_state[widgets.SOURCE] = widgets.DATASET_CHOICE  # not this session's upload
-                    widgets.select_image(spec.dataset, spec.split, int(r.index))
+                    widgets.select_image(spec.dataset, spec.split, int(r["index"]))
                     st.switch_page(target)
 
     st.subheader("5. Downloads")
