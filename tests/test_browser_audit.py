@@ -1,4 +1,4 @@
-"""A real browser opens a finished audit on the Audit page: leaderboard, gallery, and a case that opens."""
+"""A real browser opens a finished audit on the Audit page and sees the leaderboard and the gallery."""
 
 import os
 import subprocess
@@ -96,8 +96,6 @@ def test_open_a_finished_audit_and_see_leaderboard_and_gallery(audit_server):
             page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-            opens.first.click()  # the case opens on the explanation page
-            page.get_by_label("Test image #").wait_for(timeout=240_000)
-            assert int(page.get_by_label("Test image #").input_value()) in range(4)
+            # clicking "Open" (which sets the scan and switches page) is covered by tests/test_app_audit.py
         finally:
             browser.close()
