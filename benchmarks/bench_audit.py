@@ -158,40 +158,61 @@ def main() -> None:
                   f"rows equal: {r['rows_equal_first']}", file=sys.stderr, flush=True)
         rerun = run_config("local", 1, Path(tmp) / "local-1")
         rows = pd.read_parquet(Path(tmp) / "local-1" / "rows.parquet")
-    fwd = forward_seconds()
-    evals = SHAP_EVALS + LIME_SAMPLES  # per image and explained class (classes = 1: the predicted one)
-    base = next(r for r in results if (r["engine"], r["workers"]) == ("local", 1))
-    per_eval = base["wall"] / (SCANS * 1 * evals)  # calibrated cost of one evaluation, overheads included
-    for r in results:
-        r["model_forward_only_s"] = SCANS * evals * fwd / r["workers"]
-        r["model_calibrated_s"] = SCANS * evals * per_eval / r["workers"]
-    projection = {w: 10_000 * 1 * evals * per_eval / w for w in (8, 64)}
     report = {"scans": SCANS, "shap_max_evals": SHAP_EVALS, "lime_num_samples": LIME_SAMPLES, "batch": BATCH,
-              "classes_per_scan": 1, "forward_s_per_image": fwd, "calibrated_s_per_evaluation": per_eval,
+              "classes_per_scan": 1, "forward_s_per_image": forward_seconds(),
               "loadavg_1min_at_end": os.getloadavg()[0], "cpus": os.cpu_count(), "results": results,
-              "rerun": rerun, "projection_10000_scans_s": projection, "mean_seconds_per_row": float(rows["seconds"].mean()),
-              "gpu": "none lent to this task"}
+              "rerun": rerun, "mean_seconds_per_row": float(rows["seconds"].mean()), "gpu": "none lent to this task"}
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "bench_audit.json").write_text(json.dumps(report, indent=2))
-    print(f"| engine | workers | wall (s) | images/s | start-up to first batch (s) | steady images/s | "
-          f"peak MB per worker | model: forward only (s) | model: calibrated (s) | rows equal |")
+    print_report(report)
+
+
+def print_report(report: dict) -> None:
+    """The README's tables from the measurements: throughput, Ray overhead, the cost model and the projection.
+
+    Cost model: seconds per image ~ classes x evaluations x forward time / workers. ``forward only`` uses the
+    measured forward pass; ``calibrated`` replaces it by the cost of one evaluation measured in the steady
+    state of local x1 (explainer overhead included). Start-up (TensorFlow, model, out-of-domain reference,
+    Ray and actors) is a fixed cost per run, reported apart.
+    """
+    results, fwd = report["results"], report["forward_s_per_image"]
+    evals = report["shap_max_evals"] + report["lime_num_samples"]
+    classes = report["classes_per_scan"]
+    base = next(r for r in results if (r["engine"], r["workers"]) == ("local", 1))
+    per_eval = 1 / base["steady_rate"] / (classes * evals)
+    print(f"| engine | workers | wall (s) | images/s | start-up (s) | steady images/s | model, forward only | "
+          f"model, calibrated | peak MB per worker | rows equal to local x1 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        steady = f"{r['steady_rate']:.3f}" if r["steady_rate"] else "-"
-        print(f"| {r['engine']} | {r['workers']} | {r['wall']:.1f} | {r['images_per_s']:.3f} | {r['first_batch']:.1f} | "
-              f"{steady} | {r['peak_mb_per_worker']} | {r['model_forward_only_s']:.1f} | "
-              f"{r['model_calibrated_s']:.1f} | {'yes' if r['rows_equal_first'] else 'NO'} |")
-    print(f"\nrerun into the finished local x1 folder: {rerun['wall']:.1f} s, computed {rerun['computed']}, "
-          f"skipped {rerun['skipped']}")
-    print(f"forward pass {fwd * 1e3:.2f} ms/image; calibrated {per_eval * 1e3:.2f} ms per evaluation; "
-          f"projection for 10,000 scans: {projection[8] / 3600:.1f} h on 8 workers, "
-          f"{projection[64] / 3600:.2f} h on 64 workers; load average at the end {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
-
+        w = r["workers"]
+        print(f"| {r['engine']} | {w} | {r['wall']:.1f} | {report['scans'] / r['wall']:.3f} | "
+              f"{r['first_batch']:.1f} | {r['steady_rate']:.3f} | {w / (classes * evals * fwd):.3f} | "
+              f"{w / (classes * evals * per_eval):.3f} | {r['peak_mb_per_worker']} | "
+              f"{'yes' if r['rows_equal_first'] else 'NO'} |")
+    for w in sorted({r["workers"] for r in results}):
+        lo = next((r for r in results if r["engine"] == "local" and r["workers"] == w), None)
+        ra = next((r for r in results if r["engine"] == "ray" and r["workers"] == w), None)
+        if lo and ra:
+            print(f"\nRay over local, {w} worker(s): wall {ra['wall'] / lo['wall']:.2f}x, start-up "
+                  f"{ra['first_batch'] - lo['first_batch']:+.1f} s, steady rate {ra['steady_rate'] / lo['steady_rate']:.2f}x")
+    rerun = report["rerun"]
+    print(f"\nrerun into the finished local x1 folder: {rerun['wall']:.1f} s (first run {base['wall']:.1f} s), "
+          f"computed {rerun['computed']}, skipped {rerun['skipped']}")
+    print(f"forward pass {fwd * 1e3:.2f} ms/image; one evaluation in the steady state {per_eval * 1e3:.2f} ms "
+          f"({per_eval / fwd:.2f}x the forward pass); load average {report['loadavg_1min_at_end']:.1f} on "
+          f"{report['cpus']} CPUs")
+    start = max(r["first_batch"] for r in results if r["engine"] == "ray")
+    for w in (8, 64):
+        t = 10_000 * classes * evals * per_eval / w
+        print(f"PROJECTION (not a measurement), 10,000 scans, {evals} evaluations each, {w} workers: "
+              f"{t / 3600:.2f} h + about {start:.0f} s start-up; with 3 methods x 4 classes x 1,000 evaluations: "
+              f"{10_000 * 12 * 1000 * per_eval / w / 3600:.1f} h")
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--one":
         one(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--report":  # the tables again from a saved results file
+        print_report(json.loads(Path(sys.argv[2]).read_text()))
     else:
         main()

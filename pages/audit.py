@@ -21,6 +21,7 @@ BUDGETS = {"shap-partition": ("max_evals", "SHAP evaluations per scan", 200),
            "lime": ("num_samples", "LIME samples per scan", 200)}
 EXPLAIN_PAGES = ("pages/methods.py", "pages/shap_margin_vs_probability.py")  # side by side, if it exists
 GALLERY = 6
+FOCUS = ("focus", "relevance-mass")  # the focus score's registry name, before and after the trust metrics
 
 st.title("Audit a dataset")
 st.markdown(
@@ -59,7 +60,11 @@ with st.expander("Start a new audit", expanded=not list_audits(root)):
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
                 st.error("Use letters, digits, '.', '_' and '-' for the audit name (at most 80 characters).")
             else:
-                spec = AuditSpec(model_name, dataset_name, split, tuple(methods), tuple(metrics), classes,
+                from pages._ui.session import owner_of
+
+                # a session's private model is not found by name elsewhere: audit it by its folder
+                model_ref = model_name if owner_of(model_name) is None else str(Path(lm.path).parent)
+                spec = AuditSpec(model_ref, dataset_name, split, tuple(methods), tuple(metrics), classes,
                                  int(limit), method_params=params)
                 bar = st.progress(0.0, text="Loading the model and the out-of-domain reference…")
                 t0 = time.perf_counter()
@@ -132,8 +137,9 @@ if summary is not None:
     with user_errors("Building the gallery"):
         ok = rows[rows["class_index"] >= 0]
         cases = {}
-        if "focus" in ok:
-            cases["Lowest focus"] = ok[ok["focus"].notna()].sort_values("focus").head(GALLERY)
+        focus = next((f for f in FOCUS if f in ok), None)
+        if focus:
+            cases["Lowest focus"] = ok[ok[focus].notna()].sort_values(focus).head(GALLERY)
         rand = [c for c in metric_names if "random" in c and f"{c}.verdict" in ok]
         if rand:
             cases["Failed randomisation"] = ok[ok[f"{rand[0]}.verdict"] == "fail"].head(GALLERY)
@@ -149,19 +155,21 @@ if summary is not None:
                 st.caption("None in this audit.")
                 continue
             cols = st.columns(GALLERY)
-            for j, (col, r) in enumerate(zip(cols, df.itertuples(index=False))):
-                img = cached.audit_image(spec.to_json(), r.image_id)
+            for j, (col, r) in enumerate(zip(cols, df.to_dict("records"))):
+                img = cached.audit_image(spec.to_json(), r["image_id"])
                 if img is not None:
                     col.image(img, width="stretch", clamp=True)
-                focus = getattr(r, "focus", float("nan"))
-                col.caption(f"`{r.image_id}`  \ntrue **{r.true_class}**, predicted {r.predicted_class} "
-                            f"{r.probability:.0%}  \n{r.method}: focus {focus:.2f}, OOD score {r.ood_score:.3g}")
-                if r.index >= 0 and col.button("Open", key=f"aud_open_{title}_{j}"):
+                f = f"focus {r[focus]:.2f}, " if focus else ""
+                col.caption(f"`{r['image_id']}`  \ntrue **{r['true_class']}**, predicted {r['predicted_class']} "
+                            f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
+                # the explanation pages show test scans of registered datasets
+                if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
                     st.session_state[widgets.MODEL] = spec.model
                     st.session_state[widgets.DATASET] = spec.dataset
                     for k in ("_w_model", "_w_dataset", "_w_index"):  # the pickers there start from the refs
                         st.session_state.pop(k, None)
-                    widgets.select_image(spec.dataset, spec.split, int(r.index))
+                    st.session_state[widgets.SOURCE] = widgets.DATASET_CHOICE  # not this session's upload
+                    widgets.select_image(spec.dataset, spec.split, int(r["index"]))
                     st.switch_page(target)
 
     st.subheader("5. Downloads")

@@ -14,6 +14,13 @@ from tests.files import png
 CHEAP = {"shap-partition": {"max_evals": 60}, "lime": {"num_samples": 30}}
 
 
+def focus_name():
+    """The focus score's registry name ("relevance-mass" once the trust metrics land)."""
+    from xai_core.metrics import METRICS
+
+    return "focus" if "focus" in METRICS else "relevance-mass"
+
+
 def spec(limit=8, **kw):
     from xai_core.audit import AuditSpec
 
@@ -50,7 +57,7 @@ def test_ray_and_local_engines_give_identical_rows(local_audit, ray_session, tmp
     rows = local_audit.rows
     assert rows["image_id"].nunique() == 8 and len(rows) == 16  # 8 scans x 2 methods x the predicted class
     assert list(rows["method"][:2]) == ["shap-partition", "lime"] and (rows["error"] == "").all()
-    assert rows["focus"].notna().sum() >= 8 and rows["ood_score"].notna().all()
+    assert rows[focus_name()].notna().sum() >= 8 and rows["ood_score"].notna().all()
     assert (rows["class"] == rows["predicted_class"]).all()
     ray_rows = run_audit(spec(), tmp_path / "ray", engine="ray", workers=2, batch_size=2).rows
     pd.testing.assert_frame_equal(timings_dropped(ray_rows), timings_dropped(rows), check_exact=True)
@@ -103,11 +110,12 @@ def test_outputs_on_disk_and_summary_intervals(local_audit):
             assert e["lo"] <= e["mean"] <= e["hi"] and e["lo"] < e["hi"]
     overall = {(e["method"], e["metric"]): e for e in s["overall"]}
     r = local_audit.rows
-    focus = r.loc[r["method"] == "lime", "focus"].dropna()
-    assert overall["lime", "focus"]["mean"] == pytest.approx(focus.mean()) and overall["lime", "focus"]["n"] == len(focus)
+    f = focus_name()
+    focus = r.loc[r["method"] == "lime", f].dropna()
+    assert overall["lime", f]["mean"] == pytest.approx(focus.mean()) and overall["lime", f]["n"] == len(focus)
     assert {e["true_class"] for e in s["by_class"]} <= {"glioma", "meningioma", "no_tumor", "pituitary"}
     csv = pd.read_csv(out / "rows.csv")
-    np.testing.assert_allclose(csv["focus"], r["focus"], rtol=1e-12)
+    np.testing.assert_allclose(csv[f], r[f], rtol=1e-12)
     assert (out / "spec.json").is_file() and (out / "rows.parquet").is_file()
 
 
@@ -144,7 +152,7 @@ def test_corrupt_image_in_a_folder_dataset_becomes_an_error_row(tmp_path, monkey
     bad = rows.loc["test/dark/broken.png"]
     assert bad["error"] and bad["class_index"] == -1 and pd.isna(bad["predicted_class"])
     good = rows.drop("test/dark/broken.png")
-    assert (good["error"] == "").all() and good["focus.verdict"].eq("n/a").all()  # folders carry no masks
+    assert (good["error"] == "").all() and good[f"{focus_name()}.verdict"].eq("n/a").all()  # folders carry no masks
     assert set(good["true_class"]) == {"dark", "bright"}
     assert r.summary["errors"]["images"] == 1 and r.summary["errors"]["rows"] == 1
 
@@ -162,7 +170,7 @@ def _cli(*args):
     (["--address", "ray://nowhere:10001"], "--address names a Ray cluster"),
     (["--param", "max_evals=5"], "METHOD.NAME=VALUE"),
     (["--param", "shap-partition.max_evals=1"], "max_evals must be at least 10"),
-    (["--metrics", "focuss"], "Did you mean 'focus'"),
+    (["--metrics", "no-such-metric"], "Unknown metric 'no-such-metric'"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, needle, tmp_path, capsys):
     base = ["audit", "--model", "brain-basic-cnn", "--dataset", "synthetic-brain-mri", "--out", str(tmp_path / "o")]
@@ -187,5 +195,5 @@ def test_cli_audit_resumes_a_finished_folder_and_copies_the_command(local_audit)
                         "--param", "lime.num_samples=30", "--out", str(local_audit.out)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert "8 images (0 computed now, 8 already done)" in r.stdout and "focus" in r.stdout
+    assert "8 images (0 computed now, 8 already done)" in r.stdout and focus_name() in r.stdout
     assert "python -m xai_core audit --model brain-basic-cnn" in (local_audit.out / "command.txt").read_text()

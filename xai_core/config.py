@@ -134,6 +134,7 @@ def dicom_max_bytes() -> int:
 def model_config_max_bytes() -> int:
     return int(_num("XAI_MODEL_CONFIG_MAX_MB", 16) * 2**20)
 
+
 def audits_dir() -> Path:
     """Where audits are written and the Audit page looks for them (``XAI_AUDITS_DIR``; default
     ``~/.local/share/xai-dashboard/audits``). The page never opens an audit outside this folder."""

@@ -236,6 +236,7 @@ def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: st
     return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
                          json.dumps(jobs, sort_keys=True, default=str), label)
 
+
 @st.cache_data(show_spinner="Reading the audit…", max_entries=8)
 def audit_results(folder: str, stamp: float):
     """(rows DataFrame, summary dict, spec) of a finished audit folder; ``stamp`` (its summary's mtime) keys reruns."""
