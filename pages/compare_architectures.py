@@ -5,8 +5,10 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
+from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
+from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
@@ -41,7 +43,7 @@ with user_errors("Comparing the models"):
     keep(ikey, (with_lesion or list(range(len(test))))[:3])
     st.session_state[ikey] = [i for i in st.session_state[ikey] if 0 <= i < len(test)][:MAX_IMAGES]
     for k, v in (("cmp_target", "true"), ("cmp_output", "probability"), ("cmp_evals", 1000),
-                 ("cmp_masker", MASKERS[0]), ("cmp_sigma", 0.0), ("cmp_seed", 0)):
+                 ("cmp_masker", MASKERS[0]), ("cmp_sigma", 0.0), ("cmp_seed", 0), ("cmp_method", "shap-partition")):
         keep(k, v)
     chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, max_selections=MAX_MODELS, key=mkey)
     indices = st.multiselect(
@@ -52,23 +54,33 @@ with user_errors("Comparing the models"):
         "true": "the true class (same question to every model)", "predicted": "each model's own prediction"}.get)
     output = s2.radio("Output space", ["probability", "margin"], key="cmp_output",
                       help="Probability maps are in the same unit for every model; margins (logits) are not.")
-    max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000],
-                                 key="cmp_evals", help="The same budget for every map; more gives finer maps.")
-    masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+    method = method_picker(s3, key="cmp_method")
+    ecls = xc.EXPLAINERS.get(method)
+    if method == "shap-partition":
+        max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000],
+                                     key="cmp_evals", help="The same budget for every map; more gives finer maps.")
+        masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
+        method_params = None
+    else:
+        max_evals, masker = 1000, MASKERS[0]
+        with st.expander(f"{ecls.display_name} settings"):
+            method_params = param_form(ecls.params, f"cmp_{method}")
     sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, step=0.5, key="cmp_sigma",
                       help="The poster shows smoothed SHAP. Smoothing only changes the display and the focus "
                            "score, not the computation (no recomputing).")
     seed = s4.number_input("Seed", 0, 2**31 - 1, key="cmp_seed", help="Seed of SHAP's masking order.")
     request = dict(models=list(chosen), dataset=dataset_name, images=[int(i) for i in indices], target=target,
-                   output=output, max_evals=int(max_evals), masker=masker, seed=int(seed))
+                   output=output, max_evals=int(max_evals), masker=masker, seed=int(seed), method=method,
+                   params=method_params)
     if len(chosen) < 2:
         st.info("Pick at least two models to compare.")
     elif not indices:
         st.info("Pick at least one image.")
     start = st.button("Compare", type="primary", key="cmp_start", disabled=len(chosen) < 2 or not indices,
-                      help=f"Explains every model on every image: {len(chosen) * len(indices)} SHAP maps.")
+                      help=f"Explains every model on every image: {len(chosen) * len(indices)} maps "
+                           f"({ecls.display_name}).")
     steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, max_evals, masker,
-                                            seed=int(seed))) for m in chosen]
+                                            seed=int(seed), method=method, params=method_params)) for m in chosen]
     state = run_steps(RESULT, request, steps, start)
     if state is not None and state["done"]:
         result = merge_rows([state["done"][m] for m in state["names"] if m in state["done"]])
@@ -82,7 +94,9 @@ with user_errors("Comparing the models"):
 if result is None:
     st.stop()
 req = state["request"]
-target, output, max_evals, masker, seed = (req[k] for k in ("target", "output", "max_evals", "masker", "seed"))
+target, output, max_evals, masker, seed, method = (req[k] for k in ("target", "output", "max_evals", "masker", "seed",
+                                                                      "method"))
+ecls = xc.EXPLAINERS.get(method)
 
 with user_errors("Drawing the grid"):
     table = result.table(sigma)
@@ -97,14 +111,15 @@ with user_errors("Drawing the grid"):
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
-    fig = plots.compare_grid_figure(cells, result.models, result.output)
+    fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
     trust_cards([(f"{m} · {t}", m, result.explanations[i][j], result.masks[j])
                  for i, m in enumerate(result.models) for j, t in enumerate(result.image_titles)], key="cmp_trust")
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
-               f"✓/✗ marks whether the model got the image right. SHAP Partition, {max_evals:,} evaluations, "
-               f"masker {masker}, σ = {sigma:g}.")
+               f"✓/✗ marks whether the model got the image right. "
+               + (f"SHAP Partition, {max_evals:,} evaluations, masker {masker}" if method == "shap-partition"
+                  else ecls.display_name) + f", σ = {sigma:g}.")
 
 st.subheader("Numbers")
 with user_errors("Showing the table"):
@@ -126,10 +141,11 @@ with user_errors("Showing the table"):
                     f"(mean focus {by_model.loc[best, 'mean_focus']:.2f} against "
                     f"{by_model.loc[best, 'mean_chance']:.2f} by chance).")
     settings = {"models": ", ".join(result.models), "dataset": req["dataset"],
-                "scans": ", ".join(f"test #{i}" for i in req["images"]), "masker": masker,
-                "SHAP evaluations per map": max_evals, "output space": output, "sigma (pixels)": sigma,
-                "explained class": target, "seed": seed}
-    stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_shap"
+                "scans": ", ".join(f"test #{i}" for i in req["images"]), "method": ecls.display_name,
+                **({"masker": masker, "SHAP evaluations per map": max_evals, "seed": seed}
+                   if method == "shap-partition" else {f"{method} {k}": v for k, v in (req["params"] or {}).items()}),
+                "output space": output, "sigma (pixels)": sigma, "explained class": target}
+    stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_{method}"
     export = table.assign(**{f"setting: {k}": str(v) for k, v in settings.items()})
     d1, d2 = st.columns(2)
     d1.download_button("Download the table (CSV)", export.to_csv(index=False), f"{stem}.csv", "text/csv",
@@ -137,3 +153,7 @@ with user_errors("Showing the table"):
     d2.download_button("Download the grid and table (HTML)",
                        export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",
                                    settings, table, fig), f"{stem}.html", "text/html", key="cmp_html")
+    report_download("cmp_report", [scan_case(m, [result.explanations[i][j]], {"dataset": req["dataset"], "index": k},
+                                             result.explanations[i][j].image, result.true_classes[j])
+                                   for i, m in enumerate(result.models) for j, k in enumerate(req["images"])],
+                    classes_rule=target)

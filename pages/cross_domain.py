@@ -6,6 +6,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
+from pages._ui.forms import method_picker, param_form
 from pages._ui.render import user_errors
 from pages._ui.trust import trust_cards
 from xai_core import plots
@@ -123,14 +124,22 @@ with user_errors("Drawing the matrix and distributions"):
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 
-st.subheader("3. Where it looks: SHAP on both domains")
+_shown = xc.EXPLAINERS.get(st.session_state.get("cd_method", "shap-partition"))
+st.subheader(f"3. Where it looks: {'SHAP' if _shown.name == 'shap-partition' else _shown.display_name} on both domains")
 with user_errors("Explaining the examples"):
     ref_name = ood.get("reference_dataset") or lm.metadata.dataset
-    s1, s2, s3 = st.columns(3)
+    s0, s1, s2, s3 = st.columns(4)
+    method = method_picker(s0, key="cd_method")
+    ecls = xc.EXPLAINERS.get(method)
     cls = s1.selectbox("Source class to explain", lm.class_names, key=f"cd_class_{model_name}",
                        index=lm.class_names.index(top_class))
     n_each = s2.slider("Images per domain", 1, 4, 3, key="cd_n")
-    max_evals = s3.select_slider("max_evals", [300, 500, 1000, 2000], 500, key="cd_evals")
+    if method == "shap-partition":
+        params = dict(max_evals=int(s3.select_slider("max_evals", [300, 500, 1000, 2000], 500, key="cd_evals")),
+                      masker="blur(20,20)", seed=0)
+    else:
+        with st.expander(f"{ecls.display_name} settings"):
+            params = param_form(ecls.params, f"cd_{method}")
     c = lm.class_names.index(cls)
     rows, titles = [], []
     if ref_name and ref_name in xc.DATASETS and not same_domain:
@@ -149,16 +158,16 @@ with user_errors("Explaining the examples"):
     for r, row in enumerate(rows):
         out = []
         for j, (image, title) in enumerate(row):
-            e = cached.explain(model_name, image, "shap-partition", "margin", classes=[c],
-                               label=f"SHAP for {cls}, {titles[r]} image {j + 1} of {len(row)}",
-                               max_evals=int(max_evals), masker="blur(20,20)", seed=0)
+            e = cached.explain(model_name, image, method, "margin", classes=[c],
+                               label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
+                               **params)
             p = lm.forward_image(lm.prepare(image))[1][c]
             out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
         panels.append(out)
     st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
     trust_cards([(f"{titles[r]} {j + 1}", model_name, e, None) for r, row in enumerate(panels)
                  for j, (e, _, _) in enumerate(row)], key="cd_trust")
-    st.caption(f"SHAP in margin (logit) space for **{cls}**, one colour scale for all panels: red raises the "
+    st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: red raises the "
                f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
 
 targets = [r for r in widgets.models() if r.get("dataset") == target and r["name"] != model_name]

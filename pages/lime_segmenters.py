@@ -10,6 +10,7 @@ import streamlit as st
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
 from pages._ui.render import npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
@@ -200,3 +201,5 @@ with user_errors("Showing the LIME results"):
     stem = f"lime_{req['model']}_{req['slug']}_{req['num_samples']}samples"
     d1.download_button("Table (.csv)", table.to_csv(index=False), f"{stem}.csv", key="lime_dl_csv")
     d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), f"{stem}.zip", key="lime_dl_zip")
+    report_download("lime_report", [scan_case(req["model"], list(main.values()), req["scan"],
+                                              next(iter(main.values())).image, shown["true"])], handout="lime")

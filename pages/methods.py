@@ -7,6 +7,7 @@ import streamlit as st
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
 from pages._ui.render import user_errors
+from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
@@ -113,6 +114,9 @@ if rows:
                                                help="Additive methods: |base + sum − output| relative to the "
                                                     "output. LIME: R² of its local fit.")})
     st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), "methods.csv", "text/csv")
+    report_download("methods_report", [{"model": model_name, "explanations": [e for _, e in done],
+                                        "upload": (upload.getvalue(), upload.name)} if upload is not None else
+                                       scan_case(model_name, [e for _, e in done], scan["scan"].key, x, scan["true"])])
 
 if len(maps) >= 2:
     st.subheader("How much the methods agree")

@@ -1,12 +1,16 @@
-"""Your scan: upload one image or DICOM slice, see the prediction, the domain check and SHAP."""
+"""Your scan: upload one image or DICOM slice, see the prediction, the domain check and any explanation method."""
 
 import hashlib
 
 import numpy as np
 import streamlit as st
 
+import xai_core as xc
+
 from pages._ui import cached, widgets
+from pages._ui.forms import method_picker, param_form
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_card
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
@@ -122,23 +126,36 @@ with user_errors("Running the model"):
         st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
                    f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
 
-st.subheader("Where the model looks (SHAP)")
+_shown = xc.EXPLAINERS.get(st.session_state.get("scan_method", "shap-partition"))
+st.subheader(f"Where the model looks ({'SHAP' if _shown.name == 'shap-partition' else _shown.display_name})")
 with user_errors("Explaining the scan"):
-    s1, s2, s3 = st.columns(3)
+    s0, s1, s2, s3 = st.columns(4)
+    method = method_picker(s0, key="scan_method")
+    ecls = xc.EXPLAINERS.get(method)
     output = s1.radio("Output space", ["margin", "probability"], key="scan_output", horizontal=True,
                       help="Margin: the model's raw score (logit), additive and unsquashed. Probability: the "
                            "softmax output, bounded 0 to 1.")
     top_k = s2.slider("Classes", 1, min(4, lm.num_classes), min(2, lm.num_classes), key="scan_topk")
-    max_evals = s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000, key="scan_evals")
-    expl = cached.explain(model_name, x, "shap-partition", output, top_k=top_k, max_evals=max_evals,
-                          label="Explaining your scan")
+    if method == "shap-partition":
+        params = {"max_evals": s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000,
+                                                key="scan_evals")}
+    else:
+        with st.expander(f"{ecls.display_name} settings"):
+            params = param_form(ecls.params, f"scan_{method}")
+    expl = cached.explain(model_name, x, method, output, top_k=top_k, label="Explaining your scan", **params)
     explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
-                    title=f"SHAP ({output}); red raises the class score, blue lowers it")
+                    title=f"{ecls.display_name} ({output}); red raises the class score, blue lowers it")
     trust_card(model_name, x, expl, key="trust_scan")
-    frame = additivity_frame(expl)
-    worst = frame["residual"].max()
-    st.caption("Additivity: base value + sum of the map = model output"
-               + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}."),
-               help=f"Largest residual: {worst:.1e}.")
-    stem = f"shap_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}_{max_evals}evals"
+    if ecls.additive:
+        worst = additivity_frame(expl)["residual"].max()
+        st.caption("Additivity: base value + sum of the map = model output"
+                   + (" to within rounding." if worst < 1e-4 else f", except for a gap of {worst:.2g}."),
+                   help=f"Largest residual: {worst:.1e}. {ecls.completeness.capitalize()}.")
+    else:
+        st.caption(f"{ecls.description} Values: {ecls.unit_label(output)}; {ecls.completeness}.")
+    budget = params.get("max_evals", "")
+    stem = (f"{method}_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}"
+            + (f"_{budget}evals" if budget else ""))
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
+    report_download("scan_report", [scan_case(model_name, [expl],
+                                              widgets.upload_as_scan(widgets.uploaded_scan()).key)])

@@ -204,3 +204,18 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
     assert shap.count() >= 1 and shap.first.locator(".heatmaplayer .hm, image").count() >= 2
     page.screenshot(path=str(ARTIFACTS / f"your_scan_{Path(name).suffix[1:]}.png"), full_page=True)
     _no_errors(page)
+
+
+def test_methods_page_shows_every_default_method_side_by_side(server, page):
+    page.goto(server + "/methods")
+    page.get_by_text("How much the methods agree").wait_for(timeout=600_000)
+    _wait_idle(page, timeout=600_000)
+    # one map panel per method (7 by default) plus the agreement matrix
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 8", timeout=120_000)
+    maps = page.locator(".js-plotly-plot").filter(has=page.locator(".heatmaplayer"))
+    assert maps.count() >= 8
+    units = " ".join(page.locator(".js-plotly-plot .cbtitle").all_text_contents())
+    assert "IG attribution" in units and "Grad-CAM" in units and "SHAP value" in units, units
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "methods.png"), full_page=True)
+    _no_errors(page)

@@ -80,8 +80,15 @@ def compare(models: list, images: list[np.ndarray], image_titles: list[str] | No
             true_classes: list[str | None] | None = None, masks: list[np.ndarray | None] | None = None,
             target: str = "true", output: str = "probability", max_evals: int = 1000,
             masker: str = "blur(20,20)", seed: int = 0, cache: DiskCache | None = DEFAULT_CACHE,
-            progress: Progress | None = None) -> Comparison:
-    """SHAP maps of 1-4 images under 2-4 models (names or ``LoadedModel``s), with the same settings."""
+            progress: Progress | None = None, method: str = "shap-partition",
+            params: dict | None = None) -> Comparison:
+    """Maps of 1-4 images under 2-4 models (names or ``LoadedModel``s), with the same method and settings.
+
+    ``method`` is any registered explainer; ``params`` are its parameters. For the default SHAP Partition,
+    ``max_evals``, ``masker`` and ``seed`` are used when ``params`` is not given.
+    """
+    if params is None:
+        params = {"max_evals": max_evals, "masker": masker, "seed": seed} if method == "shap-partition" else {}
     lms = [as_model(m) for m in models]
     n_m, n_i = len(lms), len(images)
     if not 1 <= n_m <= MAX_MODELS:
@@ -104,8 +111,8 @@ def compare(models: list, images: list[np.ndarray], image_titles: list[str] | No
                 if progress is not None:
                     progress(min(1.0, (k + f) / (n_m * n_i)), f"{name} on {title} ({k + 1} of {n_m * n_i}): {msg}")
 
-            row_e.append(explain(lm, image, method="shap-partition", output=output, classes=[cls],
-                                 max_evals=max_evals, masker=masker, seed=seed, cache=cache, progress=step))
+            row_e.append(explain(lm, image, method=method, output=output, classes=[cls], cache=cache,
+                                 progress=step, **params))
             row_p.append(p)
         expls.append(row_e)
         probs.append(row_p)

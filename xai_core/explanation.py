@@ -10,6 +10,7 @@ Saved as a plain ``.npz`` (no pickles) with the keys the CLI documents:
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,9 +97,19 @@ class Explanation:
                 raise ValueError(f"extra array name {k!r} clashes with a core field")
             arrays[k] = np.asarray(v)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
+        if path.name.endswith(".tmp.npz"):  # already a temporary name (the cache's atomic write)
+            np.savez_compressed(path, **arrays)
+            return path
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.0.tmp.npz")  # the writer's id: see cache.sweep_temporaries
+        try:
+            np.savez_compressed(tmp, **arrays)
+            tmp.replace(path)
+        except BaseException:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise
         return path
 
     @classmethod

@@ -135,7 +135,7 @@ def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices: tuple, target: str, output: str,
-             max_evals: int, masker: str, seed: int = 0):
+             max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params_json: str = "null"):
     from xai_core.compare import compare as run
 
     ds = dataset(dataset_name)
@@ -145,18 +145,20 @@ def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices
         return run([model(n) for n in model_names], [test.images[i] for i in indices],
                    [f"test #{i}" for i in indices], [ds.class_names[test.labels[i]] for i in indices],
                    [test.masks[i] if test.masks is not None else None for i in indices],
-                   target=target, output=output, max_evals=max_evals, masker=masker, seed=seed,
-                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"SHAP: {msg}"))
+                   target=target, output=output, max_evals=max_evals, masker=masker, seed=seed, method=method,
+                   params=json.loads(params_json),
+                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"{method}: {msg}"))
     finally:
         bar.empty()
 
 
 def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str,
-            max_evals: int, masker: str, seed: int = 0):
-    """SHAP maps of test images ``indices`` under every model, with the same settings (see ``xai_core.compare``)."""
+            max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params: dict | None = None):
+    """Maps of test images ``indices`` under every model, with the same method and settings (see
+    ``xai_core.compare``)."""
     names = tuple(model_names)
     return _compare(names, tuple(model(n).file_hash for n in names), dataset_name, tuple(int(i) for i in indices),
-                    target, output, int(max_evals), masker, int(seed))
+                    target, output, int(max_evals), masker, int(seed), method, json.dumps(params, sort_keys=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -233,3 +235,26 @@ def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: st
     lm = model(model_name)
     return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
                          json.dumps(jobs, sort_keys=True, default=str), label)
+
+
+@st.cache_data(show_spinner="Reading the audit…", max_entries=8)
+def audit_results(folder: str, stamp: float):
+    """(rows DataFrame, summary dict, spec) of a finished audit folder; ``stamp`` (its summary's mtime) keys reruns."""
+    from xai_core.audit import AuditStore
+
+    store = AuditStore(folder)
+    import pandas as pd
+
+    return pd.read_parquet(store.out / "rows.parquet"), store.summary(), store.spec()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def audit_image(spec_json: str, image_id: str):
+    """One audited scan by id (for the worst-cases gallery), or None when it cannot be read."""
+    from xai_core.audit import AuditSpec
+    from xai_core.audit.batch import ImageSource
+
+    try:
+        return ImageSource(AuditSpec.from_json(spec_json)).load(image_id)[0]
+    except Exception:
+        return None

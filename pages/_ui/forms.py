@@ -69,3 +69,15 @@ def param_form(params, key: str, container=st, columns: int = 3, values: dict | 
         container.caption(f"{seg.display_name}: {seg.description}")
         out["segmenter_params"] = param_form(seg.params, f"{key}_{seg.name}", container, columns, given)
     return out
+
+
+def method_picker(container=st, key: str = "method", default: str = "shap-partition", label: str = "Method") -> str:
+    """A choice among every registered explainer (so a new method is offered with no page edit)."""
+    from xai_core.explainers import EXPLAINERS
+
+    names = EXPLAINERS.names()
+    # a value already in session_state (kept across pages) wins; passing a default too makes Streamlit warn
+    index = 0 if key in st.session_state or default not in names else names.index(default)
+    return container.selectbox(label, names, index=index, key=key,
+                               format_func=lambda n: EXPLAINERS.get(n).display_name,
+                               help="Any registered explanation method; see the Methods side by side page.")

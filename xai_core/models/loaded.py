@@ -268,6 +268,8 @@ def activation_bytes(keras_model, input_shape: tuple) -> int:
         if getattr(layer, "layers", None):
             total += activation_bytes(layer, ())
             continue
+        if type(layer).__name__ == "InputLayer":  # the input is counted once, above
+            continue
         try:
             out = layer.output
         except Exception:

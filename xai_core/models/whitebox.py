@@ -27,6 +27,7 @@ import threading
 
 import numpy as np
 
+from .. import cancel
 from ..errors import InputError, ModelError
 from .inspect import CONV_TYPES
 from .metadata import apply_scale
@@ -172,6 +173,7 @@ class WhiteBox:
         fn = self._grad_fn(output)
         grads, outs = [], []
         for i in range(0, len(x), batch_size):
+            cancel.check()  # a Stop or a time limit ends gradient methods between batches too
             g, o = fn(x[i:i + batch_size], cls[i:i + batch_size])
             grads.append(g.numpy())
             outs.append(o.numpy())
@@ -236,6 +238,7 @@ class WhiteBox:
         fn = self._layer_fn(layer, output)
         acts, grads, outs = [], [], []
         for i in range(0, len(x), batch_size):
+            cancel.check()
             a, g, o, m = fn(x[i:i + batch_size], cls[i:i + batch_size])
             if not self._checked:
                 self._check(x[i:i + batch_size], m.numpy())
