@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import re
-from pathlib import Path
 
-from ..errors import InputError
-
-IMAGE_REF = re.compile(r"^(?P<dataset>.+):(?P<split>[A-Za-z0-9_-]+):(?P<index>\d+)$")
+from ..data.refs import IMAGE_REF, load_image, load_image_ref  # noqa: F401  (re-exported)
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -16,27 +12,6 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name.strip(), value.strip()
-
-
-def load_image_ref(ref: str):
-    """(image, title, true class name or None, lesion mask or None) for DATASET:SPLIT:INDEX or a file."""
-    from ..data import DATASETS, load_dataset
-    from ..data.images import read_scan
-
-    m = IMAGE_REF.match(ref)
-    if m and (m["dataset"] in DATASETS or m["dataset"].startswith("folder:")):
-        ds = load_dataset(m["dataset"])
-        image = ds.image(m["split"], int(m["index"]))
-        s = ds.split(m["split"])
-        mask = s.masks[int(m["index"])] if s.masks is not None else None
-        return image, ref, ds.class_names[s.labels[int(m["index"])]], mask
-    if not Path(ref).is_file():
-        raise InputError(f"{ref!r} is neither an image file nor DATASET:SPLIT:INDEX.")
-    return read_scan(ref)[0], Path(ref).name, None, None
-
-
-def load_image(ref: str):
-    return load_image_ref(ref)[0]
 
 
 def table(rows: list[dict], cols: list[str]) -> str:

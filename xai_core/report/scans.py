@@ -80,7 +80,7 @@ def scan_from_bytes(model, data: bytes, filename: str, window: str | None = None
 
 def scan_from_dataset(model, ref: str, image: np.ndarray | None = None, true_class: str | None = None) -> Scan:
     """A dataset scan by DATASET:SPLIT:INDEX (its image and true class are looked up when not given)."""
-    from ..cli._shared import load_image_ref
+    from ..data.refs import load_image_ref
     from ..data.images import image_hash
     from ..models import as_model
 
