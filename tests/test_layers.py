@@ -10,13 +10,15 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
-    {"errors", "params", "registry", "config", "explanation", "cache"},  # shared types, no plug-ins
+    {"errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits", "magnitude",
+     "userdata"},  # shared types and budgets, no plug-ins
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures, training
     {"segmenters"},
     {"explainers"},
     {"metrics", "ood"},
-    {"api", "domain", "evaluation", "compare", "cross_domain", "method_comparison"},  # workflows over the plug-ins
+    {"api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
+     "progressive", "warmup"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__"},  # entry points
 ]
@@ -32,6 +34,9 @@ def _part(module: str) -> str:
 ALLOWED = {
     # training reports the same metrics as `evaluate`; classification_report belongs in a lower layer
     ("models/training.py", "evaluation"),
+    # deleting a user item also drops the loaders' in-memory copies (lazy imports, inside delete())
+    ("userdata.py", "data"),
+    ("userdata.py", "models"),
 }
 
 
