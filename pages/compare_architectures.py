@@ -8,6 +8,8 @@ from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
+from pages._ui.report import report_download, scan_case
+from pages._ui.trust import trust_cards
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
@@ -111,6 +113,8 @@ with user_errors("Drawing the grid"):
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
+    trust_cards([(f"{m} · {t}", m, result.explanations[i][j], result.masks[j])
+                 for i, m in enumerate(result.models) for j, t in enumerate(result.image_titles)], key="cmp_trust")
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
                f"✓/✗ marks whether the model got the image right. "
@@ -149,3 +153,7 @@ with user_errors("Showing the table"):
     d2.download_button("Download the grid and table (HTML)",
                        export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",
                                    settings, table, fig), f"{stem}.html", "text/html", key="cmp_html")
+    report_download("cmp_report", [scan_case(m, [result.explanations[i][j]], {"dataset": req["dataset"], "index": k},
+                                             result.explanations[i][j].image, result.true_classes[j])
+                                   for i, m in enumerate(result.models) for j, k in enumerate(req["images"])],
+                    classes_rule=target)

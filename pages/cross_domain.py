@@ -8,6 +8,7 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.render import user_errors
+from pages._ui.trust import trust_cards
 from xai_core import plots
 from xai_core.cross_domain import default_groups, entropy, suggested_target
 
@@ -164,6 +165,8 @@ with user_errors("Explaining the examples"):
             out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
         panels.append(out)
     st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
+    trust_cards([(f"{titles[r]} {j + 1}", model_name, e, None) for r, row in enumerate(panels)
+                 for j, (e, _, _) in enumerate(row)], key="cd_trust")
     st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: red raises the "
                f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
 

@@ -10,6 +10,8 @@ import streamlit as st
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
 from pages._ui.render import npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
+from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
@@ -130,6 +132,9 @@ with user_errors("Showing the LIME results"):
     with tab_hide:
         st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, hide_rest=True, extra_titles=titles),
                         width="stretch", key="lime_hide_rest")
+    st.caption(f"Trust cards, one per segmenter, for the top class {lm.class_names[top_two[0]]}:")
+    trust_cards([(n, req["model"], e, scan_mask(scan["scan"], req["scan"])) for n, e in main.items()],
+                key="lime_trust")
     if p[target] < 0.01 and req["output"] == "probability":
         st.info(f"The model gives **{name}** only {p[target]:.2%}. Hiding superpixels barely moves so small a "
                 "probability, so these weights are close to noise; choose **margin** space in the settings to see "
@@ -196,3 +201,5 @@ with user_errors("Showing the LIME results"):
     stem = f"lime_{req['model']}_{req['slug']}_{req['num_samples']}samples"
     d1.download_button("Table (.csv)", table.to_csv(index=False), f"{stem}.csv", key="lime_dl_csv")
     d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), f"{stem}.zip", key="lime_dl_zip")
+    report_download("lime_report", [scan_case(req["model"], list(main.values()), req["scan"],
+                                              next(iter(main.values())).image, shown["true"])], handout="lime")

@@ -7,6 +7,8 @@ import streamlit as st
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
 from pages._ui.render import user_errors
+from pages._ui.report import report_download, scan_case
+from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
@@ -100,6 +102,10 @@ for start in range(0, len(done), PER_ROW):
                      f"{row['check']} {row['value']:.2f}" if row["check"] != "—" else "not additive")
             st.caption(f"{row['unit']} · {row['seconds']:.2f} s{' (cached)' if row['cached'] else ''} · {check}")
 
+if done:
+    mask = None if upload is not None else scan_mask(scan.get("scan"))
+    trust_cards([(EXPLAINERS.get(n).display_name, model_name, e, mask) for n, e in done], key="methods_trust")
+
 if rows:
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, width="stretch", column_config={
@@ -108,6 +114,9 @@ if rows:
                                                help="Additive methods: |base + sum − output| relative to the "
                                                     "output. LIME: R² of its local fit.")})
     st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), "methods.csv", "text/csv")
+    report_download("methods_report", [{"model": model_name, "explanations": [e for _, e in done],
+                                        "upload": (upload.getvalue(), upload.name)} if upload is not None else
+                                       scan_case(model_name, [e for _, e in done], scan["scan"].key, x, scan["true"])])
 
 if len(maps) >= 2:
     st.subheader("How much the methods agree")

@@ -3,8 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from pages._ui import cached, widgets
+from pages._ui import widgets
+from pages._ui.progressive import refine
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
+from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 
@@ -45,11 +48,21 @@ with user_errors("Loading the model"):
                    slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
     if submitted or shown is None:
-        params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed))
-        margin = cached.explain(model_name, image, METHOD, "margin", top_k=top_k,
-                                label="SHAP in margin space (1 of 2)", **params)
-        prob = cached.explain(model_name, image, METHOD, "probability", top_k=top_k,
-                              label="SHAP in probability space (2 of 2)", **params)
+        # A coarse map at once, sharpened up to max_evals; the last step is the one-shot map, bit for bit.
+        params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed), top_k=int(top_k))
+        live = {space: st.empty() for space in ("margin", "probability")}
+
+        def draw(j, e):
+            space = e.output_space
+            with live[space].container():
+                st.markdown(f"**{'Margin (logit)' if space == 'margin' else 'Probability'} space**, "
+                            f"{e.params['max_evals']:,} evaluations so far")
+                explanation_row(e, probabilities=probs, key=f"live_{space}_{e.params['max_evals']}")
+
+        margin, prob = refine(model_name, image, [dict(method=METHOD, output=o, title=f"SHAP, {o}", **params)
+                                                  for o in live], draw, key="shap_refine")
+        for ph in live.values():
+            ph.empty()
         shown = st.session_state[RESULT] = {"request": request, "margin": margin, "probability": prob,
                                             "probs": probs, "true": true_name}
     elif shown["request"] != request:
@@ -77,8 +90,11 @@ with user_errors("Loading the model"):
     absolute = absolute_scale_toggle("shap_absolute")
     st.subheader("Margin (logit) space")
     explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
+    mask = scan_mask(scan["scan"], req["scan"])
+    trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
     explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
+    trust_card(req["model"], prob.image, prob, mask=mask, key="trust_probability")
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
     table = additivity_frame(margin, prob)
@@ -95,3 +111,5 @@ with user_errors("Loading the model"):
     d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
     d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
     d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")
+    report_download("shap_report", [scan_case(req["model"], [margin, prob], req["scan"], margin.image, shown["true"])],
+                    handout="shap")

@@ -10,6 +10,8 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.report import report_download, scan_case
+from pages._ui.trust import trust_card
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -143,6 +145,7 @@ with user_errors("Explaining the scan"):
     expl = cached.explain(model_name, x, method, output, top_k=top_k, label="Explaining your scan", **params)
     explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
                     title=f"{ecls.display_name} ({output}); red raises the class score, blue lowers it")
+    trust_card(model_name, x, expl, key="trust_scan")
     if ecls.additive:
         worst = additivity_frame(expl)["residual"].max()
         st.caption("Additivity: base value + sum of the map = model output"
@@ -154,3 +157,5 @@ with user_errors("Explaining the scan"):
     stem = (f"{method}_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}"
             + (f"_{budget}evals" if budget else ""))
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
+    report_download("scan_report", [scan_case(model_name, [expl],
+                                              widgets.upload_as_scan(widgets.uploaded_scan()).key)])

@@ -31,7 +31,7 @@ def dicom_bytes(rows=64, cols=64, frames=None, private_bytes=0, deflated=False) 
     if private_bytes:
         block = ds.private_block(0x0011, "XAI hostile", create=True)
         block.add_new(0x01, "OB", bytes(private_bytes))
-    n = max(1, rows * cols * (frames if frames and frames > 0 else 1))
+    n = rows * cols * (frames if frames and 0 < frames <= 16 else 1)  # a lying header keeps one frame of pixels
     ds.PixelData = (np.arange(n) % 4096).astype(np.uint16).tobytes()
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)

@@ -165,7 +165,7 @@ def test_stability_refuses_what_it_cannot_compare():
         superpixel_stability([_fake(w1)])
     with pytest.raises(xc.InputError, match="segments"):
         superpixel_stability([_fake(w1), _fake(w1, segments=np.zeros((1, 8), int))])
-    assert METRICS.get("superpixel-stability").fn is superpixel_stability
+    assert METRICS.get("superpixel-stability").cost == "costly"
 
 
 def test_more_samples_make_lime_more_stable(brain, brain_model):

@@ -51,3 +51,25 @@ def test_rank_agreement_is_one_for_the_same_map_and_minus_one_reversed():
     r = copy.deepcopy(e)
     r.values = -r.values
     assert rank_agreement(e, r) == pytest.approx(-1.0)
+
+
+def test_shap_page_refines_progressively_and_ends_on_the_one_shot_maps():
+    """The page draws coarse maps first; what it keeps is exactly the non-progressive map."""
+    from streamlit.testing.v1 import AppTest
+
+    import xai_core as xc
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=300).run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    shown = at.session_state["shap_mvp_result"]
+    ds = xc.load_dataset("synthetic-brain-mri")
+    for space in ("margin", "probability"):
+        one = xc.explain("brain-basic-cnn", ds.image("test", 0), "shap-partition", space, top_k=4, cache=None,
+                         max_evals=1000, masker="blur(20,20)", seed=0)
+        np.testing.assert_array_equal(shown[space].values, one.values)
+    # every step of the schedule went through the disk cache, coarse ones included
+    for b in schedule(1000)[:-1]:
+        e = xc.explain("brain-basic-cnn", ds.image("test", 0), "shap-partition", "margin", top_k=4,
+                       max_evals=b, masker="blur(20,20)", seed=0)
+        assert e.cached

@@ -79,8 +79,15 @@ def test_registry_suggests_close_names():
 
 @pytest.mark.parametrize("name", xc.METRICS.names())
 def test_metric_contract(name):
+    from xai_core.metrics import COSTS, Metric
+
     m = xc.METRICS.get(name)
-    assert m.name == name and m.kind in ("repeats", "mask") and m.description and callable(m.fn)
+    assert isinstance(m, Metric) and m.name == name and m.display_name and m.description
+    assert m.cost in COSTS and m.better in ("higher", "lower") and isinstance(m.needs_mask, bool)
+    assert type(m).__doc__ or __import__(type(m).__module__).__doc__
+    for p in m.params:
+        assert p.check(p.default) == p.default
+    assert m.validate({}) == {p.name: p.default for p in m.params}
 
 
 def test_every_segmenter_is_offered_by_lime():

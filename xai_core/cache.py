@@ -118,9 +118,11 @@ class DiskCache:
             os.replace(tmp, p)
             self.evict()
             return True
-        except OSError as exc:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            if not isinstance(exc, OSError):
+                raise  # a bug in a saver, or a stop: not a disk fault
             self.write_errors += 1
             if not self._warned:
                 self._warned = True

@@ -8,6 +8,8 @@
 - ``XAI_DATA_ROOTS``: the only folders image datasets are read from, separated
   by ``:`` (default ``~/.local/share/xai-dashboard/data``). Uploaded zips are
   unpacked into ``<first root>/uploads``.
+- ``XAI_AUDITS_DIR``: where dataset audits are kept (default
+  ``~/.local/share/xai-dashboard/audits``).
 - ``XAI_MAX_PIXELS``: the pixel limit checked before any image is decoded
   (default 4096 x 4096).
 - ``XAI_ZIP_MAX_MB`` / ``XAI_ZIP_MAX_FILES``: limits on what an uploaded zip
@@ -131,3 +133,8 @@ def dicom_max_bytes() -> int:
 
 def model_config_max_bytes() -> int:
     return int(_num("XAI_MODEL_CONFIG_MAX_MB", 16) * 2**20)
+
+def audits_dir() -> Path:
+    """Where audits are written and the Audit page looks for them (``XAI_AUDITS_DIR``; default
+    ``~/.local/share/xai-dashboard/audits``). The page never opens an audit outside this folder."""
+    return Path(os.environ.get("XAI_AUDITS_DIR", _share() / "audits")).expanduser().resolve()

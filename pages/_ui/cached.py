@@ -235,3 +235,25 @@ def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: st
     lm = model(model_name)
     return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
                          json.dumps(jobs, sort_keys=True, default=str), label)
+
+@st.cache_data(show_spinner="Reading the audit…", max_entries=8)
+def audit_results(folder: str, stamp: float):
+    """(rows DataFrame, summary dict, spec) of a finished audit folder; ``stamp`` (its summary's mtime) keys reruns."""
+    from xai_core.audit import AuditStore
+
+    store = AuditStore(folder)
+    import pandas as pd
+
+    return pd.read_parquet(store.out / "rows.parquet"), store.summary(), store.spec()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def audit_image(spec_json: str, image_id: str):
+    """One audited scan by id (for the worst-cases gallery), or None when it cannot be read."""
+    from xai_core.audit import AuditSpec
+    from xai_core.audit.batch import ImageSource
+
+    try:
+        return ImageSource(AuditSpec.from_json(spec_json)).load(image_id)[0]
+    except Exception:
+        return None

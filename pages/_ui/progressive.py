@@ -32,14 +32,14 @@ def agreement_words(rho: float | None) -> str:
     return f"agreement with the previous step ρ = {rho:.2f}: {how}"
 
 
-def refine(model_name: str, image: np.ndarray, jobs: list[dict], draw: Callable[[list], None],
+def refine(model_name: str, image: np.ndarray, jobs: list[dict], draw: Callable[[int, xc.Explanation], None],
            key: str) -> list[xc.Explanation]:
     """Run ``jobs`` (``explain`` keyword arguments) progressively, interleaved step by step.
 
-    After every step ``draw(latest)`` is called with the newest explanation of each job (None until a
-    job's first step is in). Returns the final explanations (the one-shot maps)."""
+    After every step ``draw(j, explanation)`` is called for the job that advanced (draw it into that
+    job's own placeholder). Returns the final explanations (the one-shot maps)."""
     lm = cached.model(model_name)
-    gens = [explain_progressive(lm, image, **job) for job in jobs]
+    gens = [explain_progressive(lm, image, **{k: v for k, v in job.items() if k != "title"}) for job in jobs]
     latest: list = [None] * len(jobs)
     status = st.empty()
     stop = st.empty()
@@ -55,7 +55,7 @@ def refine(model_name: str, image: np.ndarray, jobs: list[dict], draw: Callable[
                 pending.remove(j)
                 continue
             latest[j] = step
-            draw([s.explanation if s is not None else None for s in latest])
+            draw(j, step.explanation)
             status.caption(f"{jobs[j].get('title', jobs[j]['method'])}: step {step.index + 1} of {step.total} "
                            f"({step.budget:,}) · {agreement_words(step.agreement)}")
     status.empty()

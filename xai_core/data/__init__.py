@@ -39,7 +39,7 @@ class DatasetSpec:
 DATASETS: Registry[DatasetSpec] = Registry("dataset", __name__)
 
 _memory: dict[tuple[str, int], Dataset] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a builder may load the dataset it derives from
 
 
 def list_datasets() -> list[dict]:
@@ -67,8 +67,10 @@ def _save(ds: Dataset, path) -> None:
         arrays[f"{split}/labels"] = s.labels
         if s.masks is not None:
             arrays[f"{split}/masks"] = np.packbits(s.masks, axis=-1)
+        for extra, m in s.extra_masks.items():
+            arrays[f"{split}/extra/{extra}"] = np.packbits(m, axis=-1)
     header = {"name": ds.name, "class_names": list(ds.class_names), "description": ds.description,
-              "domain": ds.domain, "seed": ds.seed, "meta": ds.meta,
+              "domain": ds.domain, "seed": ds.seed, "meta": ds.meta, "splits": list(ds.splits),
               "shape": list(ds.image_shape)}
     if path.name.endswith(".tmp.npz"):  # already a temporary name (the result cache's atomic write)
         np.savez(path, header=np.array(json.dumps(header)), **arrays)
@@ -83,13 +85,16 @@ def _load(path) -> Dataset:
         header = json.loads(str(z["header"]))
         width = header["shape"][1]
         splits = {}
-        for split in SPLITS:
+        for split in header.get("splits", SPLITS):  # older caches list no splits: the standard three
             if f"{split}/images" not in z:
                 continue
             masks = None
             if f"{split}/masks" in z:
                 masks = np.unpackbits(z[f"{split}/masks"], axis=-1, count=width).astype(bool)
-            splits[split] = Split(z[f"{split}/images"], z[f"{split}/labels"], masks)
+            prefix = f"{split}/extra/"
+            extra = {k[len(prefix):]: np.unpackbits(z[k], axis=-1, count=width).astype(bool)
+                     for k in z.files if k.startswith(prefix)}
+            splits[split] = Split(z[f"{split}/images"], z[f"{split}/labels"], masks, extra)
     return Dataset(header["name"], tuple(header["class_names"]), splits, header["description"],
                    header["domain"], header["seed"], header["meta"])
 

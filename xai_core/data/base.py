@@ -16,9 +16,16 @@ class Split:
     images: np.ndarray  # (N, H, W, C) uint8, pixel values 0..255
     labels: np.ndarray  # (N,) int64 class indices
     masks: np.ndarray | None = None  # (N, H, W) bool ground-truth lesion masks, if known
+    # further (N, H, W) bool ground-truth masks by name, beside the lesion mask (e.g. ``tag_mask``: where a
+    # burned-in marker sits); empty for datasets that have none, so older code and caches read as before
+    extra_masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def mask(self, name: str = "masks") -> np.ndarray | None:
+        """The lesion mask (``"masks"``) or a named extra mask, or None where the split has no such mask."""
+        return self.masks if name in ("masks", "lesion") else self.extra_masks.get(name)
 
 
 @dataclass(frozen=True)

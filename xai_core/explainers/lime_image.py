@@ -91,8 +91,10 @@ class Lime(Explainer):
         t0 = time.perf_counter()
         segments = SEGMENTERS.get(segmenter)(x, **segmenter_params)
         fudged = hidden_image(x, segments, hide_color)
-        data, outputs = sample(model.output_fn(output, batch_size), x, fudged, segments, num_samples,
-                               batch_size, seed, progress)
+        # each batch of perturbed images is built here: cap it by bytes (the draws do not depend on it)
+        batch = model.batch_size_for(None, batch_size) if hasattr(model, "batch_size_for") else batch_size
+        data, outputs = sample(model.output_fn(output, batch), x, fudged, segments, num_samples,
+                               batch, seed, progress)
         fit = fit_local_models(data, outputs, classes, seed, kernel_width)
         seconds = time.perf_counter() - t0
         values = fit["weights"][:, segments][..., None] / x.shape[-1]

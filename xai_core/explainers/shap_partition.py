@@ -136,6 +136,8 @@ class ShapPartition(Explainer):
         import shap
 
         classes = np.asarray(classes, np.int64)
+        # shap builds each batch of masked images itself: cap it by bytes too (2048x2048 RGB is 50 MB an image)
+        batch_size = model.batch_size_for(None, batch_size) if hasattr(model, "batch_size_for") else batch_size
         f_space = model.output_fn(output, batch_size)
         done = [0]
 
@@ -170,4 +172,5 @@ class ShapPartition(Explainer):
             class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
             params={"max_evals": max_evals, "masker": masker, "batch_size": batch_size, "seed": seed},
             seconds=seconds, image=image, model_name=model.name,
-            info={"evaluations": int(done[0]), "features": int(np.prod(image.shape[:2]))})
+            info={"evaluations": int(done[0]), "features": int(np.prod(image.shape[:2])),
+                  "batch_size_used": int(batch_size)})

@@ -1,28 +1,33 @@
-"""Metrics over explanations: one module per metric, each registering one ``Metric``.
+"""Metrics over explanations: one module per metric, each registering one ``Metric`` instance.
 
-A metric is a plain function plus a description; ``kind`` says what it takes:
-``"repeats"`` metrics take several explanations of the same image (seeds),
-``"mask"`` metrics take one explanation and a ground-truth mask.
+Every metric answers the same call, shaped like Quantus's ``evaluate_instance``::
+
+    METRICS.get("deletion")(model, image, explanation, mask=None, **params) -> MetricResult
+
+and declares what a UI or the CLI needs to list it without a second table: its
+``params`` (``xai_core.params.Param``), display name, ``cost`` ("cheap" runs by
+default on every trust card, "costly" runs on one click and is then cached),
+whether it ``needs_mask`` (a ground-truth lesion mask) and which direction is
+``better``. Each module's docstring cites the paper the metric comes from.
+A metric scores the explanation's first class (``explanation.class_indices[0]``),
+the class a page shows first.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, ClassVar
 
+import numpy as np
+
+from ..errors import InputError
+from ..params import Param, Progress
 from ..registry import Registry
 
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    display_name: str
-    description: str
-    kind: str  # "repeats" or "mask"
-    fn: Callable
-
-
 VERDICTS = ("pass", "warn", "fail", "n/a")
+COSTS = ("cheap", "costly")
 
 
 @dataclass
@@ -48,12 +53,132 @@ class MetricResult:
             raise ValueError(f"better must be 'higher' or 'lower', not {self.better!r}")
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
+        self.value = float(self.value)
 
     def summary(self) -> dict:
         """The four numbers the CLI and exports print: value, better, verdict, threshold."""
-        return {"value": self.value, "better": self.better, "verdict": self.verdict, "threshold": self.threshold}
+        return {"value": _finite_or_none(self.value), "better": self.better, "verdict": self.verdict,
+                "threshold": self.threshold}
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "value": _finite_or_none(self.value)}, default=_jsonable,
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "MetricResult":
+        d = json.loads(text)
+        d["value"] = float("nan") if d["value"] is None else d["value"]
+        return cls(**d)
+
+    def save(self, path) -> None:
+        """As a one-array ``.npz`` (the disk cache's format; it makes the write atomic), no pickles."""
+        np.savez(path, result=np.array(self.to_json()))
+
+    @classmethod
+    def load(cls, path) -> "MetricResult":
+        with np.load(path, allow_pickle=False) as z:
+            return cls.from_json(str(z["result"]))
+
+
+def _finite_or_none(v):
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def _jsonable(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def graded(value: float, better: str, pass_at: float, warn_at: float) -> tuple[str, str]:
+    """(verdict, threshold text) for a value against two cut-offs; NaN is ``n/a``."""
+    if value is None or not np.isfinite(value):
+        verdict = "n/a"
+    elif better == "higher":
+        verdict = "pass" if value >= pass_at else "warn" if value >= warn_at else "fail"
+    else:
+        verdict = "pass" if value <= pass_at else "warn" if value <= warn_at else "fail"
+    op = ">=" if better == "higher" else "<="
+    return verdict, f"pass {op} {pass_at:.3g}, warn {op} {warn_at:.3g}"
+
+
+class Metric:
+    """One registered metric. Subclasses set the class attributes and implement ``evaluate``."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    description: ClassVar[str]
+    better: ClassVar[str] = "higher"
+    cost: ClassVar[str] = "cheap"
+    needs_mask: ClassVar[bool] = False
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def validate(self, params: dict) -> dict:
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            takes = ", ".join(known) or "no parameters"
+            raise InputError(f"Metric {self.name} has no parameter {', '.join(unknown)}; it takes {takes}.")
+        return {n: p.check(params[n] if params.get(n) is not None else p.default) for n, p in known.items()}
+
+    def __call__(self, model, image, explanation, mask=None, progress: Progress | None = None,
+                 **params) -> MetricResult:
+        from ..models import as_model
+
+        p = self.validate(params)
+        if self.needs_mask and (mask is None or not np.asarray(mask).any()):
+            return self.not_applicable("no ground-truth mask is known for this image")
+        lm = as_model(model)
+        x = np.asarray(image if explanation.image is None else explanation.image, np.float32)
+        if mask is not None:
+            mask = fit_mask(mask, x.shape[:2])
+        t0 = time.perf_counter()
+        result = self.evaluate(lm, x, explanation, mask, progress=progress, **p)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def evaluate(self, model, image, explanation, mask, progress=None, **params) -> MetricResult:
+        raise NotImplementedError
+
+    def result(self, value, verdict, threshold, meaning, details=None, chance=None) -> MetricResult:
+        return MetricResult(self.name, value, self.better, verdict, threshold, meaning, details or {}, chance)
+
+    def not_applicable(self, why: str) -> MetricResult:
+        return self.result(float("nan"), "n/a", "", f"Not applicable: {why}.")
+
+
+def fit_mask(mask, shape) -> np.ndarray:
+    """A boolean mask in the map's (H, W), resized nearest-neighbour if the scan was resized."""
+    m = np.asarray(mask).astype(bool)
+    if m.ndim == 3:
+        m = m.any(-1)
+    if m.shape != tuple(shape):
+        from PIL import Image
+
+        m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize(shape[::-1], Image.NEAREST)) > 127
+    return m
+
+
+def class_map(explanation) -> np.ndarray:
+    """The (H, W) map of the explanation's first class, channels summed."""
+    return explanation.map(0)
+
+
+def scorer(model, explanation):
+    """images -> the model's score for the explanation's first class, in the explanation's output space."""
+    f = model.output_fn(explanation.output_space)
+    c = int(explanation.class_indices[0])
+    return lambda images: f(np.asarray(images, np.float32))[:, c]
 
 
 METRICS: Registry[Metric] = Registry("metric", __name__)
 
-__all__ = ["METRICS", "Metric", "MetricResult", "VERDICTS"]
+
+def register(cls: type[Metric]) -> type[Metric]:
+    """Class decorator: register one instance of ``cls`` under ``cls.name``."""
+    METRICS.register(cls.name, cls())
+    return cls
+
+__all__ = ["COSTS", "METRICS", "Metric", "MetricResult", "VERDICTS", "class_map", "fit_mask", "graded", "register", "scorer"]

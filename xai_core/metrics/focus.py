@@ -1,4 +1,6 @@
-"""Focus score: the share of positive attribution that falls inside the ground-truth lesion mask.
+"""``relevance-mass``: the focus score, i.e. relevance mass accuracy (Arras, Osman & Samek 2022,
+"CLEVR-XAI: A benchmark dataset for the ground truth evaluation of neural network explanations",
+Information Fusion): the share of positive attribution that falls inside the ground-truth lesion mask.
 
 The poster's finding ("high accuracy, wrong regions") as a number. For a
 map ``m`` and mask ``M``: ``sum(max(m, 0) * M) / sum(max(m, 0))``. A map that
@@ -13,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from . import METRICS, Metric
+from . import Metric, class_map, register
+from ._localisation import against_chance
 
 
 def smooth(maps: np.ndarray, sigma: float) -> np.ndarray:
@@ -54,7 +57,22 @@ def chance_focus(mask: np.ndarray) -> float:
     return float(mask.mean()) if mask.size else float("nan")
 
 
-METRICS.register("focus", Metric(
-    "focus", "Focus on the lesion",
-    "Share of positive attribution inside the ground-truth lesion mask (chance level = mask area share).",
-    "mask", focus_score))
+@register
+class RelevanceMass(Metric):
+    """The focus score as a registered metric: one code path for the compare page, the card and the CLI."""
+
+    name = "relevance-mass"
+    display_name = "Focus on the lesion (relevance mass)"
+    description = "Share of positive attribution inside the ground-truth lesion mask (chance = lesion area share)."
+    better = "higher"
+    cost = "cheap"
+    needs_mask = True
+
+    def evaluate(self, model, image, explanation, mask, progress=None):
+        value = focus_score(class_map(explanation), mask)
+        chance = chance_focus(mask)
+        if not np.isfinite(value):
+            return self.not_applicable("the map gives no positive attribution")
+        verdict, threshold = against_chance(value, chance)
+        meaning = f"{value:.0%} of the map's positive evidence lies on the lesion (chance {chance:.0%})."
+        return self.result(value, verdict, threshold, meaning, {}, chance=chance)

@@ -26,6 +26,10 @@ their size from seed to seed, so their colours and their order hardly change:
 swap: *somewhat unstable*. Above, a seed can rewrite the picture: *unstable*.
 LIME's estimator noise falls like 1/sqrt(samples), so the advice is to raise
 "Samples" (about 4x samples halves the spread).
+
+As a registered metric (``superpixel-stability``) the explanation is re-run
+with the next seeds and the value is the relative spread of its first class;
+the trust card's pass/warn/fail is ``verdict`` itself, mapped by ``grade``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from itertools import combinations
 import numpy as np
 
 from ..errors import InputError
-from . import METRICS, Metric
+from ..params import Param
+from . import Metric, register
 
 STABLE_SPREAD = 0.1
 SHAKY_SPREAD = 0.3
@@ -84,6 +89,14 @@ def relative_spread(std: np.ndarray, mean: np.ndarray, top: int) -> np.ndarray:
     return np.sqrt((std ** 2).mean(-1)) / scale
 
 
+_GRADES = {"stable": "pass", "somewhat unstable": "warn", "unstable": "fail"}
+
+
+def grade(relative_spread: float) -> str:
+    """The trust card's verdict: ``verdict``'s word as pass/warn/fail (the rule stays in ``verdict``)."""
+    return _GRADES[verdict(relative_spread)]
+
+
 def jaccard(a, b) -> float:
     a, b = set(map(int, a)), set(map(int, b))
     return len(a & b) / len(a | b) if a | b else 1.0
@@ -114,8 +127,34 @@ def superpixel_stability(explanations, top: int = 5) -> Stability:
                      relative_std=relative_spread(std, mean, top), repeats=len(expls), top=top)
 
 
-METRICS.register("superpixel-stability", Metric(
-    name="superpixel-stability", display_name="Stability across seeds",
-    description="Std of each superpixel's weight across repeats with different seeds, relative to the "
-                "size of the top-5 weights (the verdict), and the mean Jaccard overlap of the top-5 superpixels.",
-    kind="repeats", fn=superpixel_stability))
+@register
+class SuperpixelStability(Metric):
+    name = "superpixel-stability"
+    display_name = "Stability across seeds"
+    description = ("Spread of each superpixel's weight across repeats with different seeds, relative to the "
+                   "size of the top weights (0 = the same weights every time).")
+    better = "lower"
+    cost = "costly"
+    params = (
+        Param("repeats", 3, "Runs with seeds seed, seed+1, ... compared.", int, min=2, max=20),
+        Param("top", 5, "How many of the strongest superpixels set the scale.", int, min=1, max=100),
+    )
+
+    def evaluate(self, model, image, explanation, mask, progress=None, *, repeats, top):
+        from .. import api
+        from ._rerun import method_params
+
+        if not {"weights", "segments"} <= set(explanation.extras) or "seed" not in explanation.params:
+            return self.not_applicable(f"{explanation.method} has no seeded superpixel weights")
+        params = method_params(explanation)
+        seed = int(params.pop("seed"))
+        runs = api.explain_repeats(model, image, repeats, seed=seed, method=explanation.method,
+                                   output=explanation.output_space, progress=progress,
+                                   classes=[int(explanation.class_indices[0])], **params)
+        s = superpixel_stability(runs, top)
+        value = float(s.relative_std[0])
+        return self.result(value, grade(value),
+                           f"pass <= {STABLE_SPREAD:g}, warn <= {SHAKY_SPREAD:g} (relative spread of the weights)",
+                           f"Across {repeats} seeds the weights move by {value:.0%} of the top weights' size: "
+                           f"{verdict(value)}. {advice(verdict(value))}",
+                           {"std": s.std[0], "mean": s.mean[0], "jaccard": float(s.jaccard[0])})

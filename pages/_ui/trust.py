@@ -1,0 +1,128 @@
+"""The trust card: the one renderer every map panel calls, ``trust_card(model_name, image, explanation, mask)``.
+
+Cheap metrics (``xai_core.trust.card_metrics``: deletion, insertion, localisation on the lesion where a
+mask exists, completeness) run by default, 3-5 numbers each with a verdict mark and one plain line.
+Costly ones (randomisation, convergence, input and seed stability) run on one click; their results live
+in the disk cache, so once computed they show again without a click. Curves open on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+import xai_core as xc
+from pages._ui import cached
+from pages._ui.render import user_errors
+from xai_core import trust
+from xai_core.metrics import METRICS
+from xai_core.plots import trust as trust_plots
+
+MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "n/a": "➖"}
+WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "n/a": "not applicable"}
+
+
+def _mask_hash(mask) -> str | None:
+    if mask is None:
+        return None
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(mask, bool)).tobytes()).hexdigest()
+
+
+@st.cache_data(show_spinner="Checking the map…", max_entries=256)
+def _cheap(model_name: str, model_hash: str, explanation_key: str, mask_key: str | None,
+           _explanation: xc.Explanation, _mask) -> dict:
+    return trust.card(cached.model(model_name), _explanation.image, _explanation, mask=_mask)
+
+
+def _value(r) -> str:
+    if not np.isfinite(r.value):
+        return f"{MARKS['n/a']} n/a"
+    return f"{MARKS[r.verdict]} {r.value:.2f}"
+
+
+def _help(name: str, r) -> str:
+    m = METRICS.get(name)
+    chance = f" Chance level: {r.chance:.2f}." if r.chance else ""
+    rule = f" Verdict rule: {r.threshold}." if r.threshold else ""
+    return f"{m.description} {r.better.capitalize()} is better.{chance}{rule}"
+
+
+def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, key: str = "trust") -> dict:
+    """Render the trust card of ``explanation`` (its first class) beside its map; returns the results shown.
+
+    ``image`` is used when the explanation carries none; ``mask`` is the ground-truth lesion mask, if known.
+    ``key`` must be unique on the page.
+    """
+    lm = cached.model(model_name)
+    if explanation.image is None:
+        explanation.image = lm.prepare(image)
+    e_key = trust.explanation_hash(explanation)
+    shown: dict = {}
+    with st.container(border=True), user_errors("The trust card"):
+        st.markdown(f"**Can this map be trusted?** · {explanation.class_names[0]}, "
+                    f"{xc.EXPLAINERS.get(explanation.method).display_name if explanation.method in xc.EXPLAINERS else explanation.method}")
+        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), explanation, mask)
+        shown.update(cheap)
+        cols = st.columns(len(cheap))
+        for col, (name, r) in zip(cols, cheap.items()):
+            col.metric(METRICS.get(name).display_name, _value(r), help=_help(name, r))
+            col.caption(r.meaning)
+        costly = trust.costly_metrics()
+        done = trust.card(lm, explanation.image, explanation, costly, mask=mask, compute=False)
+        names = ", ".join(METRICS.get(n).display_name.lower() for n in costly)
+        if len(done) < len(costly) and st.button("Run the deeper checks", key=f"{key}_costly",
+                                                  help=f"{names}. These explain the scan again several times "
+                                                       "(tens of seconds); results are kept."):
+            bar = st.progress(0.0, text="Deeper checks…")
+            try:
+                done = trust.card(lm, explanation.image, explanation, costly, mask=mask,
+                                  progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+            finally:
+                bar.empty()
+        shown.update(done)
+        for name, r in done.items():
+            if r.verdict != "n/a":
+                st.markdown(f"{MARKS[r.verdict]} **{METRICS.get(name).display_name}** {r.value:.2f} "
+                            f"({WORDS[r.verdict]}): {r.meaning}", help=_help(name, r))
+        if st.toggle("Show the curves", key=f"{key}_curves"):
+            if "deletion" in shown or "insertion" in shown:
+                st.plotly_chart(trust_plots.deletion_insertion_figure(shown), width="stretch",
+                                key=f"{key}_fig_di")
+            if "randomisation" in shown and shown["randomisation"].details:
+                st.plotly_chart(trust_plots.randomisation_figure(shown["randomisation"]), width="stretch",
+                                key=f"{key}_fig_rand")
+            if "convergence" in shown and shown["convergence"].details.get("budgets"):
+                st.plotly_chart(trust_plots.convergence_figure(shown["convergence"]), width="stretch",
+                                key=f"{key}_fig_conv")
+    return shown
+
+
+def trust_cards(entries: list[tuple[str, str, xc.Explanation, object]], key: str) -> None:
+    """Trust cards for a grid of maps, one tab per map: ``entries`` are (title, model name, explanation, mask)."""
+    if not entries:
+        return
+    tabs = st.tabs([title for title, *_ in entries])
+    for i, (tab, (_, model_name, expl, mask)) in enumerate(zip(tabs, entries)):
+        with tab:
+            trust_card(model_name, expl.image, expl, mask=mask, key=f"{key}_{i}")
+
+
+def dataset_mask(dataset_name: str | None, split: str, index: int | None):
+    """The ground-truth lesion mask of a dataset image, or None where the dataset has none (or no dataset)."""
+    if dataset_name is None or index is None:
+        return None
+    try:
+        s = cached.dataset(dataset_name).split(split)
+    except xc.XAIError:
+        return None
+    return s.masks[int(index)] if s.masks is not None else None
+
+
+def scan_mask(scan, shown_key=None):
+    """The lesion mask of the page's current scan (a ``widgets.CurrentScan``), or None for uploads, for
+    datasets without masks, and when the results shown (``shown_key``) belong to another scan."""
+    if scan is None or scan.source != "dataset" or (shown_key is not None and shown_key != scan.key):
+        return None
+    return dataset_mask(scan.dataset_name, "test", scan.index)

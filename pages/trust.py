@@ -1,0 +1,106 @@
+"""Which method can I trust? Every chosen method on a set of scans, scored by every chosen metric."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import streamlit as st
+
+import xai_core as xc
+from pages._ui import cached, widgets
+from pages._ui.render import user_errors
+from xai_core import trust
+from xai_core.metrics import METRICS
+from xai_core.plots import trust as trust_plots
+
+RESULT = "trust_page_result"
+DEFAULT_METHODS = ("shap-partition", "lime", "integrated-gradients", "grad-cam")
+DEFAULT_METRICS = ("deletion", "insertion", "relevance-mass", "pointing-game", "relevance-rank")
+
+st.title("Which method can I trust?")
+st.markdown(
+    "A map can look convincing and still be wrong. This page runs several explanation methods on the same "
+    "scans and scores every map: **deletion/insertion** (does the score move when the map's top pixels go or "
+    "come, compared with random pixels?), and, where the lesion is known, **localisation** (does the map's "
+    "evidence lie on the lesion, compared with chance?). Each cell is the mean over the scans with a "
+    "bootstrap 95% interval; the best method per metric is highlighted."
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tuple, methods: tuple,
+              metrics: tuple, output: str) -> trust.MethodsTable:
+    bar = st.progress(0.0, text="Explaining and scoring…")
+    try:
+        return trust.evaluate_methods(cached.model(model_name), cached.dataset(dataset_name), list(indices),
+                                      {m: {} for m in methods}, list(metrics), output=output,
+                                      progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+    finally:
+        bar.empty()
+
+
+def _styled(table: trust.MethodsTable):
+    wide = table.wide()
+    best = table.summary.pivot(index="method", columns="metric", values="best").reindex_like(wide)
+    return wide.style.apply(lambda _: np.where(best.fillna(False).to_numpy(bool),
+                                               "background-color: rgba(214,39,40,0.25); font-weight: bold", ""),
+                            axis=None)
+
+
+with user_errors("Setting up the comparison"):
+    c1, c2 = st.columns(2)
+    with c1:
+        model_name = widgets.model_picker()
+    lm = cached.model(model_name)
+    with c2:
+        dataset_name = widgets.dataset_picker(default=lm.metadata.dataset)
+    ds = cached.dataset(dataset_name)
+    with st.form("trust_settings"):
+        f1, f2 = st.columns(2)
+        methods_all = xc.EXPLAINERS.names()
+        methods = f1.multiselect("Methods", methods_all, [m for m in DEFAULT_METHODS if m in methods_all],
+                                 format_func=lambda n: xc.EXPLAINERS.get(n).display_name, key="trust_methods")
+        metrics = f2.multiselect("Metrics", METRICS.names(), [m for m in DEFAULT_METRICS if m in METRICS],
+                                 format_func=lambda n: f"{METRICS.get(n).display_name}"
+                                                       f"{' (slow)' if METRICS.get(n).cost == 'costly' else ''}",
+                                 key="trust_metrics")
+        g1, g2 = st.columns(2)
+        n_scans = g1.slider("Test scans with lesions", 1, 48, 16, key="trust_n",
+                            help="The first N test scans whose lesion mask is not empty.")
+        output = g2.radio("Output space", ["margin", "probability"], horizontal=True, key="trust_output")
+        submitted = st.form_submit_button("Evaluate", type="primary")
+    indices = trust.lesion_scans(ds, "test", int(n_scans))
+    request = dict(model=model_name, dataset=dataset_name, indices=indices, methods=methods, metrics=metrics,
+                   output=output)
+    if submitted:
+        if not methods or not metrics:
+            st.warning("Pick at least one method and one metric.")
+        else:
+            st.session_state[RESULT] = {"request": request, "table": _evaluate(
+                model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
+
+shown = st.session_state.get(RESULT)
+if shown is None:
+    st.info("Choose methods and metrics, then press **Evaluate** (16 scans x 4 methods take about a minute).")
+    st.stop()
+
+with user_errors("Showing the comparison"):
+    table, req = shown["table"], shown["request"]
+    if req != request:
+        st.caption("The results below are for the previous settings; press **Evaluate** to update them.")
+    st.subheader("Methods x metrics")
+    st.dataframe(_styled(table), width="stretch", key="trust_table")
+    st.caption(f"{len(req['indices'])} scans of {req['dataset']} ({req['model']}, {req['output']} space); each "
+               "cell is the mean [bootstrap 95% interval]. " + "; ".join(
+                   f"{METRICS.get(m).display_name}: {b} is better" for m, b in table.better.items()) + ".")
+    chance = table.rows.groupby("metric")["chance"].mean().dropna()
+    if len(chance):
+        st.caption("Chance levels (a map blind to the lesion): " + ", ".join(
+            f"{METRICS.get(m).display_name} {v:.3f}" for m, v in chance.items()) + ".")
+    st.plotly_chart(trust_plots.methods_figure(table.summary, table.better), width="stretch", key="trust_bars")
+    with st.expander("Per-scan rows"):
+        st.dataframe(table.rows, hide_index=True, width="stretch", key="trust_rows")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Summary (.csv)", table.summary.to_csv(index=False), "trust_summary.csv", key="trust_dl_s")
+    d2.download_button("Per-scan rows (.csv)", table.rows.to_csv(index=False), "trust_rows.csv", key="trust_dl_r")
+    d3.download_button("Everything (.json)", table.to_json(), "trust.json", key="trust_dl_j")

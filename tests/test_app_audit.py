@@ -1,0 +1,43 @@
+"""AppTest: the Audit page starts a small audit, then shows leaderboard, breakdowns, gallery and downloads."""
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TIMEOUT = 600
+
+
+def test_audit_page_starts_an_audit_and_reports_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XAI_AUDITS_DIR", str(tmp_path / "audits"))
+    at = AppTest.from_file(str(ROOT / "pages/audit.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("No audit yet" in i.value for i in at.info)
+    at.number_input(key="aud_limit").set_value(3)
+    at.number_input(key="aud_budget_shap-partition").set_value(40)
+    at.number_input(key="aud_budget_lime").set_value(20)
+    at.text_input(key="aud_name").set_value("../escape")
+    at.button(key="aud_start").click().run()
+    assert any("letters, digits" in e.value for e in at.error) and not (tmp_path / "escape").exists()
+    at.text_input(key="aud_name").set_value("first")
+    at.button(key="aud_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Audit first finished" in s.value for s in at.success)
+    summary = json.loads((tmp_path / "audits" / "first" / "summary.json").read_text())
+    assert summary["images"] == 3 and summary["rows"] == 6
+    # the report: counts, leaderboard with intervals, breakdowns, distributions, gallery, downloads
+    assert {m.label: m.value for m in at.metric}["Scans"] == "3"
+    board = at.dataframe[0].value
+    assert list(board["method"]) == ["shap-partition", "lime"] and board["focus"].str.contains(r"\[").all()
+    assert [s.value for s in at.subheader] == ["1. Leaderboard", "2. By class and outcome", "3. Distributions",
+                                               "4. Worst cases", "5. Downloads"]
+    assert any(m.value == "**Lowest focus**" for m in at.markdown)
+    opens = [b for b in at.button if b.label == "Open"]
+    assert len(opens) >= 3  # lowest focus holds every scored row (3 scans x 2 methods, up to its size)
+    assert len(at.get("download_button")) == 3
+    # a case opens on the explanation page with that scan selected
+    opens[0].click().run()
+    assert not at.exception, at.exception
+    ref = at.session_state["image_ref"]
+    assert ref["dataset"] == "synthetic-brain-mri" and ref["split"] == "test" and 0 <= ref["index"] < 3

@@ -1,0 +1,191 @@
+"""Dataset audits: same rows from every engine, resumable without recomputation, bad images as rows."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+from tests.files import png
+
+CHEAP = {"shap-partition": {"max_evals": 60}, "lime": {"num_samples": 30}}
+
+
+def spec(limit=8, **kw):
+    from xai_core.audit import AuditSpec
+
+    return AuditSpec("brain-basic-cnn", "synthetic-brain-mri", "test", limit=limit,
+                     method_params={k: dict(v) for k, v in CHEAP.items()}, **kw)
+
+
+def timings_dropped(df):
+    return df.drop(columns=["seconds"])
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """One local Ray with 2 CPUs for the whole module (Ray starts slowly), shut down afterwards."""
+    import ray
+
+    from xai_core.audit.engines import ray_runtime_env
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=ray_runtime_env())
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def local_audit(tmp_path_factory):
+    from xai_core.audit import run_audit
+
+    return run_audit(spec(), tmp_path_factory.mktemp("audit") / "local", engine="local", batch_size=3)
+
+
+def test_ray_and_local_engines_give_identical_rows(local_audit, ray_session, tmp_path):
+    from xai_core.audit import run_audit
+
+    rows = local_audit.rows
+    assert rows["image_id"].nunique() == 8 and len(rows) == 16  # 8 scans x 2 methods x the predicted class
+    assert list(rows["method"][:2]) == ["shap-partition", "lime"] and (rows["error"] == "").all()
+    assert rows["focus"].notna().sum() >= 8 and rows["ood_score"].notna().all()
+    assert (rows["class"] == rows["predicted_class"]).all()
+    ray_rows = run_audit(spec(), tmp_path / "ray", engine="ray", workers=2, batch_size=2).rows
+    pd.testing.assert_frame_equal(timings_dropped(ray_rows), timings_dropped(rows), check_exact=True)
+    pool_rows = run_audit(spec(), tmp_path / "pool", engine="local", workers=2, batch_size=4).rows
+    pd.testing.assert_frame_equal(timings_dropped(pool_rows), timings_dropped(rows), check_exact=True)
+
+
+def test_resumed_audit_equals_uninterrupted_and_recomputes_nothing(local_audit, tmp_path):
+    from xai_core.audit import run_audit
+    from xai_core.errors import Cancelled
+    from xai_core.models import load_model
+
+    lm = load_model("brain-basic-cnn")  # the instance the in-process engine uses
+    c0 = lm.calls
+    full = run_audit(spec(limit=4), tmp_path / "full", batch_size=2)
+    full_calls = lm.calls - c0
+
+    seen = []
+
+    def stop_after_first_batch(f, msg):
+        seen.append(msg)
+        if "images/s" in msg:
+            raise Cancelled("stopped")
+
+    c1 = lm.calls
+    with pytest.raises(Cancelled):
+        run_audit(spec(limit=4), tmp_path / "resumed", batch_size=2, progress=stop_after_first_batch)
+    first_calls = lm.calls - c1
+    assert "2 / 4 images" in seen[-1] and "left" in seen[-1]
+    assert not (tmp_path / "resumed" / "rows.parquet").exists() and len(list((tmp_path / "resumed" / "parts").iterdir())) == 1
+    c2 = lm.calls
+    resumed = run_audit(spec(limit=4), tmp_path / "resumed", batch_size=2)
+    assert (resumed.skipped, resumed.computed) == (2, 2)
+    assert 0 < first_calls < full_calls and first_calls + (lm.calls - c2) == full_calls
+    pd.testing.assert_frame_equal(timings_dropped(resumed.rows), timings_dropped(full.rows), check_exact=True)
+    pd.testing.assert_frame_equal(timings_dropped(full.rows), timings_dropped(local_audit.rows.iloc[:8]),
+                                  check_exact=True)
+    c3 = lm.calls
+    again = run_audit(spec(limit=4), tmp_path / "resumed", batch_size=2)
+    assert lm.calls == c3 and again.computed == 0 and again.skipped == 4
+    pd.testing.assert_frame_equal(again.rows, resumed.rows, check_exact=True)
+
+
+def test_outputs_on_disk_and_summary_intervals(local_audit):
+    out = local_audit.out
+    s = json.loads((out / "summary.json").read_text())
+    assert s["images"] == 8 and s["rows"] == 16 and s["errors"] == {"images": 0, "rows": 0, "examples": []}
+    for e in s["overall"] + s["by_class"] + s["by_outcome"]:
+        if e["n"] > 1:
+            assert e["lo"] <= e["mean"] <= e["hi"] and e["lo"] < e["hi"]
+    overall = {(e["method"], e["metric"]): e for e in s["overall"]}
+    r = local_audit.rows
+    focus = r.loc[r["method"] == "lime", "focus"].dropna()
+    assert overall["lime", "focus"]["mean"] == pytest.approx(focus.mean()) and overall["lime", "focus"]["n"] == len(focus)
+    assert {e["true_class"] for e in s["by_class"]} <= {"glioma", "meningioma", "no_tumor", "pituitary"}
+    csv = pd.read_csv(out / "rows.csv")
+    np.testing.assert_allclose(csv["focus"], r["focus"], rtol=1e-12)
+    assert (out / "spec.json").is_file() and (out / "rows.parquet").is_file()
+
+
+def test_bootstrap_interval_matches_the_normal_approximation():
+    from xai_core.audit import bootstrap_mean
+
+    v = np.random.default_rng(1).normal(0.3, 0.1, 400)
+    b = bootstrap_mean(np.r_[v, np.nan])
+    half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
+    assert b["n"] == 400 and b["lo"] < b["mean"] < b["hi"]
+    assert b["lo"] == pytest.approx(v.mean() - half, abs=0.15 * half)
+    assert b["hi"] == pytest.approx(v.mean() + half, abs=0.15 * half)
+    assert bootstrap_mean([np.nan])["mean"] is None
+
+
+def test_corrupt_image_in_a_folder_dataset_becomes_an_error_row(tmp_path, monkeypatch):
+    from xai_core.audit import AuditSpec, run_audit
+
+    root = tmp_path / "data"
+    monkeypatch.setenv("XAI_DATA_ROOTS", str(root))
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for c, level in (("dark", 40), ("bright", 200)):
+            d = root / "scans" / split / c
+            d.mkdir(parents=True)
+            for i in range(2):
+                (d / f"{i}.png").write_bytes(png(np.clip(rng.normal(level, 20, (32, 32)), 0, 255).astype(np.uint8)))
+    (root / "scans" / "test" / "dark" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    s = AuditSpec("brain-basic-cnn", "folder:scans", "test", methods=("lime",),
+                  method_params={"lime": {"num_samples": 30}})
+    r = run_audit(s, tmp_path / "out", batch_size=2)
+    rows = r.rows.set_index("image_id")
+    assert len(rows) == 5 and "test/dark/broken.png" in rows.index
+    bad = rows.loc["test/dark/broken.png"]
+    assert bad["error"] and bad["class_index"] == -1 and pd.isna(bad["predicted_class"])
+    good = rows.drop("test/dark/broken.png")
+    assert (good["error"] == "").all() and good["focus.verdict"].eq("n/a").all()  # folders carry no masks
+    assert set(good["true_class"]) == {"dark", "bright"}
+    assert r.summary["errors"]["images"] == 1 and r.summary["errors"]["rows"] == 1
+
+
+def _cli(*args):
+    from xai_core.cli import main
+
+    return main(list(args))
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--classes", "some"], "invalid choice"),
+    (["--limit", "0"], "--limit must be at least 1"),
+    (["--methods", "shap-partiton"], "Did you mean 'shap-partition'"),
+    (["--address", "ray://nowhere:10001"], "--address names a Ray cluster"),
+    (["--param", "max_evals=5"], "METHOD.NAME=VALUE"),
+    (["--param", "shap-partition.max_evals=1"], "max_evals must be at least 10"),
+    (["--metrics", "focuss"], "Did you mean 'focus'"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, needle, tmp_path, capsys):
+    base = ["audit", "--model", "brain-basic-cnn", "--dataset", "synthetic-brain-mri", "--out", str(tmp_path / "o")]
+    try:
+        code = _cli(*base, *args)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error:") and needle in err[0], err
+
+
+def test_a_rerun_with_other_settings_is_refused(local_audit, capsys):
+    code = _cli("audit", "--model", "brain-basic-cnn", "--dataset", "synthetic-brain-mri", "--methods", "lime",
+                "--out", str(local_audit.out))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "different settings (method_params, methods)" in err[0]
+
+
+def test_cli_audit_resumes_a_finished_folder_and_copies_the_command(local_audit):
+    r = subprocess.run([sys.executable, "-m", "xai_core", "audit", "--model", "brain-basic-cnn", "--dataset",
+                        "synthetic-brain-mri", "--limit", "8", "--param", "shap-partition.max_evals=60",
+                        "--param", "lime.num_samples=30", "--out", str(local_audit.out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "8 images (0 computed now, 8 already done)" in r.stdout and "focus" in r.stdout
+    assert "python -m xai_core audit --model brain-basic-cnn" in (local_audit.out / "command.txt").read_text()

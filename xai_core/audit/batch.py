@@ -1,0 +1,230 @@
+"""The one batch function every engine maps over the image ids: ``audit_batch(ids, spec) -> rows``.
+
+An ``Auditor`` loads the model, the dataset access, the out-of-domain
+detector and the explainers once (per process, per Ray actor), then for each
+image id: reads the image, predicts, scores its out-of-domain-ness, explains
+it with every method for the chosen classes, and scores each explanation with
+every metric. One row per image x method x class. Nothing here depends on
+which other images share the batch (explainers are seeded per image), so
+every engine and every batching gives the same rows.
+
+An image that cannot be read, or a method that fails on it, becomes a row
+with its ``error`` filled in; the audit goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import XAIError
+from .spec import AuditSpec, _folder_files
+
+# Columns every row has, in this order; metric values follow (one column per metric, and
+# ``<metric>.verdict`` for metrics that give verdicts), then ``seconds`` and ``error``.
+BASE_COLUMNS = ("image_id", "index", "true_class", "predicted_class", "probability", "correct",
+                "ood_score", "ood_flag", "method", "class", "class_index", "class_probability")
+TAIL_COLUMNS = ("seconds", "error")
+
+
+def columns(spec: AuditSpec) -> list[str]:
+    out = list(BASE_COLUMNS)
+    for name in spec.metrics:
+        out += [name, f"{name}.verdict"]
+    return out + list(TAIL_COLUMNS)
+
+
+class ImageSource:
+    """Reads one image of the audited split by id: (image 0..255 (H, W, C), true label or -1, mask or None)."""
+
+    def __init__(self, spec: AuditSpec):
+        from ..data import load_dataset
+        from ..data.folder import PREFIX
+
+        self.folder = spec.dataset.startswith(PREFIX)
+        if self.folder:
+            self.root, self.class_names, files = _folder_files(spec.dataset, spec.split)
+            self.labels = dict(files)
+        else:
+            ds = load_dataset(spec.dataset)
+            self.class_names = ds.class_names
+            self.split = ds.split(spec.split)
+            self.prefix = f"{spec.dataset}:{spec.split}:"
+
+    def index(self, image_id: str) -> int:
+        return int(image_id[len(self.prefix):]) if not self.folder else -1
+
+    def load(self, image_id: str):
+        if self.folder:
+            from ..data.folder import DEFAULT_SIZE
+            from ..data.images import adapt_image, read_scan
+
+            path = (self.root / image_id).resolve()
+            if not path.is_relative_to(self.root) or image_id not in self.labels:
+                raise XAIError(f"{image_id} is not a file of this dataset.")
+            img, _ = read_scan(path)  # the same decoding and size as load_folder
+            img = np.clip(adapt_image(img, (*DEFAULT_SIZE, 1)) + 0.5, 0, 255).astype(np.uint8)
+            return img, self.labels[image_id], None
+        i = self.index(image_id)
+        if not (image_id.startswith(self.prefix) and 0 <= i < len(self.split)):
+            raise XAIError(f"{image_id} is not an image of this split.")
+        mask = self.split.masks[i] if self.split.masks is not None else None
+        return self.split.images[i], int(self.split.labels[i]), mask
+
+
+def one_class(expl, k: int):
+    """The explanation restricted to its ``k``-th class (registry metrics score the first class)."""
+    K = len(expl.class_indices)
+    extras = {n: (v[k:k + 1] if np.ndim(v) and len(v) == K else v) for n, v in expl.extras.items()}
+    return dataclasses.replace(
+        expl, values=expl.values[k:k + 1], base_values=expl.base_values[k:k + 1],
+        output_values=expl.output_values[k:k + 1], class_indices=expl.class_indices[k:k + 1],
+        class_names=[expl.class_names[k]], extras=extras)
+
+
+def score(metric, model, image, expl, k: int, mask, params: dict) -> tuple[float, str]:
+    """(value, verdict) of one metric on class ``k`` of an explanation; NaN and "n/a" where undefined."""
+    if hasattr(metric, "fn"):  # a plain mask metric: fn(attribution map, mask)
+        if mask is None or not np.asarray(mask).any():
+            return float("nan"), "n/a"
+        return float(metric.fn(expl.values[k], mask)), ""
+    r = metric(model, image, one_class(expl, k), mask=mask, **params)
+    return float(r.value), str(r.verdict)
+
+
+class Auditor:
+    """Holds what one worker needs; ``auditor(ids)`` returns the rows of those images."""
+
+    def __init__(self, spec: AuditSpec, model_path: str | None = None):
+        from ..domain import ood_detector
+        from ..explainers import EXPLAINERS
+        from ..metrics import METRICS
+        from ..models import load_model
+
+        self.spec = spec
+        self.model = load_model(model_path or spec.model)
+        self.source = ImageSource(spec)
+        self.explainers = {m: EXPLAINERS.get(m) for m in spec.methods}
+        self.metrics = {m: METRICS.get(m) for m in spec.metrics}
+        self.columns = columns(spec)
+        try:  # a model without a registered training dataset has no reference for "in domain"
+            self.detector = ood_detector(self.model)
+        except XAIError:
+            self.detector = None
+
+    def __call__(self, ids) -> list[dict]:
+        rows = []
+        for image_id in ids:
+            rows += self.audit_image(str(image_id))
+        return rows
+
+    def _row(self, **values) -> dict:
+        row = {c: None for c in self.columns}
+        row.update(values)
+        return row
+
+    def audit_image(self, image_id: str) -> list[dict]:
+        from ..api import explain
+        from ..domain import check_images
+
+        spec, lm = self.spec, self.model
+        names = list(self.source.class_names)
+        t0 = time.perf_counter()
+        head = dict(image_id=image_id, index=self.source.index(image_id))
+        try:
+            image, label, mask = self.source.load(image_id)
+            x = lm.prepare(image)
+            probs = lm.forward_image(x)[1]
+        except Exception as exc:  # unreadable, corrupt, or not an image this model can take
+            msg = _message(exc)
+            return [self._row(**head, method=m, seconds=time.perf_counter() - t0, error=msg)
+                    for m in spec.methods]
+        pred = int(np.argmax(probs))
+        head.update(true_class=names[label] if 0 <= label < len(names) else None,
+                    predicted_class=lm.class_names[pred], probability=float(probs[pred]),
+                    correct=bool(lm.class_names[pred] == names[label]) if 0 <= label < len(names) else None)
+        if self.detector is not None:
+            dc = check_images(self.detector, lm, [image])
+            head.update(ood_score=float(dc.scores[0]), ood_flag=bool(dc.flags[0]))
+        if spec.classes == "all":
+            idx = list(range(lm.num_classes))
+        elif spec.classes == "true" and 0 <= label < len(names) and names[label] in lm.class_names:
+            idx = [lm.class_names.index(names[label])]
+        else:  # "predicted", or a true class the model does not know
+            idx = [pred]
+        rows = []
+        pre = time.perf_counter() - t0
+        for method in spec.methods:
+            t1 = time.perf_counter()
+            try:
+                expl = explain(lm, image, method=method, output=spec.output, classes=idx, cache=None,
+                               **spec.method_params.get(method, {}))
+            except Exception as exc:
+                rows.append(self._row(**head, method=method, seconds=time.perf_counter() - t1 + pre,
+                                      error=f"{method}: {_message(exc)}"))
+                continue
+            share = (time.perf_counter() - t1 + pre) / len(idx)
+            for k, c in enumerate(expl.class_indices):
+                t2 = time.perf_counter()
+                row = self._row(**head, method=method, **{"class": lm.class_names[int(c)]},
+                                class_index=int(c), class_probability=float(probs[int(c)]), error="")
+                problems = []
+                for name, metric in self.metrics.items():
+                    try:
+                        row[name], row[f"{name}.verdict"] = score(metric, lm, x, expl, k, mask,
+                                                                  spec.metric_params.get(name, {}))
+                    except Exception as exc:
+                        row[name], row[f"{name}.verdict"] = float("nan"), "error"
+                        problems.append(f"{name}: {_message(exc)}")
+                row["error"] = "; ".join(problems)
+                row["seconds"] = share + time.perf_counter() - t2
+                rows.append(row)
+        return rows
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, XAIError) else f"{type(exc).__name__}: {exc}"
+
+
+_auditors: dict[tuple, Auditor] = {}
+_lock = threading.Lock()
+
+
+def auditor_for(spec: AuditSpec, model_path: str | None = None) -> Auditor:
+    """The process's ``Auditor`` for this spec: the model is loaded once per worker, not per batch."""
+    key = (spec.to_json(), model_path)
+    with _lock:
+        if key not in _auditors:
+            _auditors.clear()  # one audit at a time per worker: do not pile up models
+            _auditors[key] = Auditor(spec, model_path)
+        return _auditors[key]
+
+
+def audit_batch(ids, spec: AuditSpec, model_path: str | None = None) -> list[dict]:
+    """Rows (one per image x method x class) for the image ids, with this process's ``Auditor``."""
+    return auditor_for(spec, model_path)(ids)
+
+
+def model_files(spec: AuditSpec) -> dict[str, bytes]:
+    """The model's file and metadata as bytes, for workers that cannot see the driver's disk (Ray)."""
+    from ..models import META_FILE, MODEL_FILE, resolve_model
+
+    name, model_file, meta_file = resolve_model(spec.model)
+    files = {"name": name.encode(), MODEL_FILE: Path(model_file).read_bytes()}
+    if meta_file is not None:
+        files[META_FILE] = Path(meta_file).read_bytes()
+    return files
+
+
+def unpack_model(files: dict[str, bytes], where: Path) -> str:
+    """Write ``model_files`` output under ``where`` as a model folder; returns its path."""
+    d = Path(where) / files["name"].decode()
+    d.mkdir(parents=True, exist_ok=True)
+    for k, v in files.items():
+        if k != "name":
+            (d / k).write_bytes(v)
+    return str(d)

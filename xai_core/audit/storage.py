@@ -1,0 +1,148 @@
+"""An audit folder on disk: append-only parts while running, one table and a summary when done.
+
+Layout of ``--out DIR``::
+
+    spec.json        what is audited (a rerun must match it)
+    command.txt      the exact command(s) that wrote the folder, one per run
+    parts/           one Parquet file per finished batch, written to a temporary name and renamed
+    rows.parquet     all rows, in image order (rewritten at the end of every run)
+    rows.csv         the same table as CSV
+    summary.json     means with bootstrap intervals, overall and per class (see summary.py)
+
+A batch is appended by an atomic rename, so a killed audit loses at most the
+batch in flight, and a rerun reads the parts to skip every finished image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .spec import AuditSpec
+
+SPEC_FILE, COMMAND_FILE, ROWS_FILE, CSV_FILE, SUMMARY_FILE = (
+    "spec.json", "command.txt", "rows.parquet", "rows.csv", "summary.json")
+PARTS = "parts"
+
+
+def frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
+    """Rows as a table with fixed column types, so parts from any engine concatenate and compare exactly."""
+    df = pd.DataFrame.from_records(rows, columns=cols)
+    for c in cols:
+        if c in ("index", "class_index"):
+            df[c] = pd.to_numeric(df[c]).fillna(-1).astype(np.int64)
+        elif c in ("correct", "ood_flag"):
+            df[c] = df[c].astype("boolean")
+        elif c in ("probability", "ood_score", "class_probability", "seconds") or not (
+                c in ("image_id", "true_class", "predicted_class", "method", "class", "error") or c.endswith(".verdict")):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
+        else:
+            df[c] = df[c].astype("string")
+    return df
+
+
+class AuditStore:
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+
+    @property
+    def parts(self) -> Path:
+        return self.out / PARTS
+
+    def start(self, spec: AuditSpec, command: str = "") -> None:
+        """Create the folder, or check that an existing one audits the same thing."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.parts.mkdir(exist_ok=True)
+        path = self.out / SPEC_FILE
+        if path.exists():
+            old = AuditSpec.from_json(path.read_text())
+            if old.identity() != spec.identity():
+                diff = sorted(k for k, v in spec.identity().items() if old.identity().get(k) != v)
+                raise InputError(f"{self.out} holds an audit with different settings ({', '.join(diff)}); "
+                                 "choose another --out folder.")
+        _write_atomic(path, spec.to_json().encode())
+        if command:
+            with open(self.out / COMMAND_FILE, "a", encoding="utf-8") as f:
+                f.write(command.rstrip("\n") + "\n")
+
+    def spec(self) -> AuditSpec:
+        path = self.out / SPEC_FILE
+        if not path.is_file():
+            raise InputError(f"{self.out} is not an audit folder (no {SPEC_FILE}).")
+        return AuditSpec.from_json(path.read_text())
+
+    def append(self, df: pd.DataFrame) -> None:
+        """One finished batch, atomically: a part appears whole or not at all."""
+        if len(df):
+            name = f"part-{time.time_ns():020d}-{os.getpid()}.parquet"
+            tmp = self.parts / f".{name}.tmp"
+            df.to_parquet(tmp, index=False)
+            os.replace(tmp, self.parts / name)
+
+    def done_ids(self) -> set[str]:
+        done = set()
+        for p in sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []:
+            done.update(pd.read_parquet(p, columns=["image_id"])["image_id"].astype(str))
+        return done
+
+    def rows(self, order: list[str] | None = None) -> pd.DataFrame:
+        """Every row so far: parts concatenated, in image order (then method order, then class)."""
+        files = sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []
+        if not files:
+            if (self.out / ROWS_FILE).is_file():
+                return pd.read_parquet(self.out / ROWS_FILE)
+            return pd.DataFrame()
+        df = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+        df = df.drop_duplicates(["image_id", "method", "class_index"], keep="first")
+        spec = self.spec()
+        rank = {m: i for i, m in enumerate(spec.methods)}
+        pos = {i: n for n, i in enumerate(order)} if order is not None else None
+        key_img = df["image_id"].map(pos) if pos is not None else df["image_id"]
+        df = df.assign(_i=key_img, _m=df["method"].map(rank), _c=df["class_index"])
+        return df.sort_values(["_i", "_m", "_c"], kind="stable").drop(columns=["_i", "_m", "_c"]).reset_index(
+            drop=True)
+
+    def finish(self, df: pd.DataFrame, summary: dict) -> None:
+        tmp = self.out / f".{ROWS_FILE}.tmp"
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, self.out / ROWS_FILE)
+        _write_atomic(self.out / CSV_FILE, df.to_csv(index=False).encode())
+        _write_atomic(self.out / SUMMARY_FILE, json.dumps(summary, indent=2, allow_nan=False).encode())
+
+    def summary(self) -> dict:
+        return json.loads((self.out / SUMMARY_FILE).read_text())
+
+    def commands(self) -> list[str]:
+        p = self.out / COMMAND_FILE
+        return p.read_text().splitlines() if p.is_file() else []
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def list_audits(root: Path) -> list[dict]:
+    """Finished or partial audits directly under ``root`` (newest first), for the page's picker."""
+    out = []
+    if root.is_dir():
+        for d in root.iterdir():
+            if (d / SPEC_FILE).is_file() and not d.is_symlink():
+                out.append({"name": d.name, "path": d, "finished": (d / SUMMARY_FILE).is_file(),
+                            "mtime": (d / SPEC_FILE).stat().st_mtime})
+    return sorted(out, key=lambda r: -r["mtime"])
+
+
+def audit_folder(root: Path, name: str) -> Path:
+    """``root / name``, refused unless it is a direct child of the audits root (no other path is opened)."""
+    p = (Path(root) / str(name)).resolve()
+    if p.parent != Path(root).resolve() or not (p / SPEC_FILE).is_file():
+        raise InputError(f"There is no audit named {name!r} in {root}.")
+    return p

@@ -1,0 +1,117 @@
+"""Static figures for reports (matplotlib, Agg backend, no pyplot state): PNG bytes out.
+
+The same conventions as the pages' Plotly figures (``xai_core.plots``):
+shap's red raises the class score and blue lowers it (LIME's green/red
+pro/con scale for LIME maps), one symmetric colour scale shared by every
+panel of a figure (``symmetric_limit``), and a colour bar labelled with the
+map's unit.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+
+DPI = 100
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    # no timestamps or software tags in the file: the same figure gives the same bytes
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def colormap(plotly_scale: list, name: str = "map"):
+    """A matplotlib colour map (with transparency) from one of ``xai_core.plots``' Plotly colour scales."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    stops = []
+    for pos, colour in plotly_scale:
+        r, g, b, a = (float(v) for v in re.findall(r"[\d.]+", colour))
+        stops.append((float(pos), (r / 255, g / 255, b / 255, a)))
+    return LinearSegmentedColormap.from_list(name, stops)
+
+
+def _scale_for(method: str):
+    from ..plots import SHAP_COLORSCALE
+    from ..plots.lime import PRO_CON_COLORSCALE
+
+    return colormap(PRO_CON_COLORSCALE, "pro_con") if method == "lime" else colormap(SHAP_COLORSCALE, "shap")
+
+
+def _grey(image: np.ndarray) -> tuple[np.ndarray, str | None]:
+    a = np.clip(np.asarray(image, np.float64), 0, 255).astype(np.uint8)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        return a[..., 0], "gray"
+    return a[..., :3], None
+
+
+def _show(ax, image, title: str | None = None, alpha: float = 1.0):
+    img, cmap = _grey(image)
+    ax.imshow(img, cmap=cmap, vmin=0, vmax=255, alpha=alpha, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def scan_png(model_input: np.ndarray, original: np.ndarray | None = None, original_title: str = "",
+             input_title: str = "as the model saw it") -> bytes:
+    """The scan as the model saw it, beside the original (with its window) when there is one."""
+    panels = [(original, original_title or "original")] if original is not None else []
+    panels.append((model_input, input_title))
+    fig = _figure(3.0 * len(panels), 3.2)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (img, title) in zip(axes, panels):
+        _show(ax, img, title)
+    return _png(fig)
+
+
+def probability_png(probabilities: np.ndarray, class_names: list[str]) -> bytes:
+    """Horizontal bars of the class probabilities, the predicted class in red (as on the pages)."""
+    p = np.asarray(probabilities, np.float64)
+    order = np.argsort(p)
+    top = int(np.argmax(p))
+    fig = _figure(5.0, 0.45 * len(p) + 0.8)
+    ax = fig.subplots()
+    colours = ["#ff0d57" if i == top else "#7f8c8d" for i in order]
+    ax.barh([class_names[i] for i in order], p[order], color=colours)
+    for y, v in enumerate(p[order]):
+        ax.text(min(v + 0.01, 0.85), y, f"{v:.1%}", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    return _png(fig)
+
+
+def map_png(expl, unit: str, probabilities: np.ndarray | None = None, vmax: float | None = None) -> bytes:
+    """One panel per explained class over the scan, one shared symmetric colour scale, a labelled colour bar."""
+    from ..plots import symmetric_limit
+
+    maps = expl.maps()
+    k = len(maps)
+    vmax = symmetric_limit(maps) if vmax is None else float(vmax)
+    cmap = _scale_for(expl.method)
+    fig = _figure(2.3 * k + 1.2, 2.8)
+    axes = fig.subplots(1, k, squeeze=False)[0]
+    im = None
+    for i, ax in enumerate(axes):
+        if expl.image is not None:
+            _show(ax, expl.image, alpha=0.85)
+        im = ax.imshow(maps[i], cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
+        p = "" if probabilities is None else f" · p={probabilities[expl.class_indices[i]]:.1%}"
+        ax.set_title(f"{expl.class_names[i]}{p}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bar = fig.colorbar(im, ax=list(axes), shrink=0.9)
+    bar.set_label(unit, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return _png(fig)

@@ -1,0 +1,204 @@
+"""Trust evidence for maps: the trust card of one map, and the methods x metrics table of a dataset.
+
+``card`` runs the registered metrics on one explanation through the disk
+cache (a costly metric computed once is served from disk afterwards);
+``card_metrics`` picks the 3-5 cheap ones a card shows by default.
+``evaluate_methods`` is the dataset-scale question ("which method can I
+trust on these scans?"): a function over a list of image indices, so a
+parallel audit engine can take the per-scan loop over later without
+changing its callers; it returns per-scan rows and a summary with
+bootstrap 95% intervals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
+from .data.images import image_hash
+from .errors import InputError
+from .explanation import Explanation
+from .metrics import METRICS, MetricResult
+from .models import as_model
+from .params import Progress
+
+MAX_CARD = 5
+
+
+def explanation_hash(e: Explanation) -> str:
+    """What determines a map's metrics: its values, method, parameters, output space and classes."""
+    h = hashlib.sha256(np.ascontiguousarray(e.values, np.float64).tobytes())
+    h.update(json.dumps([e.method, e.params, e.output_space, e.class_indices.tolist()], sort_keys=True,
+                        default=str).encode())
+    return h.hexdigest()
+
+
+def card_metrics(explanation: Explanation, mask=None) -> list[str]:
+    """The cheap metrics a trust card shows by default: faithfulness, localisation where a mask exists,
+    and completeness for methods that promise additivity (otherwise faithfulness correlation)."""
+    from .explainers import EXPLAINERS
+
+    has_mask = mask is not None and bool(np.asarray(mask).any())
+    names = ["deletion", "insertion"]
+    names += ["relevance-mass", "pointing-game"] if has_mask else ["faithfulness-correlation"]
+    additive = explanation.method in EXPLAINERS and EXPLAINERS.get(explanation.method).additive
+    names.append("completeness" if additive else "faithfulness-correlation")
+    names = list(dict.fromkeys(n for n in names if n in METRICS))
+    return names[:MAX_CARD]
+
+
+def costly_metrics() -> list[str]:
+    return [n for n, m in METRICS.items() if m.cost == "costly"]
+
+
+def parse_metrics(text: str | None, explanation=None, mask=None) -> list[str]:
+    """Metric names from "a,b,c" (checked against the registry); None = every registered metric."""
+    if text is None:
+        return METRICS.names()
+    names = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not names:
+        raise InputError("Name at least one metric.")
+    for n in names:
+        METRICS.get(n)  # unknown names raise with a suggestion
+    return list(dict.fromkeys(names))
+
+
+def card(model, image, explanation: Explanation, metrics: list[str] | None = None, mask=None,
+         params: dict | None = None, cache: DiskCache | None = DEFAULT_CACHE,
+         progress: Progress | None = None, compute: bool = True) -> dict[str, MetricResult]:
+    """{metric: MetricResult} for one map; ``metrics`` defaults to ``card_metrics``; ``params`` maps a
+    metric name to its parameters. Results are cached on disk by model, image, map, mask and parameters;
+    with ``compute=False`` only the results already on disk come back (a costly check run once shows
+    again without a click)."""
+    lm = as_model(model)
+    x = np.asarray(lm.prepare(image) if explanation.image is None else explanation.image, np.float32)
+    names = card_metrics(explanation, mask) if metrics is None else list(metrics)
+    params = params or {}
+    out = {}
+    e_hash, m_hash = explanation_hash(explanation), None
+    if mask is not None:
+        m_hash = hashlib.sha256(np.ascontiguousarray(np.asarray(mask, bool)).tobytes()).hexdigest()
+    for i, name in enumerate(names):
+        metric = METRICS.get(name)
+        p = metric.validate(params.get(name, {}))
+
+        def step(f, msg, i=i, name=name):
+            if progress is not None:
+                progress(min(1.0, (i + f) / len(names)), f"{METRICS.get(name).display_name}: {msg}")
+
+        def run(metric=metric, p=p, step=step):
+            return metric(lm, x, explanation, mask, progress=step, **p)
+
+        if cache is None:
+            if compute:
+                out[name] = run()
+            continue
+        key = make_key(kind="metric", model=lm.file_hash, image=image_hash(x), explanation=e_hash, mask=m_hash,
+                       metric=name, params=p, versions=library_versions())
+        if not compute:
+            hit = cache.lookup(key, "metrics", MetricResult.load)
+            if hit is not None:
+                out[name] = hit
+            continue
+        out[name], _ = cache.get_or_compute(key, "metrics", run, MetricResult.load, lambda r, path: r.save(path))
+    if progress is not None:
+        progress(1.0, "done")
+    return out
+
+
+def lesion_scans(dataset, split: str = "test", n: int = 16) -> list[int]:
+    """The first ``n`` scans of a split that have a non-empty lesion mask (the page's default set)."""
+    s = dataset.split(split)
+    if s.masks is None:
+        return list(range(min(n, len(s))))
+    return [int(i) for i in np.flatnonzero(s.masks.reshape(len(s), -1).any(1))[:n]]
+
+
+def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """(mean, 2.5th, 97.5th percentile of the bootstrap means); NaNs are left out."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return float("nan"), float("nan"), float("nan")
+    if len(v) == 1:
+        return float(v[0]), float(v[0]), float(v[0])
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
+    return float(v.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+@dataclass
+class MethodsTable:
+    rows: pd.DataFrame  # one row per method, scan and metric
+    summary: pd.DataFrame  # one row per method and metric: mean, 95% interval, best
+    better: dict[str, str]  # metric -> "higher"/"lower"
+
+    def to_json(self) -> str:
+        return json.dumps({"summary": self.summary.to_dict("records"), "rows": self.rows.to_dict("records"),
+                           "better": self.better}, default=lambda o: None if o is pd.NA else str(o))
+
+    def wide(self) -> pd.DataFrame:
+        """Methods x metrics: "mean [lo, hi]" cells."""
+        s = self.summary
+        cell = s.apply(lambda r: f"{r['mean']:.3f} [{r['low']:.3f}, {r['high']:.3f}]" if np.isfinite(r["mean"])
+                       else "n/a", axis=1)
+        return s.assign(cell=cell).pivot(index="method", columns="metric", values="cell")
+
+
+def evaluate_methods(model, dataset, indices: list[int], methods: dict[str, dict], metrics: list[str],
+                     split: str = "test", output: str = "margin", cache: DiskCache | None = DEFAULT_CACHE,
+                     progress: Progress | None = None, n_boot: int = 1000, seed: int = 0) -> MethodsTable:
+    """Every method on every scan ``indices`` of ``dataset`` (name or Dataset), scored by every metric.
+
+    ``methods`` maps a registered explainer to its parameters. Each scan is explained for the model's
+    predicted class; its lesion mask, where the dataset has one, feeds the localisation metrics.
+    """
+    from . import api
+    from .data import load_dataset
+
+    lm = as_model(model)
+    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    s = ds.split(split)
+    if not indices:
+        raise InputError("Pick at least one scan.")
+    if not methods:
+        raise InputError("Pick at least one method.")
+    for m in metrics:
+        METRICS.get(m)
+    rows, jobs = [], [(m, int(i)) for m in methods for i in indices]
+    for j, (method, i) in enumerate(jobs):
+        image = ds.image(split, i)
+        mask = s.masks[i] if s.masks is not None else None
+
+        def step(f, msg, j=j, method=method, i=i):
+            if progress is not None:
+                progress(min(1.0, (j + f) / len(jobs)), f"{method} on scan #{i} ({j + 1} of {len(jobs)}): {msg}")
+
+        e = api.explain(lm, image, method=method, output=output, top_k=1, cache=cache,
+                        progress=lambda f, msg: step(0.5 * f, msg), **methods[method])
+        results = card(lm, e.image, e, metrics, mask=mask, cache=cache, progress=lambda f, msg: step(0.5 + 0.5 * f, msg))
+        for name, r in results.items():
+            rows.append({"method": method, "scan": i, "true class": ds.class_names[s.labels[i]],
+                         "explained class": e.class_names[0], "metric": name, "value": r.value,
+                         "verdict": r.verdict, "chance": r.chance})
+    df = pd.DataFrame(rows)
+    better = {m: METRICS.get(m).better for m in metrics}
+    summary = []
+    for (method, metric), g in df.groupby(["method", "metric"], sort=False):
+        mean, lo, hi = bootstrap_ci(g["value"], n_boot, seed)
+        summary.append({"method": method, "metric": metric, "mean": mean, "low": lo, "high": hi,
+                        "scans": int(np.isfinite(g["value"].astype(float)).sum()),
+                        "passed": float((g["verdict"] == "pass").mean())})
+    sm = pd.DataFrame(summary)
+    sm["best"] = False
+    for metric, g in sm.groupby("metric"):
+        g = g[np.isfinite(g["mean"])]
+        if len(g):
+            best = g["mean"].idxmax() if better[metric] == "higher" else g["mean"].idxmin()
+            sm.loc[best, "best"] = True
+    return MethodsTable(df, sm, better)
