@@ -35,7 +35,7 @@ def coalition_values(f, image, fudged, segments, coalitions: np.ndarray, batch_s
     out = []
     for i in range(0, len(coalitions), batch_size):
         on = coalitions[i:i + batch_size][:, segments][..., None]
-        out.append(np.asarray(f(np.where(on, image, fudged).astype(np.float32)), np.float64))
+        out.append(np.asarray(f(np.where(on, image, fudged).astype(np.float32, copy=False)), np.float64))
         if progress is not None:
             done = min(len(coalitions), i + batch_size)
             progress(done / len(coalitions), f"{done:,} / {len(coalitions):,} coalitions")

@@ -171,9 +171,11 @@ class WhiteBox:
         """
         x, cls = self._inputs(images, classes)
         fn = self._grad_fn(output)
+        batch_size = self._batch(batch_size)
         grads, outs = [], []
         for i in range(0, len(x), batch_size):
-            cancel.check()  # a Stop or a time limit ends gradient methods between batches too
+            if i:
+                cancel.check()  # a time limit or a Stop request ends the work between batches
             g, o = fn(x[i:i + batch_size], cls[i:i + batch_size])
             grads.append(g.numpy())
             outs.append(o.numpy())
@@ -182,6 +184,11 @@ class WhiteBox:
         g = np.concatenate(grads).astype(np.float64) if grads else np.zeros((0, *self._lm.input_shape))
         o = np.concatenate(outs).astype(np.float64) if outs else np.zeros(0)
         return (g, o) if return_outputs else g
+
+    def _batch(self, requested: int) -> int:
+        """A backward pass keeps the forward activations and their gradients: about 3x a forward's bytes."""
+        sized = getattr(self._lm, "batch_size_for", None)
+        return sized(3 * self._lm.per_image_bytes, requested) if sized else requested
 
     def _inputs(self, images, classes):
         x = np.asarray(images, np.float32)
@@ -236,9 +243,11 @@ class WhiteBox:
         layer = layer or self.default_layer()
         x, cls = self._inputs(images, classes)
         fn = self._layer_fn(layer, output)
+        batch_size = self._batch(batch_size)
         acts, grads, outs = [], [], []
         for i in range(0, len(x), batch_size):
-            cancel.check()
+            if i:
+                cancel.check()
             a, g, o, m = fn(x[i:i + batch_size], cls[i:i + batch_size])
             if not self._checked:
                 self._check(x[i:i + batch_size], m.numpy())
