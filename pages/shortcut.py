@@ -10,6 +10,7 @@ from pages._ui import cached
 from pages._ui import shortcut as ui
 from pages._ui.render import user_errors
 from xai_core import plots
+from xai_core.metrics.marker_share import marker_share
 from xai_core.shortcut import shortcut_setup
 
 st.title("Debug a model: find a shortcut")
@@ -94,7 +95,7 @@ if setup["clean_split"] is not None:
                 rows, cols = np.nonzero(ui.outline(tag[i]))
                 fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", marker=dict(size=3, color="black"),
                                          name="marker", hovertemplate="marker<extra></extra>"))
-                share = xc.METRICS.get("marker-share").fn(lm, tagged_split.images[i], expl, tag[i])
+                share = marker_share(lm, tagged_split.images[i], expl, tag[i])
                 fig.update_layout(title=f"with the marker: {f['predicted_tagged']} · {share.value:.0%} of the "
                                         f"evidence on the marker")
             b.plotly_chart(fig, width="stretch", key=f"sc_map_{i}")

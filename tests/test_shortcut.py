@@ -90,17 +90,18 @@ def test_the_guided_model_puts_less_attribution_on_the_marker():
 
 def test_marker_share_metric_counts_positive_evidence_on_the_mask():
     from xai_core.metrics import METRICS
+    from xai_core.metrics.marker_share import marker_share
 
-    m = METRICS.get("marker-share")
+    assert "marker-share" in METRICS
     mask = np.zeros((8, 8), bool)
     mask[:2, :2] = True
     values = np.zeros((1, 8, 8, 1))
     values[0, 0, 0, 0], values[0, 5, 5, 0], values[0, 6, 6, 0] = 3.0, 1.0, -5.0
     expl = xc.Explanation(values, [0.0], [-1.0], [0], ["a"], "margin", "test", {})
-    r = m.fn(None, None, expl, mask)
+    r = marker_share(None, None, expl, mask)
     assert r.value == pytest.approx(0.75) and r.verdict == "fail" and r.better == "lower"
     assert r.chance == pytest.approx(4 / 64)
-    assert m.fn(None, None, expl, np.zeros((8, 8), bool)).verdict == "n/a"
+    assert marker_share(None, None, expl, np.zeros((8, 8), bool)).verdict == "n/a"
 
 
 def test_guided_erasing_is_deterministic_per_seed_and_erases_only_the_region():

@@ -15,6 +15,7 @@ towards chance and can hide the shortcut; compare methods on the same scans.
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import numpy as np
@@ -62,8 +63,22 @@ def marker_share(model, image, explanation, mask=None, k: int = 0, **params) -> 
                         chance=chance, seconds=time.perf_counter() - t0)
 
 
-METRICS.register("marker-share", Metric(
-    "marker-share", "Marker attribution share",
-    "Share of positive attribution inside a known shortcut's mask, e.g. a burned-in tag (lower is better; "
-    "chance level = the marker's area share).",
-    "mask", marker_share))
+DISPLAY_NAME = "Marker attribution share"
+DESCRIPTION = ("Share of positive attribution inside a known shortcut's mask, e.g. a burned-in tag (lower is better; "
+               "chance level = the marker's area share).")
+
+_registry_api = importlib.import_module(__package__)
+if hasattr(_registry_api, "register"):  # the class-based registry (one Metric subclass per module)
+    @_registry_api.register
+    class MarkerShare(Metric):
+        name = "marker-share"
+        display_name = DISPLAY_NAME
+        description = DESCRIPTION
+        better = "lower"
+        cost = "cheap"
+        needs_mask = True
+
+        def evaluate(self, model, image, explanation, mask, progress=None, **params):
+            return marker_share(model, image, explanation, mask)
+else:  # the function registry
+    METRICS.register("marker-share", Metric("marker-share", DISPLAY_NAME, DESCRIPTION, "mask", marker_share))
