@@ -56,6 +56,6 @@ shipped-models: $(RUN_DEPS)
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch optimized-cnn --seed 0 --epochs 40 --out assets/models/brain-optimized-cnn
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri --arch augmented-cnn --seed 0 --epochs 60 --out assets/models/brain-augmented-cnn
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --out assets/models/brain-tagged-cnn
-	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --guided-augmentation --guide-method shap-partition --guide-model assets/models/brain-tagged-cnn --erase-area 0.04 --out assets/models/brain-tagged-cnn-guided
-	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --random-erasing --erase-area AREA --out assets/models/brain-tagged-cnn-erasing
-	$(BIN)/python -m xai_core shortcut --model brain-tagged-cnn --model brain-tagged-cnn-erasing --model brain-tagged-cnn-guided --out assets/shortcut/synthetic-brain-mri-tagged.json
+	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --guided-augmentation --guide-method shap-partition --guide-images 24 --guide-model assets/models/brain-tagged-cnn --erase-area 0.04 --out assets/models/brain-tagged-cnn-guided
+	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --random-erasing --erase-area 0.04767 --out assets/models/brain-tagged-cnn-erasing
+	$(BIN)/python -m xai_core shortcut --model brain-tagged-cnn --model brain-tagged-cnn-erasing --model brain-tagged-cnn-guided --method shap-partition --method lime --method saliency --method integrated-gradients --method grad-cam --images 8 --out assets/shortcut/synthetic-brain-mri-tagged.json

@@ -15,10 +15,13 @@ the loop is made explicit and checkable:
    the most of that reliance, dilated by two pixels to cover a marker that
    moves a little from scan to scan.
 3. ``Eraser``: during retraining every image (with probability ``prob``) has
-   the region filled with noise drawn from the statistics of its own border
-   ring, i.e. the region is replaced by what surrounds it, so an erased
-   tagged scan looks like an untagged one (random erasing with a local fill;
-   Zhong et al., "Random Erasing Data Augmentation", AAAI 2020).
+   the region replaced by the same region of another scan in the batch, so a
+   marker there appears on scans of every class at the same rate and stops
+   predicting the label (a region swap in the spirit of CutMix, Yun et al.,
+   ICCV 2019, and of random erasing, Zhong et al., AAAI 2020). Filling it with
+   border-matched noise instead hides the marker during training only: the
+   retrained model never learns to ignore it, and its maps put *more* weight
+   on the marker at test time (measured, see the README).
 
 The control is the same eraser with a rectangle of the same area at a random
 place in every image (``region=None``): the plain random-erasing baseline, so
@@ -40,6 +43,7 @@ DEFAULT_GUIDE_METHOD = "shap-partition"
 # blur-masked SHAP barely credits it; inpainting fills it from its surroundings and exposes the reliance.
 GUIDE_PARAMS = {"shap-partition": {"max_evals": 500, "masker": "inpaint_telea"}, "lime": {"num_samples": 300}}
 DEFAULT_AREA = 0.03
+FILLS = ("swap", "noise")
 LESION_MARGIN = 8  # pixels around the lesion still counted as the lesion: coarse maps (SHAP cells, superpixels) spill over
 
 
@@ -111,14 +115,23 @@ def guide_region(reliance: np.ndarray, area: float = DEFAULT_AREA) -> np.ndarray
 
 
 class Eraser:
-    """Fills a region of each image with noise matching its surroundings.
+    """Destroys what a region of each image says about its class.
+
+    ``fill="swap"`` (default): the region is copied from another scan of the same batch, so whatever sits
+    there (a marker or not) no longer goes with the label and the model learns to ignore it.
+    ``fill="noise"``: noise matching the region's border; a marker then never appears in training, and a
+    model trained so reacts unpredictably when one shows up at test time (measured: its marker share rose).
 
     ``region`` (H, W) bool: always the same place (guided). ``None``: a rectangle of ``area`` share of the
     image, aspect 1:2 to 2:1, at a random place per image (the random-erasing baseline).
     Images are (N, H, W, C) floats in 0..255.
     """
 
-    def __init__(self, region: np.ndarray | None, area: float = DEFAULT_AREA, prob: float = 1.0):
+    def __init__(self, region: np.ndarray | None, area: float = DEFAULT_AREA, prob: float = 1.0,
+                 fill: str = "swap"):
+        if fill not in FILLS:
+            raise InputError(f"fill must be one of {', '.join(FILLS)}; got {fill!r}.")
+        self.fill = fill
         if not 0 <= prob <= 1:
             raise InputError(f"The erasing probability must be between 0 and 1; got {prob}.")
         self.region = None if region is None else np.asarray(region, bool)
@@ -139,11 +152,16 @@ class Eraser:
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = np.array(x, np.float32, copy=True)
+        src = np.array(x, copy=True)
         h, w = x.shape[1:3]
+        donors = rng.permutation(len(x))
         for i in range(len(x)):
             if rng.random() >= self.prob:
                 continue
             region, ring = (self.region, self._ring) if self.region is not None else self._random_region(h, w, rng)
+            if self.fill == "swap":  # the region of another scan in the batch: whatever sits there, of any class
+                x[i][region] = src[donors[i]][region]
+                continue
             for c in range(x.shape[3]):
                 border = x[i, ..., c][ring] if ring.any() else x[i, ..., c].ravel()
                 fill = rng.normal(border.mean(), border.std() + 1e-6, int(region.sum()))
@@ -152,4 +170,4 @@ class Eraser:
 
     def describe(self) -> dict:
         return {"kind": "guided" if self.region is not None else "random", "area": round(self.area, 5),
-                "prob": self.prob}
+                "prob": self.prob, "fill": self.fill}
