@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
