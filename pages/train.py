@@ -7,6 +7,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
+from pages._ui.session import owner
 from xai_core import config, plots
 from xai_core.models.architectures import learning_rate
 
@@ -48,12 +49,14 @@ with user_errors("Setting up training"):
                f"test images of {ds.image_shape[0]}×{ds.image_shape[1]} pixels, classes "
                f"{', '.join(ds.class_names)}.")
     shipped = {r["name"] for r in widgets.models() if r["source"] == "shipped"}
-    target = config.user_models_dir() / name
     problem = None
     if not NAME.match(name):
         problem = "The name may hold letters, digits, '-', '_' and '.', and must start with a letter or digit."
     elif name in shipped:
         problem = f"{name!r} is a shipped model; choose another name."
+    elif (config.user_models_dir() / name / "model.keras").exists():
+        problem = f"{name!r} is in the shared library; choose another name."
+    target = config.user_models_dir(owner()) / name  # private to this session until shared (Your models and data)
     overwrite = False
     if problem is None and (target / "model.keras").exists():
         overwrite = st.checkbox(f"Replace my existing model {name!r}", key="tr_overwrite")

@@ -108,7 +108,10 @@ for col, label, target in ((o1, "Open in SHAP", "pages/shap_margin_vs_probabilit
         st.session_state[widgets.SOURCE] = widgets.UPLOAD_CHOICE
         st.switch_page(target)
 
-with user_errors("Running the model"):
+left, right = st.columns([1, 2])
+left.image(image, caption=f"{name}: {image.shape[1]}×{image.shape[0]}, "
+                          f"{'grey' if image.shape[-1] == 1 else 'colour'}", width="stretch")  # always: the scan itself
+with right, user_errors("Running the model"):
     lm = cached.model(model_name)
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
@@ -116,15 +119,11 @@ with user_errors("Running the model"):
     if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
-    left, right = st.columns([1, 2])
-    left.image(image, caption=f"{name}: {image.shape[1]}×{image.shape[0]}, "
-                              f"{'grey' if image.shape[-1] == 1 else 'colour'}", width="stretch")
-    with right:
-        st.markdown(f"**{model_name}** says **{lm.class_names[top]}** ({probs[top]:.1%}).")
-        st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
-                        key="scan_probs")
-        st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
-                   f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
+    st.markdown(f"**{model_name}** says **{lm.class_names[top]}** ({probs[top]:.1%}).")
+    st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
+                    key="scan_probs")
+    st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
+               f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
 
 _shown = xc.EXPLAINERS.get(st.session_state.get("scan_method", "shap-partition"))
 st.subheader(f"Where the model looks ({'SHAP' if _shown.name == 'shap-partition' else _shown.display_name})")

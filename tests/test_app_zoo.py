@@ -61,10 +61,12 @@ def test_train_page_trains_one_epoch_and_the_model_joins_the_picker(tmp_path, mo
     at.button(key="tr_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Saved **my-digits**" in s.value for s in at.success)
-    assert (tmp_path / "mine" / "my-digits" / "model.keras").is_file()
+    owner = at.session_state["_owner"]  # trained in the dashboard: private to this session (issue 11)
+    assert (tmp_path / "mine" / ".sessions" / owner / "my-digits" / "model.keras").is_file()
     assert at.session_state["model"] == "my-digits"
-    row = next(r for r in xc.list_models() if r["name"] == "my-digits")
-    assert row["source"] == "user" and row["arch"] == "basic-cnn"
+    assert "my-digits" not in [r["name"] for r in xc.list_models()]
+    row = next(r for r in xc.list_models(owner=owner) if r["name"] == "my-digits")
+    assert row["source"] == "mine" and row["arch"] == "basic-cnn"
     # the same name again must be confirmed; a shipped name is refused
     at.run()
     assert at.button(key="tr_go").disabled

@@ -158,8 +158,7 @@ def plain_rank(detector: Detector, pct: float) -> str:
     n = len(detector.val_scores)
     ref = f"the {detector.dataset} scans"
     if pct >= 100.0:
-        return (f"it is less like {ref} than every one of the {n:,} held-out {detector.dataset} scans "
-                "the check was calibrated on.")
+        return f"it is less like {ref} than every one of the {n:,} held-out scans the check was calibrated on."
     return f"it is less like {ref} than {pct:.1f}% of them (judged on {n:,} held-out scans)."
 
 

@@ -39,20 +39,26 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
     for i, name in enumerate(expl.class_names):
         extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
         titles.append(f"{name}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
-    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.02)
+    # at most 3 panels a row (4 classes: 2 x 2), so each map stays readable (about 300 px or more)
+    cols = k if k <= 3 else int(np.ceil(k / 2))
+    rows = int(np.ceil(k / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
+                        vertical_spacing=0.12 if rows > 1 else 0.02)
     bg = _rgb(expl.image) if expl.image is not None else None
     for i in range(k):
+        r, c = i // cols + 1, i % cols + 1
         if bg is not None:
-            fig.add_trace(go.Image(z=bg, hoverinfo="skip", opacity=0.85), row=1, col=i + 1)
+            fig.add_trace(go.Image(z=bg, hoverinfo="skip", opacity=0.85), row=r, col=c)
         fig.add_trace(go.Heatmap(
             z=maps[i], coloraxis="coloraxis",
             hovertemplate=(f"<b>{expl.class_names[i]}</b><br>x %{{x}}, y %{{y}}<br>"
-                           f"%{{z:.4g}} {label}<extra></extra>")), row=1, col=i + 1)
+                           f"%{{z:.4g}} {label}<extra></extra>")), row=r, col=c)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      scaleanchor="x", constrain="domain")
     for i in range(2, k + 1):
-        fig.update_yaxes(scaleanchor=f"x{i}", row=1, col=i)
+        fig.update_yaxes(scaleanchor=f"x{i}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
+    height = height * rows
     fig.update_layout(
         title=title, height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10),
         coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
