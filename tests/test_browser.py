@@ -215,6 +215,10 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
     assert page.get_by_text("says").count() >= 1
     assert page.locator('[data-testid="stAlertContentWarning"]').count() >= 1  # not a synthetic brain MRI
     shap = page.locator(".js-plotly-plot").filter(has_text="SHAP")
+    shap.first.wait_for(timeout=120_000)  # the chart draws after the script run has ended
+    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .some(p => p.textContent.includes('SHAP') && p.querySelectorAll('.heatmaplayer .hm, image').length >= 2)""",
+                           timeout=120_000)
     assert shap.count() >= 1 and shap.first.locator(".heatmaplayer .hm, image").count() >= 2
     page.screenshot(path=str(ARTIFACTS / f"your_scan_{Path(name).suffix[1:]}.png"), full_page=True)
     _no_errors(page)
