@@ -3,6 +3,8 @@
 import numpy as np
 import streamlit as st
 
+import xai_core as xc
+
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import keep, run_steps, stopped_note
