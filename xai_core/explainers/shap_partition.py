@@ -137,6 +137,7 @@ class ShapPartition(Explainer):
 
         classes = np.asarray(classes, np.int64)
         # shap builds each batch of masked images itself: cap it by bytes too (2048x2048 RGB is 50 MB an image)
+        requested = batch_size  # what the caller asked for (and the cache key holds); the cap is a memory limit
         batch_size = model.batch_size_for(None, batch_size) if hasattr(model, "batch_size_for") else batch_size
         f_space = model.output_fn(output, batch_size)
         done = [0]
@@ -170,7 +171,7 @@ class ShapPartition(Explainer):
         return Explanation(
             values=values, base_values=base, output_values=out, class_indices=classes,
             class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
-            params={"max_evals": max_evals, "masker": masker, "batch_size": batch_size, "seed": seed},
+            params={"max_evals": max_evals, "masker": masker, "batch_size": requested, "seed": seed},
             seconds=seconds, image=image, model_name=model.name,
             info={"evaluations": int(done[0]), "features": int(np.prod(image.shape[:2])),
                   "batch_size_used": int(batch_size)})
