@@ -25,6 +25,8 @@ def data_root(tmp_path, monkeypatch):
     root.mkdir()
     monkeypatch.setenv("XAI_DATA_ROOTS", str(root))
     monkeypatch.setenv("XAI_USER_MODELS_DIR", str(tmp_path / "models"))
+    # a cache of its own: the session's shared cache holds other tests' decoded folder copies, which count
+    monkeypatch.setenv("XAI_CACHE_DIR", str(tmp_path / "cache"))
     return root
 
 
