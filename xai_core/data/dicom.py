@@ -101,13 +101,16 @@ def check_inflated_size(data: bytes, limit: int | None = None) -> None:
     try:
         for i in range(0, len(view), _CHUNK):
             buf = view[i:i + _CHUNK]
-            while buf:
+            while buf and not d.eof:
                 produced += len(d.decompress(buf, _CHUNK))  # at most one chunk out per call
                 if produced > limit:
                     raise ImageError(
                         f"This DICOM file is compressed (Deflated) and would expand to more than "
                         f"{limit / 2**20:,.0f} MB, the limit for one scan; it was refused without expanding it.")
+                # past the end of the stream zlib keeps handing back a byte of padding: stop at eof
                 buf = d.unconsumed_tail
+            if d.eof:
+                break
     except zlib.error:
         raise ImageError("This DICOM file is compressed (Deflated) but its data is damaged.") from None
 
