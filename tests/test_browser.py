@@ -1,5 +1,6 @@
 """A real browser (Debian's Chromium, driven by Playwright) against `streamlit run`."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -26,16 +27,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(cache_dir):
+@contextlib.contextmanager
+def app_server(**env_extra):
+    """The app served the way `make run` starts it (start-up work in a background thread, then Streamlit's
+    own CLI) on a free localhost port; yields its URL once /_stcore/health answers."""
     assert Path(CHROMIUM).exists(), "Debian chromium is required: apt-get install -y chromium"
     port = _free_port()
-    env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(
-        # the way `make run` starts it: start-up work in a background thread, then Streamlit's own CLI
         [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, **env_extra}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -47,12 +48,20 @@ def server(cache_dir):
     else:
         proc.kill()
         pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(cache_dir):
+    with app_server(XAI_CACHE_DIR=str(cache_dir)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

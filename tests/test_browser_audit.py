@@ -1,16 +1,10 @@
 """A real browser opens a finished audit on the Audit page and sees the leaderboard and the gallery."""
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, _free_port, _wait_idle
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, _wait_idle, app_server
 
 pytestmark = pytest.mark.browser
 
@@ -28,30 +22,8 @@ def audits(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def audit_server(cache_dir, audits):
-    assert Path(CHROMIUM).exists(), "Debian chromium is required: apt-get install -y chromium"
-    port = _free_port()
-    env = {**os.environ, "XAI_CACHE_DIR": str(cache_dir), "XAI_AUDITS_DIR": str(audits)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with app_server(XAI_CACHE_DIR=str(cache_dir), XAI_AUDITS_DIR=str(audits)) as url:
+        yield url
 
 
 def _settle(pg, quiet_s=3.0, timeout_s=240):

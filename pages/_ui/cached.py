@@ -52,8 +52,10 @@ def predictions(model_name: str, model_hash: str, dataset_name: str, split: str)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _explain_batch(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
-                   label: str) -> list[xc.Explanation]:
+def _explain_jobs(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
+                  label: str, keep_going: bool) -> list:
+    """The one loop behind ``explain_batch`` and ``explain_each``: jobs under one progress bar. With
+    ``keep_going`` a job's one-sentence failure takes its place in the list; otherwise it is raised."""
     jobs = json.loads(jobs_json)
     bar = st.progress(0.0, text=f"{label}…")
     lm = model(model_name)
@@ -66,7 +68,12 @@ def _explain_batch(model_name: str, model_hash: str, image_key: str, _image: np.
             def step(f, msg, i=i, title=title):
                 bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
 
-            out.append(xc.explain(lm, _image, progress=step, **job))
+            try:
+                out.append(xc.explain(lm, _image, progress=step, **job))
+            except xc.XAIError as exc:  # one method's problem must not cost the others
+                if not keep_going:
+                    raise
+                out.append(f"{title}: {exc}")
         return out
     finally:
         bar.empty()
@@ -76,8 +83,8 @@ def explain_batch(model_name: str, image: np.ndarray, jobs: list[dict], label: s
     """Several explanations of one image under one progress bar; each job is ``explain``'s keyword
     arguments (``method``, ``output``, ``top_k``/``classes``, parameters) plus an optional ``title``."""
     lm = model(model_name)
-    return _explain_batch(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
-                          json.dumps(jobs, sort_keys=True), label)
+    return _explain_jobs(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
+                         json.dumps(jobs, sort_keys=True, default=str), label, False)
 
 
 def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k: int | None = None,
@@ -205,36 +212,12 @@ def inspect_upload(data: bytes, filename: str):
     return run(data, filename)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _explain_each(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
-                  label: str) -> list:
-    jobs = json.loads(jobs_json)
-    bar = st.progress(0.0, text=f"{label}…")
-    lm = model(model_name)
-    out = []
-    try:
-        for i, job in enumerate(jobs):
-            job = dict(job)
-            title = job.pop("title", job["method"])
-
-            def step(f, msg, i=i, title=title):
-                bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
-
-            try:
-                out.append(xc.explain(lm, _image, progress=step, **job))
-            except xc.XAIError as exc:  # one method's problem must not cost the others
-                out.append(f"{title}: {exc}")
-        return out
-    finally:
-        bar.empty()
-
-
 def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: str = "Explaining") -> list:
     """Like ``explain_batch`` (one progress bar over the set), but a job that fails returns its one-sentence
     reason (a str) in its place instead of failing the whole set."""
     lm = model(model_name)
-    return _explain_each(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
-                         json.dumps(jobs, sort_keys=True, default=str), label)
+    return _explain_jobs(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
+                         json.dumps(jobs, sort_keys=True, default=str), label, True)
 
 
 @st.cache_data(show_spinner="Reading the audit…", max_entries=8)
