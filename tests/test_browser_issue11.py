@@ -36,6 +36,27 @@ def _captions(pg):
     return " ".join(pg.locator('[data-testid="stCaptionContainer"]').all_inner_texts())
 
 
+def test_a_first_visitors_deep_link_opens_that_page_inside_the_app(cache_dir):
+    """A bookmark to /trust on a fresh server: the page runs inside app.py's navigation (titles in the sidebar,
+    wide layout), not on its own as an old-style pages/ script, and no "Page not found" notice pops up."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM, app_server
+
+    with app_server(XAI_CACHE_DIR=str(cache_dir)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+        pg.goto(url + "/trust")
+        pg.get_by_text("Which method can I trust?").first.wait_for(timeout=120_000)
+        _wait_idle(pg)
+        pg.wait_for_timeout(1500)  # (no _settle: it would close the notice this test looks for)
+        nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Home: models, data and gallery" in nav and "\napp\n" not in f"\n{nav}\n", nav
+        assert pg.locator('[role="dialog"]').count() == 0
+        assert pg.locator('[data-testid="stMain"] h1').first.bounding_box()["width"] > 1000  # app.py's wide layout
+        browser.close()
+
+
 def test_ct_bone_then_mr_shows_the_mr_in_its_own_window(server, page, tmp_path):  # noqa: F811
     page.goto(server + "/your-scan")
     page.get_by_text("Upload a scan to begin").wait_for(timeout=120_000)

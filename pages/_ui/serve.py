@@ -20,7 +20,14 @@ def main(argv: list[str]) -> None:
 
     threading.Thread(target=warm, kwargs={"log": lambda m: print(m, file=sys.stderr, flush=True)},
                      name="xai-warmup", daemon=True).start()
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
+
+    # app.py declares every page with st.navigation. Until some visitor's run of app.py has said so,
+    # Streamlit treats the folder named pages/ as old-style pages: a first visitor's deep link to
+    # /methods ran pages/methods.py on its own (no page config, no navigation, file names in the
+    # sidebar) and /lime-segmenters showed "Page not found". Say it before the first visitor.
+    PagesManager.uses_pages_directory = False
 
     app = str(Path(__file__).resolve().parents[2] / "app.py")
     sys.argv = ["streamlit", "run", app, *argv]
