@@ -9,6 +9,7 @@ import xai_core as xc
 from pages._ui import cached
 from pages._ui import shortcut as ui
 from pages._ui.render import user_errors
+from pages._ui.trust import dataset_mask, trust_cards
 from xai_core import plots
 from xai_core.shortcut import shortcut_setup
 
@@ -81,6 +82,7 @@ if setup["clean_split"] is not None:
         tagged_split = ds.split(setup["tagged_split"])
         tag = tagged_split.mask(setup["mask"]) if setup["mask"] else None
         shown = [f for f in fails if tag is not None and tag[f["index"]].any()][:3] or fails[:3]
+        cards = []
         for f in shown:
             i = f["index"]
             a, b = st.columns([1, 2])
@@ -98,6 +100,8 @@ if setup["clean_split"] is not None:
                 fig.update_layout(title=f"with the marker: {f['predicted_tagged']} · {share.value:.0%} of the "
                                         f"evidence on the marker")
             b.plotly_chart(fig, width="stretch", key=f"sc_map_{i}")
+            cards.append((f"tagged #{i}", model_name, expl, dataset_mask(dataset_name, setup["tagged_split"], i)))
+        trust_cards(cards, key="sc_trust")
         if not shown:
             st.success("No clean scan is misclassified.")
 

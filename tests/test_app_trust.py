@@ -12,7 +12,7 @@ def test_shap_page_shows_a_trust_card_beside_each_map():
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
-    for name in ("Deletion (faithfulness)", "Insertion (faithfulness)", "Focus on the lesion (relevance mass)",
+    for name in ("Deletion (faithfulness)", "Insertion (faithfulness)", "Relevance mass (lesion)",
                  "Pointing game", "Completeness (additivity)"):
         assert labels.count(name) == 2, (name, labels)  # margin and probability maps
     assert all(m.value.split()[0] in ("✅", "⚠️", "❌", "➖") for m in at.metric if m.label in labels)

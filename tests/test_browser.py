@@ -87,6 +87,31 @@ def _no_errors(pg):
     assert pg.locator('[data-testid="stAlertContentError"]').count() == 0
 
 
+def _trust_cards(pg, maps: int, cards: int = 1):
+    """Every map panel on the page carries a trust card (issue 13): ``cards`` cards are drawn, each with 3 to 5
+    numbers that carry a verdict mark; where one card serves a grid, its picker offers each of the ``maps`` maps."""
+    pg.get_by_text("Can this map be trusted?").first.wait_for(timeout=300_000)
+    _wait_idle(pg, timeout=300_000)
+    heads = pg.get_by_text("Can this map be trusted?")
+    assert heads.count() == cards, heads.count()
+    for i in range(cards):
+        card = heads.nth(i).locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")  # its own box
+        values = card.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        assert 3 <= len(values) <= 5, values
+        assert all(v.strip()[:1] in "✅⚠❌➖" for v in values), values
+        cut = card.locator('[data-testid="stMetricLabel"] *').evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+        assert not cut, cut  # each number's name is readable in full
+    if cards == 1 and maps > 1:
+        picker = pg.get_by_role("combobox", name="Trust card for the map")
+        picker.focus()
+        picker.press("ArrowDown")  # opens the list (a click on an already focused box may not)
+        pg.get_by_role("option").first.wait_for(timeout=30_000)
+        options = pg.get_by_role("option").all_inner_texts()
+        pg.keyboard.press("Escape")
+        assert len(options) == maps, options
+
+
 def test_home_page_renders_the_gallery(server, page):
     page.goto(server)
     page.get_by_text("Explain image classifiers").first.wait_for(timeout=180_000)
@@ -111,6 +136,7 @@ def test_shap_page_runs_a_comparison_with_both_rows(server, page):
     assert "logit" in joined and "probability" in joined, titles
     # each map row holds 4 heatmaps (top-4 classes)
     assert page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot image").count() >= 8
+    _trust_cards(page, maps=2, cards=2)  # one card beside the margin row, one beside the probability row
     page.screenshot(path=str(ARTIFACTS / "shap_margin_vs_probability.png"), full_page=True)
     _no_errors(page)
 
@@ -142,6 +168,7 @@ def test_lime_page_runs_six_segmenters(server, page):
     assert "LIME weight" in " ".join(pro_con.locator(".cbtitle").all_text_contents())
     # the stability table lists all six segmenters
     assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    _trust_cards(page, maps=6)
     page.screenshot(path=str(ARTIFACTS / "lime_segmenters.png"), full_page=True)
     _no_errors(page)
 
@@ -160,6 +187,8 @@ def test_cross_domain_page_runs_brain_model_on_lung(server, page):
     assert "predicted (source class)" in plots_text and "SHAP value" in plots_text
     maps = page.locator(".js-plotly-plot").filter(has_text="synthetic-lung-ct #")
     assert maps.count() == 1 and maps.locator(".heatmaplayer .hm, image").count() >= 6
+    panels = sum(" #" in t for t in maps.locator(".gtitle, .annotation-text").all_text_contents())
+    _trust_cards(page, maps=panels)
     page.screenshot(path=str(ARTIFACTS / "cross_domain.png"), full_page=True)
     _no_errors(page)
 
@@ -182,6 +211,7 @@ def test_compare_page_renders_the_models_by_images_grid(server, page):
     assert grid.locator(".heatmaplayer .hm, image").count() >= 6
     assert "SHAP value" in " ".join(grid.locator(".cbtitle").all_text_contents())
     assert page.locator('[data-testid="stDataFrame"]').count() == 1
+    _trust_cards(page, maps=titles.count("test #"))
     page.screenshot(path=str(ARTIFACTS / "compare_architectures.png"), full_page=True)
     _no_errors(page)
 
@@ -229,6 +259,7 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
         .some(p => p.textContent.includes('SHAP') && p.querySelectorAll('.heatmaplayer .hm, image').length >= 2)""",
                            timeout=120_000)
     assert shap.count() >= 1 and shap.first.locator(".heatmaplayer .hm, image").count() >= 2
+    _trust_cards(page, maps=1)
     page.screenshot(path=str(ARTIFACTS / f"your_scan_{Path(name).suffix[1:]}.png"), full_page=True)
     _no_errors(page)
 
@@ -243,6 +274,7 @@ def test_methods_page_shows_every_default_method_side_by_side(server, page):
     assert maps.count() >= 8
     units = " ".join(page.locator(".js-plotly-plot .cbtitle").all_text_contents())
     assert "IG attribution" in units and "Grad-CAM" in units and "SHAP value" in units, units
+    _trust_cards(page, maps=maps.count() - 1)  # every method's map; the agreement matrix is no map
     page.screenshot(path=str(ARTIFACTS / "methods.png"), full_page=True)
     page.get_by_text("Download the table (CSV)").wait_for(timeout=120_000)  # the per-method table's download
     _no_errors(page)

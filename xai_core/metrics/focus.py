@@ -62,7 +62,7 @@ class RelevanceMass(Metric):
     """The focus score as a registered metric: one code path for the compare page, the card and the CLI."""
 
     name = "relevance-mass"
-    display_name = "Focus on the lesion (relevance mass)"
+    display_name = "Relevance mass (lesion)"
     description = "Share of positive attribution inside the ground-truth lesion mask (chance = lesion area share)."
     better = "higher"
     cost = "cheap"
