@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
+from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
@@ -74,16 +75,18 @@ with user_errors("Loading the model"):
                    repeats=int(repeats) if check else 1,
                    seed=int(seed), seg_params=seg_params)
     shown = st.session_state.get(RESULT)
-    if submitted or shown is None:
+    stopped = was_stopped("lime", "Explain with every segmenter")
+    if submitted or (shown is None and not stopped):
         jobs = [dict(method="lime", output=output, top_k=min(2, lm.num_classes), segmenter=name,
                      segmenter_params=seg_params[name], num_samples=int(num_samples), hide_color=hide_color,
                      seed=int(seed) + r, title=f"{seg.display_name}, seed {int(seed) + r}")
                 for name, seg in SEGMENTERS.items() for r in range(request["repeats"])]
-        flat = cached.explain_batch(model_name, image, jobs, label="LIME")
+        with stoppable("lime"):
+            flat = cached.explain_batch(model_name, image, jobs, label="LIME")
         runs = {SEGMENTERS.get(n).display_name: flat[i * request["repeats"]:(i + 1) * request["repeats"]]
                 for i, n in enumerate(SEGMENTERS.names())}
         shown = st.session_state[RESULT] = {"request": request, "runs": runs, "probs": probs, "true": scan["true"]}
-    elif shown["request"] != request:
+    elif shown is not None and shown["request"] != request:
         st.caption("The results below are for the previous settings; press **Explain with every segmenter** "
                    "to update them.")
 

@@ -1,11 +1,14 @@
 """Methods side by side: every registered explanation method on one scan and one class."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
+from pages._ui.jobs import run_steps, stopped_note
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
@@ -15,6 +18,7 @@ from xai_core.method_comparison import normalised, rank_agreement, summary_row
 
 DEFAULT_SET = ["shap-partition", "lime", "integrated-gradients", "grad-cam", "smoothgrad", "rise", "xrai"]
 PER_ROW = 4
+RESULT = "methods_result"
 
 st.title("Methods side by side")
 st.markdown(
@@ -72,14 +76,26 @@ with user_errors("Loading the model and scan"):
 
     jobs = [dict(method=n, output=output, classes=[int(cls)], title=EXPLAINERS.get(n).display_name,
                  **settings.get(n, {})) for n in chosen]
-    results = cached.explain_each(model_name, x, jobs, label="Explaining with every method") if jobs else []
+    # One step per method, with a Stop button; a Stop (a rerun with the same settings while it computed)
+    # keeps the finished maps shown and waits; any other action goes on with the rest.
+    request = dict(model=model_name, model_hash=lm.file_hash, scan=hashlib.sha256(x.tobytes()).hexdigest(),
+                   jobs=jobs)
+    prev = st.session_state.get(RESULT)
+    interrupted = prev is not None and prev.get("running") and prev["request"] == request
+    steps = [(job["method"], lambda job=job: cached.explain_each(
+        model_name, x, [job], label=f"Explaining with {job['title']}")[0]) for job in jobs]
+    state = run_steps(RESULT, request, steps, start=not interrupted)
+    results = [(n, state["done"][n]) for n in chosen if n in state["done"]] if state else []
+    if state is not None and state["stopped"]:
+        stopped_note(state, "methods", "Go on")
+        st.button("Go on", key="methods_go_on", type="primary")
 
 if not chosen:
     st.info("Choose at least one method.")
     st.stop()
 
-done = [(n, r) for n, r in zip(chosen, results) if not isinstance(r, str)]
-for r in results:
+done = [(n, r) for n, r in results if not isinstance(r, str)]
+for _, r in results:
     if isinstance(r, str):
         st.warning(r)
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
+from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import user_errors
 from xai_core import trust
 from xai_core.metrics import METRICS
@@ -72,12 +73,14 @@ with user_errors("Setting up the comparison"):
     indices = trust.lesion_scans(ds, "test", int(n_scans))
     request = dict(model=model_name, dataset=dataset_name, indices=indices, methods=methods, metrics=metrics,
                    output=output)
+    was_stopped("trust", "Evaluate")
     if submitted:
         if not methods or not metrics:
             st.warning("Pick at least one method and one metric.")
         else:
-            st.session_state[RESULT] = {"request": request, "table": _evaluate(
-                model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
+            with stoppable("trust"):
+                st.session_state[RESULT] = {"request": request, "table": _evaluate(
+                    model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
 
 shown = st.session_state.get(RESULT)
 if shown is None:

@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests import files
 from tests.conftest import ROOT
+from tests.tables import cut_off
 
 TIMEOUT = 300
 
@@ -77,6 +78,7 @@ def test_compare_keeps_its_selections_across_pages_starts_on_a_button_and_shows_
     at.button(key="cmp_start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert len(at.dataframe[0].value) == 2
+    assert not cut_off(at.dataframe[0])  # the focus column (issue 11): the canvas grid clips nothing
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/compare_architectures.py").run()
     assert not at.exception and not at.error
@@ -125,3 +127,51 @@ def test_compare_exports_describe_themselves():
     assert "<title>Compare architectures: a, b on d</title>" in html and "<h1>" in html
     assert "<th>masker</th><td>blur(20,20)</td>" in html and "<th>seed</th><td>7</td>" in html
     assert "<td>a</td>" in html and "<td>0.5</td>" in html  # the table itself
+
+
+def test_methods_stop_keeps_the_finished_maps_and_go_on_finishes_the_rest():
+    at = AppTest.from_file(str(ROOT / "pages/methods.py"), default_timeout=TIMEOUT)
+    at.session_state["methods_set"] = ["saliency", "grad-cam", "integrated-gradients"]
+    at.run()
+    assert not at.exception and len(at.dataframe[0].value) == 3
+    # a Stop click reruns the page while it computes: the same settings, the run still marked as running
+    state = at.session_state["methods_result"]
+    state["done"].pop("integrated-gradients")
+    state["running"] = True
+    at.session_state["methods_result"] = state
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Stopped: 2 of 3 methods" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert list(at.dataframe[0].value["method"]) == ["Saliency (gradient)", "Grad-CAM"]  # what finished stays
+    at.button(key="methods_go_on").click().run()
+    assert not at.warning and len(at.dataframe[0].value) == 3
+
+
+def test_lime_and_trust_pages_stop_and_say_how_to_go_on():
+    for page, key, button, result in (("lime_segmenters.py", "lime", "Explain with every segmenter",
+                                       "lime_segmenters_result"),
+                                      ("trust.py", "trust", "Evaluate", "trust_page_result")):
+        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT)
+        at.session_state[f"{key}_stopped"] = True  # what the Stop button's callback sets for the rerun it causes
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert any(w.value.startswith("Stopped.") and button in w.value for w in at.warning), page
+        assert f"{key}_stopped" not in at.session_state  # said once
+        assert result not in at.session_state  # a stopped first view does not start over by itself
+
+
+def _clipping_table():
+    import pandas as pd
+    import streamlit as st
+
+    st.dataframe(pd.DataFrame({"verdict": ["somewhat unstable", "stable"], "focus": [0.123, 0.5],
+                               "note": ["auto-sized columns fit their longest text", ""]}),
+                 hide_index=True, column_config={"verdict": st.column_config.TextColumn(width="small"),
+                                                 "focus": st.column_config.NumberColumn(format="%.3f",
+                                                                                        width="small")})
+
+
+def test_the_cut_off_check_sees_what_a_fixed_width_canvas_column_clips():
+    at = AppTest.from_function(_clipping_table).run()
+    cut = [(c, t) for c, t, *_ in cut_off(at.dataframe[0])]
+    assert cut == [("verdict", "somewhat unstable")], cut  # 75 px clips it; "stable", "0.123" and auto widths fit

@@ -9,6 +9,7 @@ at a time limit): the same thing happens.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 import streamlit as st
@@ -66,3 +67,32 @@ def remember(*keys: str) -> None:
     for k in keys:
         if k in st.session_state:
             kept[k] = st.session_state[k]
+
+
+def _mark_stopped(key: str) -> None:
+    st.session_state[f"{key}_stopped"] = True
+
+
+@contextlib.contextmanager
+def stoppable(key: str):
+    """Draw a Stop button while the block computes (for pages whose result is kept only once complete).
+
+    Pressing it reruns the page, which ends the block at its next Streamlit call; the page goes on
+    showing what it showed before, and every explanation that finished is in the disk cache, so
+    starting again resumes where it stopped. ``was_stopped(key)`` tells the rerun it was a stop."""
+    holder = st.empty()
+    holder.button("Stop", key=f"{key}_stop", icon=":material/stop_circle:", on_click=_mark_stopped, args=(key,),
+                  help="Stop now. What is shown stays; starting again reuses every run that finished.")
+    try:
+        yield
+    finally:
+        holder.empty()
+
+
+def was_stopped(key: str, button: str) -> bool:
+    """True (and says so on the page) in the rerun that the Stop button of ``stoppable(key)`` caused."""
+    if not st.session_state.pop(f"{key}_stopped", False):
+        return False
+    st.warning(f"Stopped. What is shown is from before; press **{button}** to go on (the explanations that "
+               "finished are kept and not recomputed).", icon=":material/stop_circle:")
+    return True
