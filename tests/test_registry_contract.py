@@ -57,19 +57,8 @@ def test_dataset_contract(name):
         ds.image("test", sizes["test"])
 
 
-@pytest.mark.parametrize("name", xc.ARCHITECTURES.names())
-def test_architecture_builds_and_trains_one_step(name):
-    import keras
-
-    arch = xc.ARCHITECTURES.get(name)
-    model = arch.build((32, 32, 1), 3)
-    assert model.output_shape == (None, 3)
-    model.compile("adam", "sparse_categorical_crossentropy")
-    x = np.random.default_rng(0).uniform(0, 1, (8, 32, 32, 1)).astype("float32")
-    before = [np.array(w) for w in model.trainable_weights]
-    model.fit(x, np.arange(8) % 3, epochs=1, batch_size=8, verbose=0)
-    assert any(not np.allclose(a, np.array(b)) for a, b in zip(before, model.trainable_weights))
-    assert isinstance(model, keras.Model)
+# Every architecture builds, trains one step and loads back safely: tests/test_architectures.py,
+# parametrised over the same registry.
 
 
 def test_registry_suggests_close_names():
