@@ -55,23 +55,37 @@ def start_server(launcher: str, cache: Path) -> tuple[subprocess.Popen, str]:
     cmd = ([sys.executable, "-m", "pages._ui.serve", *flags] if launcher == "serve"
            else [sys.executable, "-m", "streamlit", "run", "app.py", *flags])
     env = {**os.environ, "XAI_CACHE_DIR": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = cache / "server.log"
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
+    t0 = time.time()
+    deadline = t0 + 180
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
+                break
         except OSError:
             time.sleep(0.25)
-    proc.kill()
-    raise RuntimeError("the server did not start")
+    else:
+        proc.kill()
+        raise RuntimeError("the server did not start")
+    healthy = time.time() - t0
+    # "a started server": with the serve launcher, its background warm-up has finished (the streamlit
+    # launcher has none, so its first visitor pays for that work)
+    while launcher == "serve" and "warm-up: done" not in log.read_text() and time.time() < deadline:
+        time.sleep(0.25)
+    print(f"  server healthy after {healthy:.1f} s, started after {time.time() - t0:.1f} s", file=sys.stderr)
+    return proc, url
 
 
-def settle(page, t0: float, quiet: float, timeout: float = 600) -> float:
-    """Seconds from ``t0`` until the main area last changed, once it has been still for ``quiet`` seconds."""
+def settle(page, t0: float, quiet: float, timeout: float = 600, first: dict | None = None) -> float:
+    """Seconds from ``t0`` until the main area last changed, once it has been still for ``quiet`` seconds.
+    With ``first``, ``first["map"]`` gets the seconds until a heatmap was first drawn."""
     last_sig, last_change = None, time.perf_counter()
     while time.perf_counter() - t0 < timeout:
+        if first is not None and "map" not in first and page.evaluate(
+                "document.querySelectorAll('.js-plotly-plot .heatmaplayer .hm, .js-plotly-plot .heatmaplayer image').length"):
+            first["map"] = time.perf_counter() - t0
         sig = page.evaluate(f"""() => {{
             const m = document.querySelector('[data-testid="stMain"]');
             return [m ? m.innerText.length : -1, m ? m.innerText.slice(0, 4000) : '',
@@ -103,22 +117,28 @@ def pick(page, label: str, option: str) -> None:
     page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
 
 
-def script(page, url: str, quiet: float) -> dict[str, float]:
-    """The fixed script; each action's seconds (NaN if the action could not be done on this version)."""
+def script(page, url: str, quiet: float, shots: Path | None = None, tag: str = "") -> dict[str, float]:
+    """The fixed script; each action's seconds (NaN if the action could not be done on this version).
+    With ``shots``, a screenshot after each action shows what was timed."""
     out: dict[str, float] = {}
 
-    def act(name, do):
+    def act(name, do, first_map: bool = False):
         try:
+            first: dict | None = {} if first_map else None
             t0 = time.perf_counter()
             do()
-            out[name] = settle(page, t0, quiet)
+            out[name] = settle(page, t0, quiet, first=first)
+            if first_map:
+                out["first map after Explain"] = first.get("map", float("nan"))
         except Exception as exc:  # a changed page: record the gap, keep going
             print(f"  {name}: could not run ({type(exc).__name__}: {str(exc)[:120]})", file=sys.stderr)
             out[name] = float("nan")
+        if shots is not None:
+            page.screenshot(path=str(shots / f"{tag}{len(out):02d}-{name.replace(' ', '-')}.png"), full_page=True)
 
     act("open Home", lambda: page.goto(url))
     act("filter the gallery", lambda: page.get_by_text("misclassified", exact=True).first.click())
-    act("Explain a scan", lambda: page.get_by_role("button", name="Explain").first.click())
+    act("Explain a scan", lambda: page.get_by_role("button", name="Explain").first.click(), first_map=True)
 
     def more_evals():
         thumb = page.locator('[data-testid="stSlider"]').filter(has_text="max_evals").locator('[role="slider"]')
@@ -147,6 +167,7 @@ def main() -> None:
     ap.add_argument("--launcher", choices=["serve", "streamlit"], default="serve")
     ap.add_argument("--quiet", type=float, default=1.5, help="seconds without change that count as settled")
     ap.add_argument("--out", default=None, help="also write the figures as JSON")
+    ap.add_argument("--screenshots", default=None, help="a folder for a screenshot after every action")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -167,7 +188,10 @@ def main() -> None:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 for phase in ("cold", "warm"):
                     page = browser.new_page(viewport={"width": 1500, "height": 1100})
-                    runs[phase].append(script(page, url, args.quiet))
+                    shots = Path(args.screenshots) if args.screenshots else None
+                    if shots:
+                        shots.mkdir(parents=True, exist_ok=True)
+                    runs[phase].append(script(page, url, args.quiet, shots, f"run{r + 1}-{phase}-"))
                     page.close()
                     print(f"run {r + 1} {phase}: " + ", ".join(f"{k} {v:.1f}" for k, v in runs[phase][-1].items()),
                           file=sys.stderr, flush=True)

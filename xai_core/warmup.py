@@ -51,6 +51,7 @@ def warm(models: tuple[str, ...] | None = None, log: Log | None = None) -> dict[
     names = models or tuple(m.strip() for m in os.environ.get("XAI_WARM_MODELS", config.DEFAULT_MODEL).split(",")
                             if m.strip())
     timings: dict[str, float] = {}
+    start = time.perf_counter()
     first = None
     for name in names:
         lm = _timed(timings, f"load {name}", lambda name=name: load_model(name), log)
@@ -67,4 +68,6 @@ def warm(models: tuple[str, ...] | None = None, log: Log | None = None) -> dict[
         # numba compiles shap's Owen traversal on first use; a tiny uncached run pays for it here
         _timed(timings, "shap compile", lambda: explain(first, image, "shap-partition", top_k=1, max_evals=64,
                                                          cache=None), log)
+    if log:
+        log(f"warm-up: done in {time.perf_counter() - start:.1f} s")
     return timings
