@@ -41,6 +41,21 @@ def test_final_step_equals_one_shot_bit_for_bit(method, params):
     assert not np.array_equal(steps[0].explanation.values, one.values)
 
 
+def test_a_cached_final_map_is_shown_at_once_without_coarse_steps(tmp_path):
+    from xai_core.cache import DiskCache
+
+    cache = DiskCache(tmp_path)
+    lm = tiny_loaded()
+    img = np.random.default_rng(1).uniform(0, 255, (16, 16, 1)).astype(np.float32)
+    first = list(explain_progressive(lm, img, "shap-partition", "margin", top_k=2, cache=cache, max_evals=800))
+    assert len(first) == 3 and not first[-1].explanation.cached
+    again = list(explain_progressive(lm, img, "shap-partition", "margin", top_k=2, cache=cache, max_evals=800))
+    assert len(again) == 1 and again[0].final and again[0].budget == 800 and again[0].explanation.cached
+    np.testing.assert_array_equal(again[0].explanation.values, first[-1].explanation.values)
+    assert explain(lm, img, "shap-partition", "margin", top_k=2, cache=cache, cached_only=True,
+                   max_evals=900) is None  # nothing computed for a budget never asked for
+
+
 def test_rank_agreement_is_one_for_the_same_map_and_minus_one_reversed():
     lm = tiny_loaded()
     img = np.random.default_rng(1).uniform(0, 255, (16, 16, 1)).astype(np.float32)

@@ -45,12 +45,13 @@ def resolve_classes(model: LoadedModel, probabilities: np.ndarray, top_k: int | 
 
 def explain(model, image: np.ndarray, method: str = "shap-partition", output: str = "margin",
             top_k: int | None = None, classes=None, progress: Progress | None = None,
-            cache: DiskCache | None = DEFAULT_CACHE, **params) -> Explanation:
+            cache: DiskCache | None = DEFAULT_CACHE, cached_only: bool = False, **params) -> Explanation | None:
     """Explain one image for its top-k classes (or the given ``classes``) in one output space.
 
     ``model`` is a ``LoadedModel`` or a model name/path; ``image`` is (H, W[, C]) in 0..255 and is
     fitted to the model's input (resize, grey/RGB) first. Method parameters (``max_evals``,
     ``masker``, ``batch_size``, ``seed`` for SHAP) are validated against the explainer's schema.
+    With ``cached_only`` nothing is computed: the cached explanation, or None.
     """
     lm = as_model(model)
     if output not in OUTPUT_SPACES:
@@ -71,9 +72,14 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
         return e
 
     if cache is None:
-        return compute()
+        return None if cached_only else compute()
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
                    output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries))
+    if cached_only:
+        expl = cache.lookup(key, "explanations", Explanation.load)
+        if expl is not None:
+            expl.cached = True
+        return expl
     expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
                                      lambda e, path: e.save(path))
     if hit:

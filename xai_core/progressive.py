@@ -112,6 +112,12 @@ def explain_progressive(model, image: np.ndarray, method: str = "shap-partition"
         yield Step(explain(lm, image, method=method, output=output, progress=progress, **kwargs), 0, 0, 1, None)
         return
     final = int(kwargs.pop(p.name, None) or p.default)
+    done_before = explain(lm, image, method=method, output=output, cached_only=True, **{p.name: final}, **kwargs)
+    if done_before is not None:  # the final map is in the cache: nothing to refine, show it at once
+        if progress is not None:
+            progress(1.0, "served from cache")
+        yield Step(done_before, final, 0, 1, None)
+        return
     budgets = schedule(final, minimum=max(int(p.min or 1), SMALLEST_BUDGET), ratio=ratio, steps=steps)
     total_work = float(sum(budgets))
     done = 0.0
