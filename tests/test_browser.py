@@ -36,7 +36,8 @@ def app_server(**env_extra):
     proc = subprocess.Popen(
         [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, **env_extra}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={"XAI_WARM_MODELS": "brain-basic-cnn", **os.environ, **env_extra},  # (tests switch no model)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
