@@ -49,6 +49,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+STARTS: list[dict] = []  # per run: seconds until the server answered, and until it had started (warm-up done)
+
+
 def start_server(launcher: str, cache: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     flags = ["--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"]
@@ -74,6 +77,7 @@ def start_server(launcher: str, cache: Path, root: Path = ROOT) -> tuple[subproc
     # launcher has none, so its first visitor pays for that work)
     while launcher == "serve" and "warm-up: done" not in log.read_text() and time.time() < deadline:
         time.sleep(0.25)
+    STARTS.append({"healthy": healthy, "started": time.time() - t0})
     print(f"  server healthy after {healthy:.1f} s, started after {time.time() - t0:.1f} s", file=sys.stderr)
     return proc, url
 
@@ -219,7 +223,7 @@ def main() -> None:
         c, w = table[a]["cold"], table[a]["warm"]
         print(f"| {a} | {c['p50']:.1f} | {c['p95']:.1f} | {w['p50']:.1f} | {w['p95']:.1f} |")
     if args.out:
-        Path(args.out).write_text(json.dumps({"launcher": args.launcher, "root": args.root, "runs": runs, "table": table}, indent=2))
+        Path(args.out).write_text(json.dumps({"launcher": args.launcher, "root": args.root, "starts": STARTS, "runs": runs, "table": table}, indent=2))
     shutil.rmtree(datasets, ignore_errors=True)
 
 

@@ -124,3 +124,24 @@ def test_inpaint_maskers_work_in_pixel_space(brain_model, brain, masker):
     # inpainting casts to uint8: on 0..1 images it would wipe the picture and the base would be flat
     assert e.relative_residuals.max() < 1e-4
     assert np.abs(e.values).sum() > 0
+
+
+def test_packed_owen_queue_keeps_maps_bit_for_bit_and_masks_eight_times_smaller(brain_model, brain, monkeypatch):
+    import contextlib
+
+    from xai_core.explainers import shap_partition as sp
+
+    q = sp._PackedMaskQueue()
+    mask = np.random.default_rng(0).random(8003) < 0.5
+    q.put((-1.0, 0.5, (mask, "f00", "f11", 7, 0.25)))
+    assert q._q.queue[0][2][0].nbytes == 1001  # 8,003 bools held as 1,001 bytes
+    prio, tie, (back, *rest) = q.get()
+    assert (prio, tie, rest) == (-1.0, 0.5, ["f00", "f11", 7, 0.25]) and back.dtype == bool
+    np.testing.assert_array_equal(back, mask)
+    assert q.empty()
+    img = brain.image("test", 5)
+    packed = xc.explain(brain_model, img, "shap-partition", top_k=2, cache=None, max_evals=700)
+    monkeypatch.setattr(sp, "packed_owen_queue", contextlib.nullcontext)  # shap's own queue
+    plain = xc.explain(brain_model, img, "shap-partition", top_k=2, cache=None, max_evals=700)
+    np.testing.assert_array_equal(packed.values, plain.values)
+    np.testing.assert_array_equal(packed.base_values, plain.base_values)
