@@ -27,6 +27,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=None, help="default: the explainer's own")
     args = ap.parse_args()
     os.environ.setdefault("XAI_CACHE_DIR", tempfile.mkdtemp(prefix="bench-mem-"))
+    os.environ.setdefault("XAI_TIME_LIMIT_S", "0")  # a CPU run takes ~10 min; the 15-min app limit must not cut it
     import numpy as np
 
     import xai_core as xc
