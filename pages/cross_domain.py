@@ -7,6 +7,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
+from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import user_errors
 from pages._ui.trust import trust_cards
 from xai_core import plots
@@ -155,20 +156,26 @@ with user_errors("Explaining the examples"):
                   f"{target} #{int(table['index'].iloc[i])} ({table['actual'].iloc[i]})") for i in order])
     titles.append("target")
     panels = []
-    for r, row in enumerate(rows):
-        out = []
-        for j, (image, title) in enumerate(row):
-            e = cached.explain(model_name, image, method, "margin", classes=[c],
-                               label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
-                               **params)
-            p = lm.forward_image(lm.prepare(image))[1][c]
-            out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
-        panels.append(out)
-    st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
-    trust_cards([(f"{titles[r]} {j + 1}", model_name, e, None) for r, row in enumerate(panels)
-                 for j, (e, _, _) in enumerate(row)], key="cd_trust")
-    st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: red raises the "
-               f"{cls} score, blue lowers it. Target images are the ones the model gives the highest p({cls}).")
+    if was_stopped("cd", "Explain the examples"):  # the maps wait; the rest of the page stays
+        st.button("Explain the examples", key="cd_go_on", type="primary")
+    else:
+        with stoppable("cd"):
+            for r, row in enumerate(rows):
+                out = []
+                for j, (image, title) in enumerate(row):
+                    e = cached.explain(model_name, image, method, "margin", classes=[c],
+                                       label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
+                                       **params)
+                    p = lm.forward_image(lm.prepare(image))[1][c]
+                    out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
+                panels.append(out)
+    if panels:
+        st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
+        trust_cards([(f"{titles[r]} {j + 1}", model_name, e, None) for r, row in enumerate(panels)
+                     for j, (e, _, _) in enumerate(row)], key="cd_trust")
+        st.caption(f"{ecls.display_name} ({ecls.unit_label('margin')}) for **{cls}**, one colour scale for all panels: "
+                   f"red raises the {cls} score, blue lowers it. Target images are the ones the model gives the highest "
+                   f"p({cls}).")
 
 targets = [r for r in widgets.models() if r.get("dataset") == target and r["name"] != model_name]
 if targets and not same_domain:
