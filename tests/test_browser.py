@@ -199,9 +199,6 @@ def test_compare_page_renders_the_models_by_images_grid(server, page):
     start = page.get_by_role("button", name="Compare", exact=True)
     start.wait_for(timeout=300_000)
     _wait_idle(page)
-    dialog = page.locator('[role="dialog"]').filter(has_text="Page not found")  # a deep link's stray notice
-    if dialog.count():
-        page.keyboard.press("Escape")
     start.click(timeout=120_000)
     page.get_by_text("Numbers", exact=True).wait_for(timeout=300_000)
     _wait_idle(page)
@@ -245,9 +242,6 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
     toggle = page.get_by_text("Show the prediction and maps anyway")
     toggle.wait_for(timeout=240_000)
     _wait_idle(page)
-    dialog = page.locator('[role="dialog"]').filter(has_text="Page not found")  # a deep link's stray notice
-    if dialog.count():
-        page.keyboard.press("Escape")
     toggle.click(timeout=120_000)
     page.get_by_text("Where the model looks (SHAP)").wait_for(timeout=240_000)
     page.get_by_text("Additivity:").wait_for(timeout=300_000)

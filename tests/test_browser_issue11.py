@@ -19,10 +19,6 @@ def _settle(pg):
     _wait_idle(pg)
     pg.wait_for_timeout(1500)
     _wait_idle(pg)
-    dialog = pg.locator('[role="dialog"]').filter(has_text="Page not found")  # a deep link's stray notice
-    if dialog.count():
-        pg.keyboard.press("Escape")
-        dialog.wait_for(state="detached", timeout=10_000)
 
 
 def _upload(pg, tmp_path, name, data):
@@ -49,7 +45,7 @@ def test_a_first_visitors_deep_link_opens_that_page_inside_the_app(cache_dir):
         pg.goto(url + "/trust")
         pg.get_by_text("Which method can I trust?").first.wait_for(timeout=120_000)
         _wait_idle(pg)
-        pg.wait_for_timeout(1500)  # (no _settle: it would close the notice this test looks for)
+        pg.wait_for_timeout(1500)
         nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "Home: models, data and gallery" in nav and "\napp\n" not in f"\n{nav}\n", nav
         assert pg.locator('[role="dialog"]').count() == 0
