@@ -17,16 +17,15 @@ Every row's weights are checked equal to xai_core's. Run with `make bench`.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _timing  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -36,13 +35,7 @@ SEED = 0
 
 
 def best_of(fn, repeats=REPEATS):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        with contextlib.redirect_stderr(io.StringIO()):  # lime's tqdm bar
-            out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+    return _timing.best_of(fn, repeats, quiet=True)  # lime's tqdm bar
 
 
 def weights_of(ret, classes, n):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _timing  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -22,13 +23,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", 2))
 
 
 def best_of(fn, repeats=REPEATS):
-    fn()  # warm-up: compiled functions traced, segmenters imported
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+    return _timing.best_of(fn, repeats, warm_up=True)  # compiled functions traced, segmenters imported
 
 
 def forward_per_image(lm, batch=256, repeats=3) -> float:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _timing  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -28,12 +29,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", 3))
 
 
 def best_of(fn, repeats=REPEATS):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+    return _timing.best_of(fn, repeats)
 
 
 def main() -> None:

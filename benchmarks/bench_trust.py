@@ -16,17 +16,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import _timing  # noqa: E402
+
 REPEATS = int(os.environ.get("BENCH_REPEATS", 3))
 GRADIENT = os.environ.get("BENCH_GRADIENT_METHOD", "integrated-gradients")
 
 
 def best_of(fn, repeats=REPEATS):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+    return _timing.best_of(fn, repeats)
 
 
 def main() -> None:
