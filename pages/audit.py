@@ -36,13 +36,7 @@ st.caption(f"Audits folder: `{root}` (set `XAI_AUDITS_DIR` to move it).")
 
 with st.expander("Start a new audit", expanded=not list_audits(root)):
     with user_errors("Starting the audit"):
-        c1, c2, c3 = st.columns([2, 2, 1])
-        with c1:
-            model_name = widgets.model_picker()
-        lm = cached.model(model_name)
-        with c2:
-            dataset_name = widgets.dataset_picker(default=lm.metadata.dataset)
-        split = c3.selectbox("Split", ["test", "val", "train"], key="aud_split")
+        model_name, lm, dataset_name, split = widgets.model_and_dataset(split_key="aud_split")
         c4, c5, c6 = st.columns([2, 2, 1])
         methods = c4.multiselect("Methods", EXPLAINERS.names(), default=["shap-partition", "lime"], key="aud_methods")
         metrics = c5.multiselect("Metrics", list(default_metrics()), default=list(default_metrics()), key="aud_metrics")

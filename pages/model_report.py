@@ -22,13 +22,7 @@ st.markdown(
 
 report = lm = ds = None
 with user_errors("Scoring the model"):
-    c1, c2, c3 = st.columns([2, 2, 1])
-    with c1:
-        model_name = widgets.model_picker()
-    lm = cached.model(model_name)
-    with c2:
-        dataset_name = widgets.dataset_picker(default=lm.metadata.dataset)
-    split = c3.selectbox("Split", ["test", "val", "train"], key="rep_split")
+    model_name, lm, dataset_name, split = widgets.model_and_dataset(split_key="rep_split")
     ds = cached.dataset(dataset_name)
     report = cached.evaluation(model_name, lm.file_hash, dataset_name, split)
 

@@ -49,12 +49,7 @@ def _styled(table: trust.MethodsTable):
 
 
 with user_errors("Setting up the comparison"):
-    c1, c2 = st.columns(2)
-    with c1:
-        model_name = widgets.model_picker()
-    lm = cached.model(model_name)
-    with c2:
-        dataset_name = widgets.dataset_picker(default=lm.metadata.dataset)
+    model_name, lm, dataset_name, _ = widgets.model_and_dataset()
     ds = cached.dataset(dataset_name)
     with st.form("trust_settings"):
         f1, f2 = st.columns(2)

@@ -55,6 +55,21 @@ def dataset_picker(container=st, label: str = "Dataset", default: str | None = N
     return st.session_state[DATASET]
 
 
+def model_and_dataset(split_key: str | None = None) -> tuple[str, object, str, str | None]:
+    """One row of pickers: a model, a dataset (the model's own by default) and, with ``split_key``, a split.
+    Returns (model name, loaded model, dataset name, split or None)."""
+    from pages._ui import cached
+
+    cols = st.columns([2, 2, 1] if split_key else 2)
+    with cols[0]:
+        model_name = model_picker()
+    lm = cached.model(model_name)
+    with cols[1]:
+        dataset_name = dataset_picker(default=lm.metadata.dataset)
+    split = cols[2].selectbox("Split", ["test", "val", "train"], key=split_key) if split_key else None
+    return model_name, lm, dataset_name, split
+
+
 def selected_image(dataset_name: str) -> dict:
     """The image chosen in the gallery (or the first test image)."""
     ref = st.session_state.get(IMAGE)
