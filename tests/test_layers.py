@@ -10,8 +10,8 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
-    {"errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits", "magnitude",
-     "userdata"},  # shared types and budgets, no plug-ins
+    {"version", "errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits",
+     "magnitude", "userdata"},  # shared types and budgets, no plug-ins
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures, training
     {"segmenters"},
@@ -52,8 +52,13 @@ def _imports(path: Path, text: str | None = None):
             if node.level:
                 base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
                 target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-                names = [target] if node.module else [f"{target}.{a.name}".lstrip(".") for a in node.names]
-                yield from names
+                if node.module:
+                    yield target
+                else:  # `from . import name`: the submodule `name` if there is one, else the package itself
+                    for a in node.names:
+                        sub = CORE.joinpath(*base, a.name)
+                        yield (f"{target}.{a.name}".lstrip(".") if sub.with_suffix(".py").exists() or sub.is_dir()
+                               else target)
             elif node.module and node.module.startswith("xai_core"):
                 yield node.module.removeprefix("xai_core").lstrip(".")
         elif isinstance(node, ast.Import):
@@ -85,3 +90,13 @@ def test_the_checker_catches_an_upward_import():
     assert found == ["explainers"] and RANK[_part(found[0])] > RANK["segmenters"]
     found = list(_imports(CORE / "models" / "loaded.py", "from xai_core.plots import base\n"))
     assert found == ["plots"] and RANK["plots"] > RANK["models"]
+
+
+def test_the_checker_sees_a_name_imported_from_a_package():
+    """`from . import name` is an import of the package itself unless `name` is one of its submodules:
+    the cache reading `__version__` from the package root would import every layer above it."""
+    assert list(_imports(CORE / "cache.py", "from . import __version__\n")) == [""]
+    assert _part("") == "__init__" and RANK["__init__"] > RANK["cache"]
+    assert list(_imports(CORE / "userdata.py", "from . import config\n")) == ["config"]
+    assert list(_imports(CORE / "metrics" / "focus.py", "from . import Metric\n")) == ["metrics"]
+    assert list(_imports(CORE / "metrics" / "focus.py", "from .. import version\n")) == ["version"]

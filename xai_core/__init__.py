@@ -10,8 +10,6 @@ Streamlit pages, which only call into it. The public API::
     e.values.shape, e.residuals
 """
 
-__version__ = "0.1.0"
-
 from .api import explain, explain_repeats, predict_split, resolve_classes  # noqa: E402
 from .data import DATASETS, Dataset, list_datasets, load_dataset  # noqa: E402
 from .data.images import read_image  # noqa: E402
@@ -22,6 +20,7 @@ from .metrics import METRICS  # noqa: E402
 from .models import OUTPUT_SPACES, LoadedModel, list_models, load_model  # noqa: E402
 from .models.architectures import ARCHITECTURES  # noqa: E402
 from .segmenters import SEGMENTERS  # noqa: E402
+from .version import __version__  # noqa: E402
 
 __all__ = [
     "ARCHITECTURES", "DATASETS", "EXPLAINERS", "METRICS", "OUTPUT_SPACES", "SEGMENTERS", "Dataset", "Explanation", "ImageError",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from . import config
+from .version import __version__
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ def library_versions(extra: tuple[str, ...] = ()) -> dict:
     """Versions of the core libraries plus ``extra`` ones (an explainer's ``libraries``), for cache keys."""
     import importlib
     from importlib.metadata import PackageNotFoundError, version
-
-    from . import __version__
 
     def v(name):
         mod = importlib.import_module(name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..version import __version__
 from .deid import BURNED_IN_NOTE, safe_info, scrub
 
 DISCLAIMER = "For research and teaching; not a medical device; not for diagnosis."
@@ -268,7 +269,6 @@ def build(cases: list[Case], models: list, command: str, title: str = "Case repo
           notes: list[tuple[str, str]] | None = None, identifiers: dict[str, str] | None = None,
           guard: dict[str, str] | None = None, now: _dt.datetime | None = None) -> Report:
     """Assemble a ``Report``. ``identifiers`` (shown) only when the user asked; ``guard`` (scrubbed) otherwise."""
-    from .. import __version__
     from ..models import as_model
 
     seen, cards = set(), []
