@@ -171,7 +171,7 @@ if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
         chart.plotly_chart(plots.curves_figure(history), width="stretch", key=f"sc_live_{epoch}")
 
     with user_errors("Retraining"):
-        from xai_core.models.training import train
+        from xai_core.training import train
 
         target = ui.live_target(model_name)
         meta = train(dataset_name, lm.metadata.arch or "basic-cnn", target, epochs=int(epochs),

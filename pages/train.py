@@ -85,7 +85,7 @@ if go and problem is None:
         chart.plotly_chart(plots.curves_figure(history), width="stretch", key=f"tr_live_{epoch}")
 
     with user_errors("Training"):
-        from xai_core.models.training import train
+        from xai_core.training import train
 
         meta = train(dataset_name, arch, target, epochs=int(epochs), seed=int(seed), batch_size=int(batch),
                      learning_rate=float(lr), limit=int(limit) or None, on_epoch=on_epoch, on_batch=on_batch)

@@ -83,7 +83,7 @@ def test_transfer_uses_weights_from_the_local_keras_cache(no_keras_weights):
 
 
 def test_training_writes_model_metadata_and_metrics(tmp_path):
-    from xai_core.models.training import train
+    from xai_core.training import train
 
     epochs_seen, batches_seen = [], []
     meta = train("synthetic-brain-mri", "augmented-cnn", tmp_path / "m", epochs=2, limit=24, batch_size=8,
@@ -102,7 +102,7 @@ def test_training_writes_model_metadata_and_metrics(tmp_path):
 
 
 def test_training_is_deterministic_for_a_seed(tmp_path):
-    from xai_core.models.training import train
+    from xai_core.training import train
 
     a = train("sklearn-digits", "basic-cnn", tmp_path / "a", epochs=1, limit=32, seed=3)
     b = train("sklearn-digits", "basic-cnn", tmp_path / "b", epochs=1, limit=32, seed=3)
@@ -113,7 +113,7 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
     (dict(epochs=0), "epochs"), (dict(limit=0), "limit"), (dict(arch="resnet-9000"), "Unknown architecture"),
 ])
 def test_training_refuses_bad_settings(tmp_path, kwargs, needle):
-    from xai_core.models.training import train
+    from xai_core.training import train
 
     args = dict(dataset="sklearn-digits", arch="basic-cnn", out=tmp_path / "x") | kwargs
     with pytest.raises(xc.InputError, match=needle):

@@ -7,7 +7,7 @@ import pytest
 
 import xai_core as xc
 from xai_core.data.synthetic_brain_mri_tagged import PLATE, stamp
-from xai_core.models.guided import Eraser, guide_region, outside_share
+from xai_core.training.guided import Eraser, guide_region, outside_share
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -130,7 +130,7 @@ def test_the_guide_region_is_where_the_evidence_leaves_the_lesion():
 
 
 def test_guided_training_is_deterministic_per_seed(tmp_path):
-    from xai_core.models.training import train
+    from xai_core.training import train
 
     runs = []
     for out in ("a", "b"):

@@ -34,7 +34,7 @@ def _arguments(t) -> None:
 def run(args) -> int:
     from .. import config
     from ..models.architectures import ARCHITECTURES
-    from ..models.training import train
+    from ..training import train
 
     def on_epoch(epoch, epochs, logs):
         print(f"epoch {epoch}/{epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())), flush=True)

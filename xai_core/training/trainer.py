@@ -18,10 +18,10 @@ import numpy as np
 
 from ..data import load_dataset
 from ..errors import InputError
-from .architectures import ARCHITECTURES, learning_rate as arch_learning_rate
+from ..models.architectures import ARCHITECTURES, learning_rate as arch_learning_rate
+from ..models.metadata import ModelMetadata, apply_scale, scale_range
 from ..params import Progress
 from .guided import DEFAULT_AREA, DEFAULT_GUIDE_METHOD, Eraser, guide_region, guide_sample, reliance_map
-from .metadata import ModelMetadata, apply_scale, scale_range
 
 EpochCallback = Callable[[int, int, dict], None]  # (epoch, epochs, logs)
 BatchCallback = Callable[[int, int, int], None]  # (epoch, batch, batches per epoch)
@@ -40,7 +40,7 @@ def train(dataset: str, arch: str, out: str | Path, epochs: int = 30, seed: int 
 
     ``guided_augmentation``: explain ``guide_images`` training images with ``guide_method`` on
     ``guide_model`` (default: first train a plain model with the same settings), find where it relies on
-    evidence outside the lesion, and erase that region from the training images (``models/guided.py``).
+    evidence outside the lesion, and erase that region from the training images (``training/guided.py``).
     ``random_erasing``: the control, a rectangle of ``erase_area`` erased at random places instead.
     ``progress`` reports the explanation stage of a guided run.
     """
@@ -188,7 +188,7 @@ def _guided_eraser(dataset, arch, ds, seed, epochs, batch_size, learning_rate, l
     import tempfile
 
     from ..explainers import EXPLAINERS
-    from . import as_model
+    from ..models import as_model
 
     EXPLAINERS.get(method)  # fail on a typo before any training
     if guide_model is None:
