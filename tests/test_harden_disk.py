@@ -89,9 +89,27 @@ def test_user_data_budget_refuses_with_a_way_out_and_delete_frees_it(data_root, 
     assert extract_zip(_dataset_zip(tmp_path, "two"), "two.zip").name == "two"  # room again
 
 
+def test_deleting_forgets_the_copies_the_loaders_hold_in_memory(data_root, tmp_path):
+    """userdata sits below the loaders: they register their public ``forget`` with it, and delete calls them."""
+    from tests.conftest import tiny_cnn
+    from xai_core import models
+    from xai_core.data.folder import dataset_name
+
+    name = dataset_name(extract_zip(_dataset_zip(tmp_path, "one"), "one.zip"))
+    assert len(xc.load_dataset(name).split("train")) > 0
+    folder = tmp_path / "models" / "tiny"
+    folder.mkdir(parents=True)
+    tiny_cnn().save(folder / "model.keras")
+    assert xc.load_model("tiny").name == "tiny"
+    userdata.delete("one")
+    with pytest.raises(xc.InputError):  # not served from memory: the folder is gone
+        xc.load_dataset(name)
+    assert userdata.delete("tiny").kind == "model" and models.forget(folder) == 0  # already forgotten
+
+
 def test_decoded_folder_copies_live_in_the_bounded_cache(data_root, tmp_path):
-    from xai_core.cache import DEFAULT_CACHE
-    from xai_core.data.folder import DECODED_KIND, load_folder
+    from xai_core.cache import DECODED_KIND, DEFAULT_CACHE
+    from xai_core.data.folder import load_folder
 
     dest = extract_zip(_dataset_zip(tmp_path, "dec"), "dec.zip")
     load_folder(dest)

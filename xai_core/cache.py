@@ -30,6 +30,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+DECODED_KIND = "datasets"  # the kind of entry holding decoded copies of folder datasets (user data, in its budget)
 _LIBRARIES = ("numpy", "tensorflow", "keras", "shap", "lime", "skimage", "sklearn")
 
 
@@ -140,12 +141,20 @@ class DiskCache:
         self.store(key, kind, value, save)
         return value, False
 
-    def sweep(self) -> int:
-        """Once per process: remove temporary files whose writer is gone; returns how many."""
-        if self._swept:
+    def sweep(self, again: bool = False) -> int:
+        """Once per process (or ``again``): remove temporary files whose writer is gone; returns how many."""
+        if self._swept and not again:
             return 0
         self._swept = True
         return sweep_temporaries(self.root)
+
+    def forget(self, kind: str) -> int:
+        """Delete every entry of one ``kind`` (they are computed again when next needed); returns how many."""
+        gone = 0
+        for f in (self.root / kind).rglob("*.npz"):
+            f.unlink(missing_ok=True)
+            gone += 1
+        return gone
 
     def evict(self) -> None:
         with self._lock:
@@ -187,7 +196,8 @@ def stored_key(path: Path) -> str:
         return zf.comment.decode("ascii", "replace")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (this one always does): a temporary file it names may be in use."""
     if pid == os.getpid():
         return True
     try:
@@ -208,7 +218,7 @@ def sweep_temporaries(root: Path) -> int:
     for f in Path(root).rglob(f"*{TMP_SUFFIX}"):
         m = _PID.search(f.name)
         try:
-            dead = (not _alive(int(m.group(1)))) if m else now - f.stat().st_mtime > STALE_S
+            dead = (not process_alive(int(m.group(1)))) if m else now - f.stat().st_mtime > STALE_S
             if dead:
                 f.unlink()
                 gone += 1

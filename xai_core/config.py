@@ -70,6 +70,13 @@ def user_models_dir(owner: str | None = None) -> Path:
     return base if owner is None else base / SESSIONS / check_owner(owner)
 
 
+def upload_dir(owner: str | None = None) -> Path:
+    """The shared folder of unpacked dataset zips (``<first data root>/uploads``), or ``owner``'s private one
+    inside it (a dot folder, never listed as shared)."""
+    base = data_roots()[0] / "uploads"
+    return base if owner is None else base / SESSIONS / check_owner(owner)
+
+
 def _share() -> Path:
     return Path.home() / ".local" / "share" / "xai-dashboard"
 

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import config
 from .errors import InputError
@@ -50,15 +51,11 @@ def _size(p: Path) -> int:
     return total
 
 
-def upload_dir(owner: str | None = None) -> Path:
-    """The shared uploads folder, or ``owner``'s private one inside it (a dot folder, never listed as shared)."""
-    base = config.data_roots()[0] / "uploads"
-    return base if owner is None else base / config.SESSIONS / config.check_owner(owner)
+upload_dir = config.upload_dir  # the unpacked dataset zips (shared, or one owner's private folder)
 
 
 def _decoded_root() -> Path:
-    from .cache import DEFAULT_CACHE
-    from .data.folder import DECODED_KIND
+    from .cache import DECODED_KIND, DEFAULT_CACHE
 
     return DEFAULT_CACHE.root / DECODED_KIND
 
@@ -112,41 +109,37 @@ def delete(name: str, owner: str | None = None) -> Item:
                          f"{', '.join(str(i.path) for i in found)}.")
     item = found[0]
     if item.kind == DECODED:  # copies only: they are decoded again when next needed
-        from .cache import DEFAULT_CACHE
-        from .data.folder import DECODED_KIND
+        from .cache import DECODED_KIND, DEFAULT_CACHE
 
-        for f in (DEFAULT_CACHE.root / DECODED_KIND).rglob("*.npz"):
-            f.unlink(missing_ok=True)
+        DEFAULT_CACHE.forget(DECODED_KIND)
     else:
         shutil.rmtree(item.path)
-    _forget(item)
+    for forget in _forgetters:
+        forget(item)
     return item
 
 
-def _forget(item: Item) -> None:
-    """Drop in-memory copies so the deleted thing is not served from memory."""
-    from . import data
+_forgetters: list[Callable[[Item], None]] = []
 
-    with data._lock:
-        for key in [k for k in data._memory if str(k[0]).startswith("folder:")]:
-            del data._memory[key]
-    if item.kind == "model":
-        from . import models
 
-        with models._lock:
-            for key in [k for k in models._loaded if k[0].startswith(str(item.path.resolve()))]:
-                del models._loaded[key]
+def on_delete(forget: Callable[[Item], None]) -> None:
+    """Have ``forget(item)`` called after each ``delete``, to drop in-memory copies of what went.
+
+    The loaders that keep such copies (``data``, ``models``) sit above this module and register their
+    ``forget`` when they are imported, so deleting never imports them: a loader never imported holds nothing.
+    """
+    _forgetters.append(forget)
 
 
 _PID = re.compile(r"^(?:\.unpacking-|xai-upload-)(\d+)-")
 
 
 def _writer_gone(p: Path) -> bool:
-    from .cache import STALE_S, _alive
+    from .cache import STALE_S, process_alive
 
     m = _PID.match(p.name)
     if m:
-        return not _alive(int(m.group(1)))
+        return not process_alive(int(m.group(1)))
     try:
         import time
 
@@ -174,10 +167,9 @@ def housekeeping() -> list[Path]:
                 shutil.rmtree(p, ignore_errors=True)
                 if not p.exists():
                     removed.append(p)
-    for root in (DEFAULT_CACHE.root, config.cache_dir() / "datasets"):
-        if root.is_dir():
-            sweep_temporaries(root)
-    DEFAULT_CACHE._swept = True
+    DEFAULT_CACHE.sweep(again=True)
+    if (config.cache_dir() / "datasets").is_dir():
+        sweep_temporaries(config.cache_dir() / "datasets")
     return removed
 
 

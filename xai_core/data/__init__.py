@@ -10,17 +10,13 @@ disk cache, so the app and the CLI start in well under a second afterwards.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
-from .. import config
+from .. import userdata
 from ..registry import Registry
+from . import store
 from .base import SPLITS, Dataset, Split
 
 __all__ = ["DATASETS", "Dataset", "DatasetSpec", "Split", "SPLITS", "dataset_names", "load_dataset", "list_datasets"]
@@ -54,49 +50,24 @@ def list_datasets() -> list[dict]:
     ]
 
 
-def _cache_path(name: str, spec: DatasetSpec, seed: int):
-    tag = hashlib.sha256(f"{name}|{spec.version}|{seed}".encode()).hexdigest()[:16]
-    return config.cache_dir() / "datasets" / f"{name}-{tag}.npz"
+def forget(prefix: str = "") -> int:
+    """Drop the in-memory copies of datasets whose name starts with ``prefix`` (all by default), so the next
+    ``load_dataset`` reads them again; returns how many went."""
+    with _lock:
+        gone = [k for k in _memory if str(k[0]).startswith(prefix)]
+        for key in gone:
+            del _memory[key]
+    return len(gone)
 
 
-def _save(ds: Dataset, path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {}
-    for split, s in ds.splits.items():
-        arrays[f"{split}/images"] = s.images
-        arrays[f"{split}/labels"] = s.labels
-        if s.masks is not None:
-            arrays[f"{split}/masks"] = np.packbits(s.masks, axis=-1)
-        for extra, m in s.extra_masks.items():
-            arrays[f"{split}/extra/{extra}"] = np.packbits(m, axis=-1)
-    header = {"name": ds.name, "class_names": list(ds.class_names), "description": ds.description,
-              "domain": ds.domain, "seed": ds.seed, "meta": ds.meta, "splits": list(ds.splits),
-              "shape": list(ds.image_shape)}
-    if path.name.endswith(".tmp.npz"):  # already a temporary name (the result cache's atomic write)
-        np.savez(path, header=np.array(json.dumps(header)), **arrays)
-        return
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.0.tmp.npz")  # the writer's id: see cache.sweep_temporaries
-    np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
-    tmp.replace(path)
+def _forget_folders(item) -> None:
+    """A deleted upload or decoded copy may be a folder dataset held in memory: forget every folder dataset."""
+    from .folder import PREFIX
+
+    forget(PREFIX)
 
 
-def _load(path) -> Dataset:
-    with np.load(path, allow_pickle=False) as z:
-        header = json.loads(str(z["header"]))
-        width = header["shape"][1]
-        splits = {}
-        for split in header.get("splits", SPLITS):  # older caches list no splits: the standard three
-            if f"{split}/images" not in z:
-                continue
-            masks = None
-            if f"{split}/masks" in z:
-                masks = np.unpackbits(z[f"{split}/masks"], axis=-1, count=width).astype(bool)
-            prefix = f"{split}/extra/"
-            extra = {k[len(prefix):]: np.unpackbits(z[k], axis=-1, count=width).astype(bool)
-                     for k in z.files if k.startswith(prefix)}
-            splits[split] = Split(z[f"{split}/images"], z[f"{split}/labels"], masks, extra)
-    return Dataset(header["name"], tuple(header["class_names"]), splits, header["description"],
-                   header["domain"], header["seed"], header["meta"])
+userdata.on_delete(_forget_folders)
 
 
 def dataset_names(owner: str | None = None) -> list[str]:
@@ -126,11 +97,11 @@ def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
     with _lock:
         if key in _memory:
             return _memory[key]
-        path = _cache_path(name, spec, seed)
+        path = store.path_for(name, spec.version, seed)
         ds = None
         if path.exists():
             try:
-                ds = _load(path)
+                ds = store.load(path)
             except Exception:  # corrupt or partial file: rebuild it
                 try:
                     path.unlink(missing_ok=True)
@@ -139,7 +110,7 @@ def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
         if ds is None:
             ds = spec.build(seed)
             try:
-                _save(ds, path)
+                store.save(ds, path)
             except OSError:
                 pass  # a read-only cache only costs speed
         _memory[key] = ds

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from .. import config, limits, userdata
+from ..config import upload_dir  # where unpacked uploads go; the pages list them from here too
 from ..errors import InputError
 
 CHUNK = 1 << 20
@@ -40,11 +41,6 @@ def _safe_member(name: str) -> PurePosixPath | None:
     if norm.endswith("/") or not parts:
         return None
     return PurePosixPath(*parts)
-
-
-def upload_dir(owner: str | None = None) -> Path:
-    """The shared uploads folder, or ``owner``'s private one inside it (a dot folder, never listed as shared)."""
-    return userdata.upload_dir(owner)
 
 
 def _ratio_error(name: str, ratio: float) -> InputError:

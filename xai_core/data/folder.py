@@ -38,7 +38,6 @@ SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "va
                "test": "test", "testing": "test"}
 IGNORED = {"__MACOSX", ".DS_Store", "Thumbs.db"}
 DEFAULT_SIZE = (128, 128)
-DECODED_KIND = "datasets"  # the result-cache kind holding decoded copies of folder datasets
 
 
 def _roots() -> list[Path]:
@@ -172,9 +171,7 @@ def list_folder_datasets(max_depth: int = 2, owner: str | None = None) -> list[s
     private uploads (other owners' are dot folders, never visited)."""
     found = []
     if owner is not None:
-        from .archive import upload_dir
-
-        mine = upload_dir(owner)
+        mine = config.upload_dir(owner)
         if mine.is_dir():
             for s in _subdirs(mine)[:200]:
                 try:
@@ -219,8 +216,9 @@ def _stratified(labels: np.ndarray, fractions, seed: int) -> list[np.ndarray]:
 def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels: int = 1, seed: int = 0,
                 progress=None) -> Dataset:
     """Decode a dataset folder into a ``Dataset`` (cached on disk by file list, sizes and times)."""
-    from . import _load, _save
+    from ..cache import DECODED_KIND, DEFAULT_CACHE
     from .images import adapt_image, read_scan
+    from .store import load, save
 
     index = scan_folder(path)
     name = dataset_name(index.root)
@@ -229,11 +227,10 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
         for f, lab in items:
             st = f.stat()
             listing.append((str(f.relative_to(index.root)), st.st_size, st.st_mtime_ns, lab, split))
-    from ..cache import DEFAULT_CACHE
 
     # The decoded copy lives in the bounded result cache (kind "datasets"), evicted like any entry.
     key = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()
-    cached = DEFAULT_CACHE.lookup(key, DECODED_KIND, _load)
+    cached = DEFAULT_CACHE.lookup(key, DECODED_KIND, load)
     if cached is not None:
         return cached
     total = index.count()
@@ -274,5 +271,5 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
                  "folder", seed, {"root": str(index.root), "layout": index.layout, "files": total,
                                   "skipped": len(problems), "problems": problems[:20], "size": list(size),
                                   "channels": channels})
-    DEFAULT_CACHE.store(key, DECODED_KIND, ds, _save)
+    DEFAULT_CACHE.store(key, DECODED_KIND, ds, save)
     return ds

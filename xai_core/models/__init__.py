@@ -11,7 +11,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from .. import config
+from .. import config, userdata
 from ..errors import InputError, ModelError
 from .loaded import OUTPUT_SPACES, LoadedModel
 from .metadata import ModelMetadata
@@ -98,6 +98,24 @@ def load_model(name_or_path: str | Path, owner: str | None = None) -> LoadedMode
             if key in _loaded:
                 return _loaded[key]
         return _load(name, model_file, meta_file, digest, key)
+
+
+def forget(path: str | Path) -> int:
+    """Drop the loaded models whose file lies under ``path`` (a deleted model folder); returns how many."""
+    prefix = str(Path(path).resolve())
+    with _lock:
+        gone = [k for k in _loaded if k[0].startswith(prefix)]
+        for key in gone:
+            del _loaded[key]
+    return len(gone)
+
+
+def _forget_deleted(item) -> None:
+    if item.kind == "model":
+        forget(item.path)
+
+
+userdata.on_delete(_forget_deleted)
 
 
 def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key: tuple) -> LoadedModel:
