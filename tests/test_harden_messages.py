@@ -54,7 +54,7 @@ def test_safe_mode_refusal_names_the_layer_and_the_function(tmp_path):
 
 
 def test_keras_refusal_text_is_reduced_to_the_layer():
-    from xai_core.models.importing import explain_refusal
+    from xai_core.models.safe_loading import explain_refusal
 
     keras_text = ("<class 'keras.src.models.functional.Functional'> could not be deserialized properly. Please "
                   "ensure...\n\nException encountered: <class 'keras.src.layers.convolutional.conv2d.Conv2D'> "

@@ -1,4 +1,4 @@
-"""Models: the shipped zoo, the user's folder, and safe loading.
+"""Models: the shipped zoo, the user's folder, loaded safely (``safe_loading``) and kept in memory.
 
 A model is a folder holding ``model.keras`` and ``metadata.json``. Shipped
 models live in ``assets/models``; models the user trains go to
@@ -137,7 +137,7 @@ def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key:
 
 
 def _safe_load(model_file: Path):
-    from .importing import check_classifier, safe_load_file
+    from .safe_loading import check_classifier, safe_load_file
 
     km = safe_load_file(model_file)
     return km, check_classifier(km)
