@@ -57,3 +57,21 @@ def test_raw_scores_are_the_margin_and_softmax_gives_probability():
     np.testing.assert_allclose(margin, raw, rtol=1e-5, atol=1e-5)
     e = np.exp(raw - raw.max(1, keepdims=True))
     np.testing.assert_allclose(prob, e / e.sum(1, keepdims=True), atol=1e-6)
+
+
+@pytest.mark.parametrize("output", ["margin", "probability"])
+def test_every_gradient_path_sees_the_sigmoid_head_as_two_classes(output):
+    """The binary-head rule lives once (LoadedModel.class_scores): the taped forward pass, shap's gradient
+    model and the compiled forward pass agree on both classes of a 1-unit sigmoid head."""
+    from xai_core.explainers.shap_gradient import _score_model
+
+    lm = tiny_loaded("sigmoid-1")
+    idx = ("margin", "probability").index(output)
+    x = np.random.default_rng(6).uniform(0, 255, (4, 16, 16, 1)).astype(np.float32)
+    want = lm.forward(x)[idx]
+    np.testing.assert_allclose(np.asarray(lm.scores(x)[idx]), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(_score_model(lm, output, np.array([1, 0]))(x)), want[:, ::-1],
+                               rtol=1e-5, atol=1e-6)
+    grads, taped = lm.gradients(x, 0, output, return_outputs=True)
+    np.testing.assert_allclose(taped, want[:, 0], rtol=1e-5, atol=1e-6)
+    assert grads.shape == x.shape and np.isfinite(grads).all() and np.abs(grads).max() > 0

@@ -19,11 +19,10 @@ import numpy as np
 
 from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
-from ..models.metadata import apply_scale
 from . import EXPLAINERS
+from ._global import GLOBAL_LOCK, seeded_global_numpy
 from ._pair import baseline_image
 from .base import Explainer, Param
-from .shap_partition import _LOCK, seeded_global_numpy
 
 BACKGROUNDS = ("mixed", "black", "blurred", "noise")
 
@@ -33,15 +32,11 @@ def _score_model(model, output: str, classes: np.ndarray):
     import keras
     import tensorflow as tf
 
-    scale, binary, idx = model.metadata.input_scale, model._binary, OUTPUT_SPACES.index(output)
-    cls = [int(c) for c in classes]
+    idx, cls = OUTPUT_SPACES.index(output), [int(c) for c in classes]
 
     class Scores(keras.layers.Layer):
         def call(self, x):
-            m, p = model._heads(apply_scale(x, scale), training=False)
-            if binary:
-                m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
-            return tf.gather((m, p)[idx], cls, axis=1)
+            return tf.gather(model.scores(x)[idx], cls, axis=1)
 
     inp = keras.Input(model.input_shape)
     return keras.Model(inp, Scores()(inp))
@@ -86,7 +81,7 @@ class ShapGradient(Explainer):
         t0 = time.perf_counter()
         if progress is not None:
             progress(0.0, f"{samples * len(classes):,} gradient samples")
-        with _LOCK, seeded_global_numpy(seed), warnings.catch_warnings():
+        with GLOBAL_LOCK, seeded_global_numpy(seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Keras notes its input structure on every call: noise, not news
             explainer = shap.GradientExplainer(_score_model(model, output, classes), bg, batch_size=batch_size)
             sv = explainer.shap_values(x[None], nsamples=samples, rseed=seed)

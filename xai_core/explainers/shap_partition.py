@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
 import time
 
 import numpy as np
@@ -26,13 +25,11 @@ from ..errors import InputError
 from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
+from ._global import GLOBAL_LOCK, seeded_global_numpy
 from .base import Explainer, Param
 
 MASKERS = ("blur(20,20)", "blur(10,10)", "inpaint_telea", "inpaint_ns")
 
-# shap's Owen traversal breaks ties with np.random.randn() on the global
-# generator, and TF's gradient patches are process-global: one at a time.
-_LOCK = threading.RLock()
 
 
 class _PackedMaskQueue:
@@ -60,7 +57,7 @@ class _PackedMaskQueue:
 
 @contextlib.contextmanager
 def packed_owen_queue():
-    """While active (under ``_LOCK``), shap's Partition explainer queues packed masks (``_PackedMaskQueue``)."""
+    """While active (under ``GLOBAL_LOCK``), shap's Partition explainer queues packed masks (``_PackedMaskQueue``)."""
     import types
 
     from shap.explainers import _partition
@@ -77,7 +74,7 @@ def packed_owen_queue():
 def _masker(name: str, shape: tuple):
     """An Image masker for ``shape``, built once: its partition tree costs ~70 ms to build.
 
-    Callers hold ``_LOCK``: a cached masker is reset per image, so it is used by one call at a time.
+    Callers hold ``GLOBAL_LOCK``: a cached masker is reset per image, so it is used by one call at a time.
     """
     import shap
 
@@ -141,16 +138,6 @@ class _CsrRows:
         return row
 
 
-@contextlib.contextmanager
-def seeded_global_numpy(seed: int):
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 @EXPLAINERS.register("shap-partition")
 class ShapPartition(Explainer):
     name = "shap-partition"
@@ -189,7 +176,7 @@ class ShapPartition(Explainer):
 
         x = np.ascontiguousarray(image, dtype=np.float32)  # float32 end to end: no conversions per batch
         t0 = time.perf_counter()
-        with _LOCK, seeded_global_numpy(seed), packed_owen_queue():
+        with GLOBAL_LOCK, seeded_global_numpy(seed), packed_owen_queue():
             try:
                 shap_masker = _masker(masker, tuple(image.shape))
             except Exception as exc:

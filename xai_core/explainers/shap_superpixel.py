@@ -23,9 +23,9 @@ from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from ..segmenters import SEGMENTERS
 from . import EXPLAINERS
+from ._global import GLOBAL_LOCK, seeded_global_numpy
 from .base import Explainer, Param
 from .lime_image import HIDE_COLORS, Lime, hidden_image
-from .shap_partition import _LOCK, seeded_global_numpy
 
 EXACT_LIMIT = 16
 
@@ -148,7 +148,7 @@ class ShapSuperpixel(Explainer):
         def g(z):
             return coalition_values(f, x, fudged, segments, np.asarray(z) > 0.5, batch_size, progress)
 
-        with _LOCK, seeded_global_numpy(seed):
+        with GLOBAL_LOCK, seeded_global_numpy(seed):
             ke = shap.KernelExplainer(g, np.zeros((1, m)))
             sv = ke.shap_values(np.ones((1, m)), nsamples=samples, silent=True)
         sv = np.asarray(sv, np.float64)  # (1, m, K)

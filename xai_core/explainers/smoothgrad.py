@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import EXPLAINERS
+from ._global import GLOBAL_LOCK, seeded_global_numpy
 from ._pair import PairExplainer
 from .base import Param
-from .shap_partition import _LOCK, seeded_global_numpy
 
 
 @EXPLAINERS.register("smoothgrad")
@@ -38,7 +38,7 @@ class SmoothGrad(PairExplainer):
     def attribute(self, x, call, args, model, output, cls, *, samples, noise, magnitude, seed):
         from saliency.core import GradientSaliency
 
-        with _LOCK, seeded_global_numpy(seed):
+        with GLOBAL_LOCK, seeded_global_numpy(seed):
             mask = GradientSaliency().GetSmoothedMask(x, call, args, stdev_spread=noise, nsamples=samples,
                                                       magnitude=magnitude)
         return mask, np.nan, {}

@@ -51,18 +51,10 @@ class LoadedModel:
         if metadata.input_scale in PER_CHANNEL and c != 3:
             raise ModelError(f"The {metadata.input_scale!r} scaling works per colour channel; this model takes "
                              f"{c} channel(s).")
-        scale = metadata.input_scale
         n_out = int(self._heads.outputs[0].shape[-1])
         self._binary = self.squash == "sigmoid" and n_out == 1
-
-        def call(x):
-            m, p = self._heads(apply_scale(x, scale), training=False)
-            if self._binary:  # one logit z: class scores are (-z, z), probabilities (1-p, p)
-                m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
-            return m, p
-
         self._fn = tf.function(
-            call, input_signature=[tf.TensorSpec((None, *self.input_shape), tf.float32)],
+            self.scores, input_signature=[tf.TensorSpec((None, *self.input_shape), tf.float32)],
             reduce_retracing=True)
         self.num_classes = 2 if self._binary else n_out
         names = list(metadata.class_names) or [f"class {i}" for i in range(self.num_classes)]
@@ -81,6 +73,32 @@ class LoadedModel:
         m, p = self.forward(probe)
         self.head_error = verify_heads(m, p, self.squash)
         self.calls = 0
+
+    @property
+    def heads(self):
+        """The Keras model from scaled inputs to ``[margin, probability]`` as the network gives them: one
+        column for a 1-unit sigmoid head. ``class_scores`` turns them into one column per class."""
+        return self._heads
+
+    def class_scores(self, margin, probability):
+        """One column per class from the heads' outputs (tensors). A 1-unit sigmoid head gives one logit z,
+        the second class's: the classes' scores are then (-z, z) and their probabilities (1-p, p)."""
+        if not self._binary:
+            return margin, probability
+        import tensorflow as tf
+
+        return tf.concat([-margin, margin], -1), tf.concat([1 - probability, probability], -1)
+
+    def scores(self, images):
+        """(margin, probability) tensors, one column per class, for a batch tensor of 0..255 images: the
+        forward pass to differentiate (a gradient tape) or to trace. ``forward`` runs it compiled, in
+        batches, to numpy."""
+        return self.class_scores(*self._heads(apply_scale(images, self.metadata.input_scale), training=False))
+
+    def count_calls(self, n: int) -> None:
+        """Add ``n`` images to ``calls``: a pass run outside ``forward`` (a gradient) still counts."""
+        with self._lock:
+            self.calls += n
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.name!r}, input={self.input_shape}, classes={self.class_names})"
@@ -109,8 +127,7 @@ class LoadedModel:
             m, p = self._fn(x[i:i + batch_size])
             ms.append(m.numpy())
             ps.append(p.numpy())
-        with self._lock:
-            self.calls += len(x)
+        self.count_calls(len(x))
         if not ms:
             empty = np.zeros((0, self.num_classes))
             return empty, empty

@@ -113,7 +113,7 @@ class WhiteBox:
         self._layer_fns: dict = {}
         self._lock = threading.Lock()
         self._checked = False
-        self._layers = [(p, layer) for p, layer in _walk(lm._heads) if not p.endswith("_margin")
+        self._layers = [(p, layer) for p, layer in _walk(lm.heads) if not p.endswith("_margin")
                         and p != "xai_probability"]
 
     # --- layers -------------------------------------------------------------------------------------
@@ -142,16 +142,12 @@ class WhiteBox:
             raise InputError(f"output must be 'margin' or 'probability'; got {space!r}.")
         with self._lock:
             if space not in self._grad_fns:
-                idx = SPACES.index(space)
-                heads, scale, binary = self._lm._heads, self._lm.metadata.input_scale, self._lm._binary
+                idx, lm = SPACES.index(space), self._lm
 
-                def fn(x, classes):  # the forward pass of LoadedModel._fn, taped: same scaling, same heads
+                def fn(x, classes):  # the model's own forward pass, taped: same scaling, same heads
                     with tf.GradientTape() as tape:
                         tape.watch(x)
-                        m, p = heads(apply_scale(x, scale), training=False)
-                        if binary:
-                            m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
-                        scores = (m, p)[idx]
+                        scores = lm.scores(x)[idx]
                         picked = tf.gather(scores, classes, axis=1, batch_dims=1)
                         # each image's score depends only on that image: the gradient of the sum is per image
                         total = tf.reduce_sum(picked)
@@ -179,8 +175,7 @@ class WhiteBox:
             g, o = fn(x[i:i + batch_size], cls[i:i + batch_size])
             grads.append(g.numpy())
             outs.append(o.numpy())
-        with self._lm._lock:
-            self._lm.calls += len(x)
+        self._lm.count_calls(len(x))
         g = np.concatenate(grads).astype(np.float64) if grads else np.zeros((0, *self._lm.input_shape))
         o = np.concatenate(outs).astype(np.float64) if outs else np.zeros(0)
         return (g, o) if return_outputs else g
@@ -214,15 +209,13 @@ class WhiteBox:
         key = (layer, space)
         with self._lock:
             if key not in self._layer_fns:
-                idx = SPACES.index(space)
-                heads, scale, binary = self._lm._heads, self._lm.metadata.input_scale, self._lm._binary
+                idx, lm = SPACES.index(space), self._lm
 
                 def fn(x, classes):
                     found = {}
                     with tf.GradientTape() as tape:
-                        m, p = _run(heads, apply_scale(x, scale), {layer}, found)
-                        if binary:
-                            m, p = tf.concat([-m, m], -1), tf.concat([1 - p, p], -1)
+                        m, p = lm.class_scores(*_run(lm.heads, apply_scale(x, lm.metadata.input_scale), {layer},
+                                                     found))
                         scores = (m, p)[idx]
                         picked = tf.gather(scores, classes, axis=1, batch_dims=1)
                         total = tf.reduce_sum(picked)
@@ -254,8 +247,7 @@ class WhiteBox:
             acts.append(a.numpy())
             grads.append(g.numpy())
             outs.append(o.numpy())
-        with self._lm._lock:
-            self._lm.calls += len(x)
+        self._lm.count_calls(len(x))
         cat = (lambda a: np.concatenate(a).astype(np.float64))
         return cat(acts), cat(grads), cat(outs)
 
