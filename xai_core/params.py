@@ -58,3 +58,23 @@ class Param:
         if self.max is not None and value > self.max:
             raise InputError(f"{self.name} must be at most {self.max:g}; got {value}.")
         return value
+
+
+def validate(schema: tuple[Param, ...], params: dict | None, owner: str) -> dict:
+    """Every parameter of ``schema``, checked, with defaults where ``params`` gives none (or None).
+
+    A name the schema lacks is refused, naming ``owner`` (what takes the parameters, e.g. "lime" or
+    "Metric focus") and what it does take. Explainers, metrics and segmenters all validate here.
+    """
+    params = dict(params or {})
+    refuse_unknown(schema, params, owner)
+    return {p.name: p.check(params[p.name] if params.get(p.name) is not None else p.default) for p in schema}
+
+
+def refuse_unknown(schema: tuple[Param, ...], names, owner: str) -> None:
+    """Refuse, in one sentence naming what ``owner`` takes, any of ``names`` that ``schema`` lacks."""
+    known = [p.name for p in schema]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        takes = ", ".join(known) or "no parameters"
+        raise InputError(f"{owner} has no parameter {', '.join(map(repr, unknown))}; it takes {takes}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
+from ..params import refuse_unknown
 from . import command
 from ._shared import key_value, load_image
 
@@ -56,8 +57,7 @@ def gather_params(args, cls) -> dict:
     given = {k: dict(v) if isinstance(v, list) else v for k, v in given.items()}
     for key, value in args.generic_params or []:
         name, _, sub = key.replace("-", "_").partition(".")
-        if name not in accepted:
-            raise InputError(f"{cls.name} has no parameter {name!r}; it takes {', '.join(accepted) or 'none'}.")
+        refuse_unknown(cls.params, [name], cls.name)
         if sub or accepted[name].type is dict:
             if not sub:
                 raise InputError(f"Give {name} one key at a time: --param {name}.KEY=VALUE.")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..params import refuse_unknown
 from . import command
 from ._shared import key_value, load_image_ref, table
 
@@ -43,8 +44,7 @@ def _method_params(method: str, pairs: list[tuple[str, str]]) -> dict:
     declared = {p.name: p for p in cls.params}
     out = {}
     for name, value in pairs:
-        if name not in declared:
-            raise InputError(f"{method} has no parameter {name!r}; it takes {', '.join(declared) or 'none'}.")
+        refuse_unknown(cls.params, [name], method)
         if declared[name].type is dict:
             raise InputError(f"{name} cannot be set with --param; use the explain command.")
         out[name] = value

@@ -13,8 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import Param, Progress  # noqa: F401  (re-exported)
+from ..params import Param, Progress, validate  # noqa: F401  (Param and Progress re-exported)
 
 
 FAMILIES = ("gradient", "CAM", "perturbation", "SHAP")
@@ -79,12 +78,7 @@ class Explainer(ABC):
     @classmethod
     def validate(cls, params: dict) -> dict:
         """Fill in defaults and check every parameter; unknown names are refused."""
-        known = {p.name: p for p in cls.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            raise InputError(f"{cls.name} has no parameter {', '.join(unknown)}; it takes {', '.join(known)}.")
-        return {name: p.check(params.get(name, p.default) if params.get(name) is not None else p.default)
-                for name, p in known.items()}
+        return validate(cls.params, params, cls.name)
 
     @abstractmethod
     def explain(self, model, image: np.ndarray, classes: np.ndarray, output: str,

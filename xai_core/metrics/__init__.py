@@ -22,8 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import Param, Progress
+from ..params import Param, Progress, validate
 from ..registry import Registry
 
 VERDICTS = ("pass", "warn", "fail", "n/a")
@@ -117,12 +116,7 @@ class Metric:
     version: ClassVar[int] = 1  # part of the cache key: raise it when the computation or the verdict rule changes
 
     def validate(self, params: dict) -> dict:
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            takes = ", ".join(known) or "no parameters"
-            raise InputError(f"Metric {self.name} has no parameter {', '.join(unknown)}; it takes {takes}.")
-        return {n: p.check(params[n] if params.get(n) is not None else p.default) for n, p in known.items()}
+        return validate(self.params, params, f"Metric {self.name}")
 
     def __call__(self, model, image, explanation, mask=None, progress: Progress | None = None,
                  **params) -> MetricResult:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..params import Param
+from ..params import Param, validate
 from ..registry import Registry
 
 
@@ -27,13 +27,7 @@ class Segmenter:
     params: tuple[Param, ...] = ()
 
     def validate(self, params: dict | None) -> dict:
-        params = dict(params or {})
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            takes = ", ".join(known) or "no parameters"
-            raise InputError(f"Segmenter {self.name} has no parameter {', '.join(unknown)}; it takes {takes}.")
-        return {n: p.check(params[n] if params.get(n) is not None else p.default) for n, p in known.items()}
+        return validate(self.params, params, f"Segmenter {self.name}")
 
     def __call__(self, image: np.ndarray, **params) -> np.ndarray:
         p = self.validate(params)
