@@ -10,7 +10,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
-    {"version", "errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits",
+    {"version", "agreement", "errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits",
      "magnitude", "userdata"},  # shared types and budgets, no plug-ins
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .agreement import spearman_matrix
 from .explanation import Explanation
 
 
@@ -23,20 +24,9 @@ def normalised(m: np.ndarray) -> np.ndarray:
 
 def rank_agreement(maps: dict[str, np.ndarray]) -> pd.DataFrame:
     """Spearman rank correlation between every pair of (H, W) maps (NaN where a map is constant)."""
-    from scipy.stats import rankdata
-
     names = list(maps)
-    ranks = []
-    for n in names:
-        r = rankdata(np.asarray(maps[n], np.float64).ravel())
-        ranks.append(r - r.mean())
-    out = np.full((len(names), len(names)), np.nan)
-    for i, a in enumerate(ranks):
-        for j, b in enumerate(ranks):
-            den = np.sqrt((a * a).sum() * (b * b).sum())
-            if den > 0:
-                out[i, j] = float((a * b).sum() / den)
-    return pd.DataFrame(out, index=names, columns=names)
+    return pd.DataFrame(spearman_matrix([np.asarray(maps[n], np.float64) for n in names]), index=names,
+                        columns=names)
 
 
 def summary_row(expl: Explanation, explainer_cls, k: int = 0) -> dict:

@@ -25,6 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .agreement import spearman
 from .errors import InputError
 from .explanation import Explanation
 from .params import Progress
@@ -81,15 +82,7 @@ def overhead(budgets: list[int]) -> float:
 
 def rank_agreement(a: Explanation, b: Explanation) -> float:
     """Mean over classes of the Spearman rank correlation between two explanations' maps (NaN if a map is flat)."""
-    from scipy.stats import spearmanr
-
-    rs = []
-    for k in range(min(len(a.class_indices), len(b.class_indices))):
-        x, y = a.map(k).ravel(), b.map(k).ravel()
-        if np.ptp(x) == 0 or np.ptp(y) == 0:
-            rs.append(np.nan)
-            continue
-        rs.append(float(spearmanr(x, y).statistic))
+    rs = [spearman(a.map(k), b.map(k)) for k in range(min(len(a.class_indices), len(b.class_indices)))]
     return float(np.nanmean(rs)) if rs and not np.all(np.isnan(rs)) else float("nan")
 
 

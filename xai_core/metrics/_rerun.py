@@ -37,13 +37,3 @@ def explain_again(model, image, explanation, progress=None, **overrides):
 def rerun(model, image, explanation, progress=None, **overrides) -> np.ndarray:
     """The (H, W) map of the explanation's first class, recomputed with ``overrides``."""
     return explain_again(model, image, explanation, progress=progress, **overrides).map(0)
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two maps (NaN when either is constant)."""
-    from scipy.stats import spearmanr
-
-    a, b = np.ravel(a), np.ravel(b)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return float("nan")
-    return float(spearmanr(a, b).statistic)

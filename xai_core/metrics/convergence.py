@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..agreement import spearman
 from ..params import Param
 from . import Metric, class_map, register
-from ._rerun import rerun, spearman
+from ._rerun import rerun
 
 # Budget parameters by name, for methods that do not declare ``budget_param`` themselves.
 BUDGET_NAMES = ("max_evals", "num_samples", "n_samples", "samples", "nsamples", "num_masks", "n_masks",

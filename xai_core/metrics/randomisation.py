@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..agreement import spearman
 from ..params import Param
 from . import Metric, class_map, graded, register
 from ._randomised import cascade
-from ._rerun import rerun, spearman
+from ._rerun import rerun
 
 PASS, WARN = 0.5, 0.75
 
