@@ -84,10 +84,10 @@ class Explanation:
             "values": self.values, "base_values": self.base_values, "output_values": self.output_values,
             "class_indices": self.class_indices, "class_names": np.array(self.class_names, dtype=str),
             "output_space": np.array(self.output_space), "method": np.array(self.method),
-            "params": np.array(json.dumps(self.params, sort_keys=True, default=_jsonable)),
+            "params": np.array(json.dumps(self.params, sort_keys=True, default=jsonable)),
             "seconds": np.array(self.seconds), "residuals": self.residuals,
             "model_name": np.array(self.model_name),
-            "info": np.array(json.dumps(self.info, sort_keys=True, default=_jsonable)),
+            "info": np.array(json.dumps(self.info, sort_keys=True, default=jsonable)),
             "extras_keys": np.array(sorted(self.extras), dtype=str),
         }
         if self.image is not None:
@@ -125,7 +125,8 @@ class Explanation:
                 extras=extras, info=json.loads(str(z["info"])))
 
 
-def _jsonable(o):
+def jsonable(o):
+    """``json.dumps``' ``default``: numpy scalars and arrays as Python numbers and lists, anything else as text."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..explanation import jsonable
 from ..params import Param, Progress, validate
 from ..registry import Registry
 
@@ -60,7 +61,7 @@ class MetricResult:
                 "threshold": self.threshold}
 
     def to_json(self) -> str:
-        return json.dumps({**self.__dict__, "value": _finite_or_none(self.value)}, default=_jsonable,
+        return json.dumps({**self.__dict__, "value": _finite_or_none(self.value)}, default=jsonable,
                           sort_keys=True)
 
     @classmethod
@@ -81,14 +82,6 @@ class MetricResult:
 
 def _finite_or_none(v):
     return float(v) if v is not None and np.isfinite(v) else None
-
-
-def _jsonable(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 def graded(value: float, better: str, pass_at: float, warn_at: float) -> tuple[str, str]:
