@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from .base import Explainer
 
@@ -70,12 +69,10 @@ class PairExplainer(Explainer):
                 extras.setdefault(k, []).append(a)
         seconds = time.perf_counter() - t0
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=np.stack(values), base_values=np.array(bases, np.float64), output_values=out,
-            class_indices=classes, class_names=[model.class_names[i] for i in classes], output_space=output,
-            method=self.name, params=dict(params), seconds=seconds, image=image, model_name=model.name,
-            extras={k: np.stack(a) for k, a in extras.items()},
-            info={"evaluations": int(done[0])})
+        return self.result(
+            model, image, classes, output, values=np.stack(values), base_values=np.array(bases, np.float64),
+            output_values=out, params=dict(params), seconds=seconds,
+            extras={k: np.stack(a) for k, a in extras.items()}, info={"evaluations": int(done[0])})
 
 
 def baseline_image(x: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..explanation import Explanation
 from ..params import Param, Progress, validate  # noqa: F401  (Param and Progress re-exported)
 
 
@@ -79,6 +80,16 @@ class Explainer(ABC):
     def validate(cls, params: dict) -> dict:
         """Fill in defaults and check every parameter; unknown names are refused."""
         return validate(cls.params, params, cls.name)
+
+    def result(self, model, image: np.ndarray, classes, output: str, *, values, base_values, output_values,
+               params: dict, seconds: float, extras: dict | None = None, info: dict | None = None) -> Explanation:
+        """This method's ``Explanation`` of ``classes`` of ``model`` on ``image`` in ``output`` space: the
+        envelope (class names, output space, method, model name, the image) is filled in here, once."""
+        classes = np.asarray(classes, np.int64)
+        return Explanation(values=values, base_values=base_values, output_values=output_values,
+                           class_indices=classes, class_names=[model.class_names[i] for i in classes],
+                           output_space=output, method=self.name, params=params, seconds=seconds, image=image,
+                           model_name=model.name, extras=extras or {}, info=info or {})
 
     @abstractmethod
     def explain(self, model, image: np.ndarray, classes: np.ndarray, output: str,

@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
 from .base import Explainer, Param
@@ -57,9 +56,8 @@ class GradCamPP(Explainer):
             progress(1.0, "done")
         c = x.shape[-1]
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=np.repeat(maps[..., None] / c, c, axis=-1), base_values=np.full(len(classes), np.nan),
-            output_values=out, class_indices=classes, class_names=[model.class_names[i] for i in classes],
-            output_space=output, method=self.name, params={"layer": layer},
-            seconds=time.perf_counter() - t0, image=image, model_name=model.name,
+        return self.result(
+            model, image, classes, output, values=np.repeat(maps[..., None] / c, c, axis=-1),
+            base_values=np.full(len(classes), np.nan), output_values=out, params={"layer": layer},
+            seconds=time.perf_counter() - t0,
             info={"evaluations": len(classes), "layer": layer or model.whitebox.default_layer()})

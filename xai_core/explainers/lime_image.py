@@ -23,7 +23,6 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from ..segmenters import SEGMENTERS
 from . import EXPLAINERS
@@ -100,14 +99,12 @@ class Lime(Explainer):
         values = fit["weights"][:, segments][..., None] / x.shape[-1]
         values = np.repeat(values, x.shape[-1], axis=-1)
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=values, base_values=fit["intercept"], output_values=out, class_indices=classes,
-            class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=values, base_values=fit["intercept"], output_values=out,
             params={"segmenter": segmenter, "segmenter_params": segmenter_params, "num_samples": num_samples,
                     "hide_color": hide_color, "kernel_width": kernel_width, "batch_size": batch_size,
                     "seed": seed},
-            seconds=seconds, image=image, model_name=model.name,
-            extras={"segments": segments, **fit},
+            seconds=seconds, extras={"segments": segments, **fit},
             info={"evaluations": int(num_samples), "features": int(segments.max()) + 1})
 
 

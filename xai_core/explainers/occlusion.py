@@ -16,7 +16,6 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
 from .base import Explainer, Param
@@ -94,10 +93,8 @@ class Occlusion(Explainer):
                 progress(done / len(starts), f"{done:,} / {len(starts):,} windows")
         maps = total / np.maximum(count, 1)
         ch = x.shape[-1]
-        return Explanation(
-            values=np.repeat(maps[..., None] / ch, ch, axis=-1), base_values=np.full(len(classes), np.nan),
-            output_values=ref[classes], class_indices=classes, class_names=[model.class_names[i] for i in classes],
-            output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=np.repeat(maps[..., None] / ch, ch, axis=-1),
+            base_values=np.full(len(classes), np.nan), output_values=ref[classes],
             params={"window": window, "stride": stride, "fill": fill, "batch_size": batch_size},
-            seconds=time.perf_counter() - t0, image=image, model_name=model.name,
-            info={"evaluations": len(starts), "windows": len(starts)})
+            seconds=time.perf_counter() - t0, info={"evaluations": len(starts), "windows": len(starts)})

@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
 from .base import Explainer, Param
@@ -81,10 +80,8 @@ class Rise(Explainer):
         maps = total / (masks * p)
         ch = x.shape[-1]
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=np.repeat(maps[..., None] / ch, ch, axis=-1), base_values=np.full(len(classes), np.nan),
-            output_values=out, class_indices=classes, class_names=[model.class_names[i] for i in classes],
-            output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=np.repeat(maps[..., None] / ch, ch, axis=-1),
+            base_values=np.full(len(classes), np.nan), output_values=out,
             params={"masks": masks, "cell_size": cell_size, "p": p, "batch_size": batch_size, "seed": seed},
-            seconds=time.perf_counter() - t0, image=image, model_name=model.name,
-            info={"evaluations": int(masks)})
+            seconds=time.perf_counter() - t0, info={"evaluations": int(masks)})

@@ -17,7 +17,6 @@ import warnings
 
 import numpy as np
 
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
 from ._global import GLOBAL_LOCK, seeded_global_numpy
@@ -91,10 +90,8 @@ class ShapGradient(Explainer):
             progress(1.0, "done")
         base = model.output_fn(output)(bg)[:, classes].mean(0)
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=values, base_values=base, output_values=out, class_indices=classes,
-            class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=values, base_values=base, output_values=out,
             params={"background": background, "background_size": background_size, "samples": samples,
                     "batch_size": batch_size, "seed": seed},
-            seconds=time.perf_counter() - t0, image=image, model_name=model.name,
-            info={"evaluations": int(samples * len(classes))})
+            seconds=time.perf_counter() - t0, info={"evaluations": int(samples * len(classes))})

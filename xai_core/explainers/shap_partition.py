@@ -22,7 +22,6 @@ import time
 import numpy as np
 
 from ..errors import InputError
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from . import EXPLAINERS
 from ._global import GLOBAL_LOCK, seeded_global_numpy
@@ -193,10 +192,8 @@ class ShapPartition(Explainer):
             values = values[None]
         base = np.asarray(sv.base_values[0], np.float64).reshape(-1)
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=values, base_values=base, output_values=out, class_indices=classes,
-            class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=values, base_values=base, output_values=out,
             params={"max_evals": max_evals, "masker": masker, "batch_size": requested, "seed": seed},
-            seconds=seconds, image=image, model_name=model.name,
-            info={"evaluations": int(done[0]), "features": int(np.prod(image.shape[:2])),
-                  "batch_size_used": int(batch_size)})
+            seconds=seconds, info={"evaluations": int(done[0]), "features": int(np.prod(image.shape[:2])),
+                                   "batch_size_used": int(batch_size)})

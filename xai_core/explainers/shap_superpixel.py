@@ -19,7 +19,6 @@ import time
 
 import numpy as np
 
-from ..explanation import Explanation
 from ..models.loaded import OUTPUT_SPACES
 from ..segmenters import SEGMENTERS
 from . import EXPLAINERS
@@ -132,13 +131,11 @@ class ShapSuperpixel(Explainer):
         values = (phi / size)[:, segments][..., None] / x.shape[-1]
         values = np.repeat(values, x.shape[-1], axis=-1)
         out = model.forward_image(image)[OUTPUT_SPACES.index(output)][classes]
-        return Explanation(
-            values=values, base_values=base, output_values=out, class_indices=classes,
-            class_names=[model.class_names[i] for i in classes], output_space=output, method=self.name,
+        return self.result(
+            model, image, classes, output, values=values, base_values=base, output_values=out,
             params={"segmenter": segmenter, "segmenter_params": segmenter_params, "hide_color": hide_color,
                     "max_exact": max_exact, "samples": samples, "batch_size": batch_size, "seed": seed},
-            seconds=time.perf_counter() - t0, image=image, model_name=model.name,
-            extras={"segments": segments, "weights": phi},
+            seconds=time.perf_counter() - t0, extras={"segments": segments, "weights": phi},
             info={"evaluations": int(evals), "features": m, "exact": bool(exact)})
 
     @staticmethod
