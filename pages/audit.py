@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ui import cached, widgets
-from pages._ui.render import user_errors
+from pages._ui.render import progress_bar, user_errors
 from xai_core import config
 from xai_core.audit import AuditSpec, audit_folder, list_audits, run_audit
 from xai_core.audit.spec import default_metrics
@@ -60,11 +60,9 @@ with st.expander("Start a new audit", expanded=not list_audits(root)):
                 model_ref = model_name if owner_of(model_name) is None else str(Path(lm.path).parent)
                 spec = AuditSpec(model_ref, dataset_name, split, tuple(methods), tuple(metrics), classes,
                                  int(limit), method_params=params)
-                bar = st.progress(0.0, text="Loading the model and the out-of-domain reference…")
                 t0 = time.perf_counter()
-                run_audit(spec, root / name, command=f"(Audit page) {spec.to_json()}",
-                          progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-                bar.empty()
+                with progress_bar("Loading the model and the out-of-domain reference…") as progress:
+                    run_audit(spec, root / name, command=f"(Audit page) {spec.to_json()}", progress=progress)
                 st.success(f"Audit {name} finished in {time.perf_counter() - t0:.0f} s.")
                 st.session_state["aud_open"] = name
 

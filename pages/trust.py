@@ -9,7 +9,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.jobs import stoppable, was_stopped
-from pages._ui.render import user_errors
+from pages._ui.render import progress_bar, user_errors
 from xai_core import trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
@@ -31,13 +31,9 @@ st.markdown(
 @st.cache_data(show_spinner=False, max_entries=8)
 def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tuple, methods: tuple,
               metrics: tuple, output: str) -> trust.MethodsTable:
-    bar = st.progress(0.0, text="Explaining and scoring…")
-    try:
+    with progress_bar("Explaining and scoring…") as progress:
         return trust.evaluate_methods(cached.model(model_name), cached.dataset(dataset_name), list(indices),
-                                      {m: {} for m in methods}, list(metrics), output=output,
-                                      progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-    finally:
-        bar.empty()
+                                      {m: {} for m in methods}, list(metrics), output=output, progress=progress)
 
 
 def _styled(table: trust.MethodsTable):

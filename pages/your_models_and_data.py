@@ -6,7 +6,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached
 from pages._ui.session import owner
-from pages._ui.render import user_errors
+from pages._ui.render import progress_bar, user_errors
 from xai_core import config
 from xai_core.data.archive import extract_zip, share_dataset, upload_dir
 from xai_core.data.folder import load_folder, scan_folder
@@ -106,9 +106,8 @@ with d1:
     if folder and st.button("Read the folder", key="ds_read"):
         with user_errors(f"Reading {folder}"):
             index = scan_folder(folder)
-            bar = st.progress(0.0, text="Reading images…")
-            ds = load_folder(index.root, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-            bar.empty()
+            with progress_bar("Reading images…") as progress:
+                ds = load_folder(index.root, progress=progress)
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
             st.success(f"**{ds.name}**: {index.count():,} images, classes {', '.join(ds.class_names)} "
@@ -121,11 +120,9 @@ with d2:
     zfile = st.file_uploader("Zip archive", type=["zip"], key="ds_zip")
     if zfile is not None and st.button("Unpack and read", key="ds_unzip"):
         with user_errors(f"Unpacking {zfile.name}"):
-            bar = st.progress(0.0, text="Unpacking…")
-            dest = extract_zip(zfile.getvalue(), zfile.name, progress=lambda f, msg: bar.progress(min(1.0, f), msg),
-                               owner=owner())
-            ds = load_folder(dest, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-            bar.empty()
+            with progress_bar("Unpacking…") as progress:
+                dest = extract_zip(zfile.getvalue(), zfile.name, progress=progress, owner=owner())
+                ds = load_folder(dest, progress=progress)
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
             st.success(f"**{ds.name}**: {sum(len(s) for s in ds.splits.values()):,} images, classes "

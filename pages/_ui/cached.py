@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 import xai_core as xc
+from pages._ui.render import progress_bar
 from xai_core.data.images import image_hash
 
 
@@ -34,21 +35,14 @@ model.clear = _model.clear  # the pages clear the cache after a model changes
 
 @st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
 def dataset(name: str) -> xc.Dataset:
-    bar = st.progress(0.0, text="Reading the dataset (first use only)…")
-    try:
-        return xc.load_dataset(name, progress=lambda f, msg: bar.progress(min(1.0, f), text=f"Reading: {msg}"))
-    finally:
-        bar.empty()
+    with progress_bar("Reading the dataset (first use only)…", "Reading: ") as progress:
+        return xc.load_dataset(name, progress=progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def predictions(model_name: str, model_hash: str, dataset_name: str, split: str) -> np.ndarray:
-    bar = st.progress(0.0, text="Running the model over the dataset…")
-    try:
-        return xc.predict_split(model(model_name), dataset_name, split,
-                                progress=lambda f, msg: bar.progress(f, text=f"Predicting: {msg}"))
-    finally:
-        bar.empty()
+    with progress_bar("Running the model over the dataset…", "Predicting: ") as progress:
+        return xc.predict_split(model(model_name), dataset_name, split, progress=progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -57,16 +51,15 @@ def _explain_jobs(model_name: str, model_hash: str, image_key: str, _image: np.n
     """The one loop behind ``explain_batch`` and ``explain_each``: jobs under one progress bar. With
     ``keep_going`` a job's one-sentence failure takes its place in the list; otherwise it is raised."""
     jobs = json.loads(jobs_json)
-    bar = st.progress(0.0, text=f"{label}…")
     lm = model(model_name)
     out = []
-    try:
+    with progress_bar(f"{label}…", f"{label}: ") as progress:
         for i, job in enumerate(jobs):
             job = dict(job)
             title = job.pop("title", job["method"])
 
             def step(f, msg, i=i, title=title):
-                bar.progress(min(1.0, (i + f) / len(jobs)), text=f"{label}: {title} ({i + 1} of {len(jobs)}): {msg}")
+                progress((i + f) / len(jobs), f"{title} ({i + 1} of {len(jobs)}): {msg}")
 
             try:
                 out.append(xc.explain(lm, _image, progress=step, **job))
@@ -75,8 +68,6 @@ def _explain_jobs(model_name: str, model_hash: str, image_key: str, _image: np.n
                     raise
                 out.append(f"{title}: {exc}")
         return out
-    finally:
-        bar.empty()
 
 
 def explain_batch(model_name: str, image: np.ndarray, jobs: list[dict], label: str = "Explaining") -> list[xc.Explanation]:
@@ -100,14 +91,12 @@ def detector(model_name: str, model_hash: str):
     """The model's out-of-domain detector (fitted once on its training dataset), or the reason there is none."""
     from xai_core.domain import ood_detector
 
-    bar = st.progress(0.0, text="Learning what this model's training images look like (first use only)…")
-    try:
-        return ood_detector(model(model_name), progress=lambda f, msg: bar.progress(
-            min(1.0, f), text=f"Out-of-domain check, first use only: {msg}"))
-    except xc.InputError as exc:
-        return str(exc)
-    finally:
-        bar.empty()
+    with progress_bar("Learning what this model's training images look like (first use only)…",
+                      "Out-of-domain check, first use only: ") as progress:
+        try:
+            return ood_detector(model(model_name), progress=progress)
+        except xc.InputError as exc:
+            return str(exc)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -127,13 +116,9 @@ def domain_scores(model_name: str, model_hash: str, dataset_name: str, split: st
 def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: str, groups: str):
     from xai_core.cross_domain import cross_domain as run
 
-    bar = st.progress(0.0, text="Running the model over the dataset…")
-    try:
+    with progress_bar("Running the model over the dataset…") as progress:
         detector(model_name, model_hash)
-        return run(model(model_name), dataset_name, split, groups=groups,
-                   progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-    finally:
-        bar.empty()
+        return run(model(model_name), dataset_name, split, groups=groups, progress=progress)
 
 
 def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
@@ -147,16 +132,12 @@ def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices
 
     ds = dataset(dataset_name)
     test = ds.split("test")
-    bar = st.progress(0.0, text=f"Explaining {', '.join(model_names)} on every image…")
-    try:
+    with progress_bar(f"Explaining {', '.join(model_names)} on every image…", f"{method}: ") as progress:
         return run([model(n) for n in model_names], [test.images[i] for i in indices],
                    [f"test #{i}" for i in indices], [ds.class_names[test.labels[i]] for i in indices],
                    [test.masks[i] if test.masks is not None else None for i in indices],
                    target=target, output=output, max_evals=max_evals, masker=masker, seed=seed, method=method,
-                   params=json.loads(params_json),
-                   progress=lambda f, msg: bar.progress(min(1.0, f), text=f"{method}: {msg}"))
-    finally:
-        bar.empty()
+                   params=json.loads(params_json), progress=progress)
 
 
 def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str,
@@ -172,12 +153,8 @@ def compare(model_names: list[str], dataset_name: str, indices: list[int], targe
 def evaluation(model_name: str, model_hash: str, dataset_name: str, split: str) -> dict:
     from xai_core.evaluation import evaluate
 
-    bar = st.progress(0.0, text="Scoring the model on the dataset…")
-    try:
-        return evaluate(model(model_name), dataset_name, split,
-                        progress=lambda f, msg: bar.progress(min(1.0, f), text=f"Predicting: {msg}"))
-    finally:
-        bar.empty()
+    with progress_bar("Scoring the model on the dataset…", "Predicting: ") as progress:
+        return evaluate(model(model_name), dataset_name, split, progress=progress)
 
 
 @st.cache_data(show_spinner="Reading the scan…", max_entries=16)

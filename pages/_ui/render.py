@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Callable, Iterator
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +21,22 @@ def user_errors(what: str = "This step"):
         st.error(f"{what} could not be completed: {exc}")
     except Exception as exc:  # a bug: still one sentence, no traceback for the user
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Please try other settings or report this.")
+
+
+@contextlib.contextmanager
+def progress_bar(text: str, prefix: str = "") -> Iterator[Callable[[float, str], None]]:
+    """A bar showing ``text`` for one long call. Yields the ``progress(fraction, message)`` callback that
+    xai_core reports to (the fraction clamped to [0, 1], the message after ``prefix``); the bar goes
+    however the block ends: done, refused, stopped or failed."""
+    bar = st.progress(0.0, text=text)
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, max(0.0, float(fraction))), text=f"{prefix}{message}")
+
+    try:
+        yield report
+    finally:
+        bar.empty()
 
 
 def npz_bytes(expl: xc.Explanation) -> bytes:

@@ -11,6 +11,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached
+from pages._ui.render import progress_bar
 from xai_core import config
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "shortcut"
@@ -20,11 +21,8 @@ SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "shortcut"
 def recall_drop(model_name: str, model_hash: str, dataset_name: str) -> dict:
     from xai_core.shortcut import recall_drop as run
 
-    bar = st.progress(0.0, text="Scoring the model with and without the shortcut…")
-    try:
-        return run(cached.model(model_name), dataset_name, progress=lambda f, m: bar.progress(min(1.0, f), text=m))
-    finally:
-        bar.empty()
+    with progress_bar("Scoring the model with and without the shortcut…") as progress:
+        return run(cached.model(model_name), dataset_name, progress=progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -52,12 +50,8 @@ def _audit(model_name: str, model_hash: str, dataset_name: str, methods: tuple, 
     from xai_core.shortcut import audit as run
 
     params = {"shap-partition": {"max_evals": 300}, "lime": {"num_samples": 300}} if fast else None
-    bar = st.progress(0.0, text="Explaining the scans that carry the shortcut…")
-    try:
-        return run(cached.model(model_name), dataset_name, list(methods), n=n, params=params,
-                   progress=lambda f, m: bar.progress(min(1.0, f), text=m))
-    finally:
-        bar.empty()
+    with progress_bar("Explaining the scans that carry the shortcut…") as progress:
+        return run(cached.model(model_name), dataset_name, list(methods), n=n, params=params, progress=progress)
 
 
 def audit(model_name: str, dataset_name: str, methods: list[str], n: int, fast: bool = False,

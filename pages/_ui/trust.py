@@ -15,7 +15,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached
-from pages._ui.render import user_errors
+from pages._ui.render import progress_bar, user_errors
 from xai_core import trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
@@ -75,12 +75,8 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
         if len(done) < len(costly) and st.button("Run the deeper checks", key=f"{key}_costly",
                                                   help=f"{names}. These explain the scan again several times "
                                                        "(tens of seconds); results are kept."):
-            bar = st.progress(0.0, text="Deeper checks…")
-            try:
-                done = trust.card(lm, explanation.image, explanation, costly, mask=mask,
-                                  progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-            finally:
-                bar.empty()
+            with progress_bar("Deeper checks…") as progress:
+                done = trust.card(lm, explanation.image, explanation, costly, mask=mask, progress=progress)
         shown.update(done)
         for name, r in done.items():
             if r.verdict != "n/a":
