@@ -209,6 +209,7 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
 
     ``trust`` maps a map's SHA-256 (``fingerprint``), its title or its method name to its ``MetricResult`` list.
     """
+    from ..gates import OUT_OF_DOMAIN, withhold
     from ..models import as_model
 
     lm = as_model(model)
@@ -219,8 +220,10 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
     maps = []
     for e in explanations:
         title, fp = map_title(e), fingerprint(e.values)
-        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp,
-                             list(trust.get(fp) or trust.get(title) or trust.get(e.method) or [])))
+        results = list(trust.get(fp) or trust.get(title) or trust.get(e.method) or [])
+        if verdict.flagged and results:  # no verdict on a scan the model should not judge (xai_core.gates)
+            results = list(withhold({r.metric: r for r in results}, OUT_OF_DOMAIN).values())
+        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp, results))
     return Case(lm.name, scan, list(lm.class_names), probs, verdict, maps)
 
 
