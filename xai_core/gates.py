@@ -100,3 +100,17 @@ def withheld(result):
 def reason_of(result) -> str:
     """The gate's reason on a withheld result ('' for an ordinary one)."""
     return str((result.details or {}).get("reason", ""))
+
+
+NO_FIT = "no fit: the model's output does not move here, so R² would measure noise"
+
+
+def fit_score(expl, k: int = 0) -> float:
+    """LIME's local-fit R² of class ``k``, or NaN where the map says nothing: against a target that does
+    not move (``magnitude.negligible``), R² scores how well a line fits rounding noise, not the model."""
+    from .magnitude import negligible
+
+    score = expl.extras.get("score")
+    if score is None or negligible(expl)[k]:
+        return float("nan")
+    return float(np.asarray(score)[k])
