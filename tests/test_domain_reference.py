@@ -103,3 +103,28 @@ def test_the_cli_fits_a_reference_for_a_model_file(reference_setup, tmp_path, ca
     assert main(["trust", "--model", str(folder), "--image", "synthetic-brain-mri:test:0", "--method", "saliency",
                  "--metrics", "deletion", "--json", "--no-cache"]) == 0
     assert "unavailable" not in capsys.readouterr().err  # the check now runs for this model
+
+
+def test_adjust_on_your_models_and_data_fits_the_reference_from_a_folder(reference_setup, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    from xai_core.domain_reference import REFERENCE_FILE
+
+    monkeypatch.setenv("XAI_DATA_ROOTS", str(reference_setup["root"]))
+    Path(reference_setup["model"].path).with_name(REFERENCE_FILE).unlink(missing_ok=True)
+    at = AppTest.from_file(str(ROOT / "pages/your_models_and_data.py"), default_timeout=300)
+    at.session_state["_owner"] = OWNER
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    pick = at.selectbox(key="edit_pick")
+    if pick.value != "tiny-with-reference":
+        pick.set_value("tiny-with-reference").run()
+    assert any("No out-of-domain reference yet" in c.value for c in at.caption)  # one plain line says how
+    at.radio(key="ref_kind_tiny-with-reference").set_value("a folder under the data folders").run()
+    at.text_input(key="ref_folder_tiny-with-reference").input("my-training-scans").run()
+    at.button(key="ref_fit_tiny-with-reference").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("60 scans from my-training-scans" in s.value for s in at.success)
