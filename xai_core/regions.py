@@ -15,6 +15,9 @@ import numpy as np
 
 FINDING, ARTEFACT = "finding", "artefact"
 WORDS = {FINDING: "lesion (finding)", ARTEFACT: "artefact (such as a burned-in marker)"}
+# other spellings a declaration may use, read as the two regions above
+ALIASES = {"lesion": FINDING, "mask": FINDING, "masks": FINDING, "marker": ARTEFACT, "artifact": ARTEFACT,
+           "shortcut": ARTEFACT, "tag_mask": ARTEFACT}
 
 
 def region_of(metric) -> str | None:
@@ -22,7 +25,7 @@ def region_of(metric) -> str | None:
     else None (the metric reads no mask)."""
     declared = getattr(metric, "region", None)
     if declared:
-        return str(declared)
+        return ALIASES.get(str(declared), str(declared))
     return FINDING if getattr(metric, "needs_mask", False) else None
 
 
