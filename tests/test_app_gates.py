@@ -3,6 +3,8 @@ faint maps and no verdict (issue 22, items 7 and 8)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
@@ -78,5 +80,6 @@ def test_a_model_whose_output_does_not_move_is_drawn_faintly_and_earns_no_pass()
     assert figs
     assert at.metric and not any(m.value.startswith(("✅", "⚠️", "❌")) for m in at.metric)
     assert any("output does not move" in m.value for m in at.markdown)
-    heat = [t for f in figs for t in __import__("json").loads(f.proto.spec)["data"] if t.get("type") == "heatmap" and t.get("coloraxis")]
+    heat = [t for f in figs for t in json.loads(f.proto.spec)["data"]
+            if t.get("type") == "heatmap" and t.get("coloraxis")]  # the maps, not the agreement matrix
     assert heat and all(np.isclose(t.get("opacity", 1.0), 0.2) for t in heat)

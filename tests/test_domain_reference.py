@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -59,8 +61,7 @@ def test_a_folder_of_training_scans_gives_an_uploaded_model_its_domain_check(ref
     lm = reference_setup["model"]
     det = fit_reference(lm, "my-training-scans")  # relative to the data folder, as a user types it
     assert det.info["train_size"] == 60 and len(det.val_scores) == 60  # every scan held out once (5 folds)
-    assert (reference_setup["scans"].parent.parent.exists()
-            and (__import__("pathlib").Path(lm.path).with_name(REFERENCE_FILE)).is_file())  # beside the model
+    assert Path(lm.path).with_name(REFERENCE_FILE).is_file()  # stored beside the model
     fresh = xc.load_model("tiny-with-reference", owner=OWNER)  # another page, another process: read from disk
     assert ood_detector(fresh).threshold == det.threshold
     assert "60 scans from my-training-scans" in describe(fresh)
@@ -106,8 +107,6 @@ def test_the_cli_fits_a_reference_for_a_model_file(reference_setup, tmp_path, ca
 
 
 def test_adjust_on_your_models_and_data_fits_the_reference_from_a_folder(reference_setup, monkeypatch):
-    from pathlib import Path
-
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import ROOT

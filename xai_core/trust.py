@@ -103,7 +103,8 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
             out[name] = metric.not_applicable(why)
             continue
         m = regions.mask_for(metric, by_region)
-        m_hash = None if m is None else hashlib.sha256(np.ascontiguousarray(np.asarray(m, bool)).tobytes()).hexdigest()
+        m_hash = None if m is None else hashlib.sha256(
+            np.ascontiguousarray(np.asarray(m, bool)).tobytes()).hexdigest()
 
         def step(f, msg, i=i, name=name):
             if progress is not None:
@@ -159,7 +160,8 @@ class MethodsTable:
 
     def to_json(self) -> str:
         return json.dumps({"summary": self.summary.to_dict("records"), "rows": self.rows.to_dict("records"),
-                           "better": self.better, "excluded": self.excluded}, default=lambda o: None if o is pd.NA else str(o))
+                           "better": self.better, "excluded": self.excluded},
+                          default=lambda o: None if o is pd.NA else str(o))
 
     def wide(self) -> pd.DataFrame:
         """Methods x metrics: "mean [lo, hi]" cells."""
@@ -236,8 +238,8 @@ def excluded_methods(rows: pd.DataFrame) -> dict[str, str]:
         why = g["withheld"].fillna("")
         if len(g) and (why != "").all():
             common = why.mode().iloc[0]
-            out[method] = (f"left out of the ranking: on {g['scan'].nunique()} of {g['scan'].nunique()} scans "
-                           f"{common}" + ("" if why.nunique() == 1 else " (or another reason to withhold)") + ".")
+            out[method] = (f"left out of the ranking: on every one of its {g['scan'].nunique()} scans {common}"
+                           + ("" if why.nunique() == 1 else " (or another reason to withhold)") + ".")
     return out
 
 

@@ -163,7 +163,8 @@ def quality_of(expl) -> str:
         from ..gates import fit_score
 
         fits = [fit_score(expl, k) for k in range(len(expl.class_names))]
-        return "local fit R²: " + ", ".join(f"{n} {s:.3f}" if np.isfinite(s) else f"{n} none (the output does not move)"
+        return "local fit R²: " + ", ".join(f"{n} {s:.3f}" if np.isfinite(s) else
+                                           f"{n} none (the output does not move)"
                                            for n, s in zip(expl.class_names, fits))
     if getattr(cls, "additive", True):
         return (f"additivity residual |base + sum of map − output|: largest {float(expl.residuals.max()):.1e} "
