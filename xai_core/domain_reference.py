@@ -41,7 +41,8 @@ def reference_path(model) -> Path | None:
 
 
 def missing_message(model) -> str:
-    return f"{model.name} has no reference for 'in domain' yet; {HOW_TO_ADD}"
+    return (f"{model.name} does not say which registered dataset it was trained on and has no out-of-domain "
+            f"reference yet; {HOW_TO_ADD}")
 
 
 def load_reference(model) -> Detector | None:
