@@ -104,6 +104,11 @@ if summary is not None:
         st.dataframe(board, hide_index=True, width="stretch", key="aud_board")
         st.caption("Mean over the scans, bootstrap 95% interval in brackets, n = scans where the metric is defined "
                    "(focus needs a lesion mask). Overlapping intervals: the data do not separate the methods.")
+        for method, why in summary.get("left_out", {}).items():
+            st.caption(f"**{method}** {why}")
+        if summary.get("withheld"):
+            st.caption("Values withheld (no verdict, in no mean): " + "; ".join(
+                f"{n:,} rows because {why}" for why, n in summary["withheld"].items()) + ".")
         st.plotly_chart(aplots.grouped_figure(summary["overall"], "method", metric_names), width="stretch",
                         key="aud_board_fig")
 

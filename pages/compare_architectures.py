@@ -110,6 +110,7 @@ with user_errors("Drawing the grid"):
             focus = "" if np.isnan(r["focus"]) else f"<br><sup>focus {r['focus']:.2f}</sup>"  # own line: never cut
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
+                        "says_nothing": plots.faint(result.explanations[i][j]),
                         "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))

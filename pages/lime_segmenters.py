@@ -13,7 +13,7 @@ from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
-from xai_core import plots
+from xai_core import gates, plots
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
@@ -125,7 +125,8 @@ with user_errors("Showing the LIME results"):
     target = top_two[1] if runner_up else top_two[0]
     name = lm.class_names[target]
     k = {n: int(np.flatnonzero(e.class_indices == target)[0]) for n, e in main.items()}
-    titles = {n: f"<br><sup>fit R² {e.extras['score'][k[n]]:.2f}"
+    fits = {n: gates.fit_score(e, k[n]) for n, e in main.items()}  # NaN: the target does not move, no fit
+    titles = {n: (f"<br><sup>fit R² {fits[n]:.2f}" if np.isfinite(fits[n]) else "<br><sup>no fit (says nothing)")
                  + (f" · {stab[n].verdict(k[n])}" if n in stab else "") + "</sup>" for n, e in main.items()}
     tab_pc, tab_hide = st.tabs([f"Top {top_n} pro (green) and con (red) for {name}",
                                 f"Top {top_n} pro for {name}, rest hidden"])
@@ -138,6 +139,11 @@ with user_errors("Showing the LIME results"):
     st.caption(f"Trust cards, one per segmenter, for the top class {lm.class_names[top_two[0]]}:")
     trust_cards([(n, req["model"], e, scan_mask(scan["scan"], req["scan"])) for n, e in main.items()],
                 key="lime_trust")
+    for n, e in main.items():
+        if not np.isfinite(fits[n]):
+            st.info(f"{n}: {gates.NO_FIT}; its weights are drawn faintly and earn no verdict.",
+                    icon=":material/blur_off:")
+            break
     if p[target] < 0.01 and req["output"] == "probability":
         st.info(f"The model gives **{name}** only {p[target]:.2%}. Hiding superpixels barely moves so small a "
                 "probability, so these weights are close to noise; choose **margin** space in the settings to see "
@@ -151,7 +157,7 @@ with user_errors("Showing the LIME results"):
     for n, e in main.items():
         seg = segment_stats(e.extras["segments"])
         row = {"segmenter": n, "superpixels": seg["segments"], "median size (px)": seg["median_px"],
-               "largest share": seg["largest_share"], "fit R²": float(e.extras["score"][k[n]]),
+               "largest share": seg["largest_share"], "fit R²": fits[n],
                "local prediction": float(e.extras["local_pred"][k[n]]),
                "model output": float(e.output_values[k[n]])}
         if n in stab:

@@ -12,6 +12,7 @@ from pages._ui.jobs import run_steps, stopped_note
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
+from xai_core.magnitude import negligible_message
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
@@ -111,12 +112,15 @@ for start in range(0, len(done), PER_ROW):
         rows.append(row)
         label = "relative (map / max |map|)" if common else row["unit"]
         fig = plots.method_map_figure(e.image, normalised(m) if common else m, label, ecls.display_name,
-                                      vmax=1.0 if common else None)
+                                      vmax=1.0 if common else None, says_nothing=plots.faint(e))
         with col:
             st.plotly_chart(fig, width="stretch", key=f"methods_map_{n}")
             check = (f"{row['check']} {row['value']:.1e}" if row["check"] == "residual" else
-                     f"{row['check']} {row['value']:.2f}" if row["check"] != "—" else "not additive")
+                     f"{row['check']} {row['value']:.2f}" if row["check"] not in ("—", "no fit") else
+                     "no fit (the output does not move)" if row["check"] == "no fit" else "not additive")
             st.caption(f"{row['unit']} · {row['seconds']:.2f} s{' (cached)' if row['cached'] else ''} · {check}")
+            if plots.faint(e):  # drawn faintly above; one line says why, and its card gives no verdict
+                st.caption(negligible_message(e, 0))
 
 if done:
     mask = None if upload is not None else scan_mask(scan.get("scan"))

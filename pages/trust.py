@@ -84,6 +84,8 @@ with user_errors("Showing the comparison"):
         st.caption("The results below are for the previous settings; press **Evaluate** to update them.")
     st.subheader("Methods x metrics")
     st.dataframe(_styled(table), width="stretch", key="trust_table")
+    for method, why in getattr(table, "excluded", {}).items():
+        st.caption(f"**{xc.EXPLAINERS.get(method).display_name if method in xc.EXPLAINERS else method}** {why}")
     st.caption(f"{len(req['indices'])} scans of {req['dataset']} ({req['model']}, {req['output']} space); each "
                "cell is the mean [bootstrap 95% interval]. " + "; ".join(
                    f"{METRICS.get(m).display_name}: {b} is better" for m, b in table.better.items()) + ".")

@@ -23,6 +23,41 @@ st.markdown(
     "browser session**: nobody else on this server sees it unless you choose *Add to the shared library*."
 )
 
+def reference_form(pick: str, lm) -> None:
+    """Adjust → the model's out-of-domain reference: a registered dataset, a folder or a zip of typical scans,
+    fitted once and stored with the model (``xai_core.domain_reference``)."""
+    from xai_core.data import DATASETS
+    from xai_core.domain_reference import MIN_SCANS, describe, fit_reference
+
+    st.markdown("**Out-of-domain reference**: what scans like its training scans look like, so that every page "
+                "can flag a scan the model should not judge.")
+    st.caption(describe(lm))
+    r1, r2 = st.columns([1, 2])
+    kind = r1.radio("Reference from", ["a registered dataset", "a folder under the data folders", "a zip of scans"],
+                    key=f"ref_kind_{pick}")
+    source = None
+    if kind == "a registered dataset":
+        source = r2.selectbox("Dataset it was trained on (or one like it)", DATASETS.names(), key=f"ref_ds_{pick}")
+    elif kind == "a folder under the data folders":
+        source = r2.text_input(f"Folder of at least {MIN_SCANS} typical training scans", key=f"ref_folder_{pick}",
+                               placeholder="e.g. my-training-scans") or None
+    else:
+        up = r2.file_uploader(f"Zip of at least {MIN_SCANS} typical training scans", type=["zip"],
+                              key=f"ref_zip_{pick}")
+        if up is not None:
+            source = ("zip", up)
+    if st.button("Fit the reference", key=f"ref_fit_{pick}", disabled=source is None,
+                 help="Runs the model once over the reference scans (a few seconds to a minute) and stores the "
+                      "result with the model."):
+        with user_errors("Fitting the out-of-domain reference"):
+            with progress_bar("Fitting the out-of-domain reference…") as progress:
+                if isinstance(source, tuple):
+                    source = str(extract_zip(source[1].getvalue(), source[1].name, owner=owner()))
+                fit_reference(lm, source, progress=progress)
+            cached.detector.clear()
+            st.success(describe(lm))
+
+
 st.header("1. Add a model")
 m1, m2 = st.columns(2)
 model_file = m1.file_uploader("Keras model (.keras, or legacy .h5)", type=["keras", "h5", "hdf5"], key="up_model")
@@ -62,7 +97,9 @@ if model_file is not None:
                          owner=owner())
             cached.model.clear()
             st.session_state["model"] = name
-            st.success(f"Added **{name}**, private to this session. It is now the selected model on every page.")
+            st.success(f"Added **{name}**, private to this session. It is now the selected model on every page. "
+                       "Give it an out-of-domain reference under *Adjust* below, so scans unlike its training "
+                       "scans are flagged.")
 
 st.header("2. Your models")
 with user_errors("Listing your models"):
@@ -96,6 +133,7 @@ with user_errors("Listing your models"):
             share_model(pick, owner())
             cached.model.clear()
             st.success(f"**{pick}** is now in the shared library.")
+        reference_form(pick, lm)
 
 st.header("3. Add a dataset")
 d1, d2 = st.columns(2)

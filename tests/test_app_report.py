@@ -26,9 +26,10 @@ def _text(html: bytes) -> str:
 def test_your_scan_builds_a_de_identified_report_on_click_and_identifiers_only_when_ticked(tmp_path):
     at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
     at.session_state["scan_evals"] = 300
-    at.session_state["scan_show_anyway"] = True  # a CT is out of domain: its maps are hidden until asked for
     at.run()
     at.file_uploader[0].set_value(("DOE_JANE_12345.dcm", _dicom_bytes(tmp_path), "application/dicom")).run()
+    # a CT is out of domain: its maps are hidden until asked for, for this scan
+    next(t for t in at.toggle if t.key.startswith("scan_show_anyway_")).set_value(True).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "scan_report_built" not in at.session_state  # nothing is built before the click
     at.button(key="scan_report_build").click().run()

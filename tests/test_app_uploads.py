@@ -25,7 +25,7 @@ def test_dicom_upload_shows_prediction_window_and_shap():
     assert at.selectbox(key="scan_window").value == "full range"  # CT_small stores no window
     assert any("outside" in w.value.lower() for w in at.warning)  # a real CT is not the synthetic brain MRI
     assert not any("says **" in m.value for m in at.markdown)  # so the answer is collapsed (issue 11)
-    at.toggle(key="scan_show_anyway").set_value(True).run()
+    next(t for t in at.toggle if t.key.startswith("scan_show_anyway_")).set_value(True).run()
     assert any("says **" in m.value for m in at.markdown)
     assert any("Additivity" in c.value for c in at.caption)
     at.selectbox(key="scan_window").set_value("lung").run()

@@ -60,7 +60,7 @@ def test_the_upload_survives_page_changes_and_opens_on_shap():
     assert at.radio(key="_w_source").value == "upload"
     assert any("less like" in w.value for w in at.warning)  # a real MR is not the synthetic brain MRI
     assert "shap_mvp_result" not in at.session_state  # collapsed: nothing computed until asked
-    at.toggle(key="shap_show_anyway").set_value(True).run()
+    next(t for t in at.toggle if t.key.startswith("shap_show_anyway_")).set_value(True).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     shown = at.session_state["shap_mvp_result"]
     assert shown["request"]["scan"]["upload"] == at.session_state["uploaded_scan"]["sha"]

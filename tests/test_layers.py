@@ -19,7 +19,8 @@ LAYERS = [
     {"ood"},
     # metrics that re-run an explanation (stability, randomisation) call the API, so they share its layer
     {"metrics", "api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
-     "progressive", "warmup", "trust", "shortcut", "audit", "training"},  # workflows over the plug-ins
+     "progressive", "warmup", "trust", "shortcut", "audit", "training", "gates", "regions",
+     "domain_reference"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__", "report"},  # entry points and the documents they write
 ]

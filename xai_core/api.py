@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cancel, config
+from . import cancel, config, gates
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data.images import image_hash
 from .errors import InputError
@@ -69,6 +69,7 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
             e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
         e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
         e.info.setdefault("family", explainer_cls.family)
+        gates.stamp(lm, e)  # does the model's output move at all? (plots and cards read it)
         return e
 
     if cache is None:
@@ -79,11 +80,13 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
         expl = cache.lookup(key, "explanations", Explanation.load)
         if expl is not None:
             expl.cached = True
+            gates.stamp(lm, expl)
         return expl
     expl, hit = cache.get_or_compute(key, "explanations", compute, Explanation.load,
                                      lambda e, path: e.save(path))
     if hit:
         expl.cached = True
+        gates.stamp(lm, expl)  # maps cached before the stamp existed
         if progress is not None:
             progress(1.0, "served from cache")
     return expl

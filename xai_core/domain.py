@@ -81,13 +81,18 @@ _fit_lock = threading.Lock()  # one fit at a time: a page asking while the warm-
 
 def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE,
                  progress: Progress | None = None) -> Detector:
-    """The out-of-domain detector of ``model``, fitted on its training dataset (train / val / test)."""
+    """The out-of-domain detector of ``model``, fitted on its training dataset (train / val / test), or the
+    reference its owner stored with it (``domain_reference``: users' own models)."""
+    from .domain_reference import load_reference, missing_message
+
     lm = as_model(model)
     spec = OOD_SCORES.get(method)
     dataset = lm.metadata.dataset
+    ref = load_reference(lm)
+    if ref is not None and ref.method == method:
+        return ref
     if not dataset or dataset not in DATASETS:
-        raise InputError(f"{lm.name} does not say which registered dataset it was trained on, so there is no "
-                         "reference for 'in domain'.")
+        raise InputError(missing_message(lm))
     if spec.needs_features and not lm.has_features:
         raise InputError(f"{spec.display_name} needs the model's penultimate features, which cannot be reached.")
     key = (lm.file_hash, method)
@@ -99,6 +104,13 @@ def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = D
             if key in _detectors:
                 return _detectors[key]
         return _fit_detector(lm, spec, method, dataset, key, cache, progress)
+
+
+def forget_detectors(file_hash: str) -> None:
+    """Drop the detectors held in memory for a model file (its reference was refitted)."""
+    with _lock:
+        for key in [k for k in _detectors if k[0] == file_hash]:
+            del _detectors[key]
 
 
 def _fit_detector(lm: LoadedModel, spec, method: str, dataset: str, key: tuple, cache, progress) -> Detector:

@@ -19,6 +19,13 @@ estimator, not evidence. Such a map must be drawn faintly and said in words,
 never stretched to full colour (issue 11: an MR in probability space was drawn
 saturated on a colour bar of -1e-6 to 1e-6).
 
+**A model whose output does not move.** ``xai_core.gates.output_spread``
+(stamped into ``Explanation.info`` by ``api.explain``) is how far the
+explained class's score moves over the scan and drastic alterations of it.
+Below the same 1% of the scale, no map of that class can hold evidence,
+whatever its own size (normalising methods stretch noise to full colour), so
+``negligible`` counts it too.
+
 **Absolute scale.** Auto-scaled colour bars make every map look equally
 strong. ``absolute_limit`` fixes full colour at ``ABSOLUTE_SHARE`` times a
 pixel's even share of one scale unit (1 / number of pixels), so the same
@@ -33,6 +40,7 @@ from .explanation import Explanation
 
 NEGLIGIBLE_FRACTION = 0.01
 ABSOLUTE_SHARE = 20.0
+FAINT_STRETCH = 10.0  # a map that says nothing reaches at most a tenth of full colour
 OUTPUT_SCALE = {"probability": 1.0, "margin": 1.0}
 UNIT_WORDS = {"probability": "probability", "margin": "logit"}
 
@@ -52,9 +60,19 @@ def max_pixel(expl: Explanation) -> np.ndarray:
     return np.abs(expl.maps()).reshape(len(expl.values), -1).max(1, initial=0.0)
 
 
+def flat_output(expl: Explanation, fraction: float = NEGLIGIBLE_FRACTION) -> np.ndarray:
+    """(K,) bool: the model's score for the class does not move on this scan (``gates.output_spread``
+    below ``fraction`` of the scale); all False where the spread was never measured."""
+    spread = expl.info.get("output_spread") if isinstance(expl.info, dict) else None
+    if spread is None or len(spread) != len(expl.values):
+        return np.zeros(len(expl.values), bool)
+    return np.asarray(spread, np.float64) < fraction * output_scale(expl)
+
+
 def negligible(expl: Explanation, fraction: float = NEGLIGIBLE_FRACTION) -> np.ndarray:
-    """(K,) bool: the class's total |attribution| is below ``fraction`` of the output scale."""
-    return total_attribution(expl) < fraction * output_scale(expl)
+    """(K,) bool: the class's total |attribution| is below ``fraction`` of the output scale, or the
+    model's output for it does not move at all (``flat_output``)."""
+    return (total_attribution(expl) < fraction * output_scale(expl)) | flat_output(expl, fraction)
 
 
 def threshold(expl: Explanation, fraction: float = NEGLIGIBLE_FRACTION) -> float:
@@ -67,6 +85,11 @@ def negligible_message(expl: Explanation, k: int, fraction: float = NEGLIGIBLE_F
         return ""
     unit = UNIT_WORDS.get(expl.output_space, expl.output_space)
     what = "probability" if expl.output_space == "probability" else "score (logit)"
+    if flat_output(expl, fraction)[k]:
+        return (f"{expl.class_names[k]}: this map says nothing. The model's {what} for this class hardly moves "
+                f"on this scan: blacking it out, inverting it or replacing it with noise changes it by at most "
+                f"{expl.info['output_spread'][k]:.1g} {unit}, below the {threshold(expl, fraction):g} {unit} we "
+                "count as a real effect. It is drawn faintly, on the absolute scale, and earns no verdict.")
     return (f"{expl.class_names[k]}: this map says nothing. No pixel moves this class's {what} by more than "
             f"{max_pixel(expl)[k]:.1g} {unit}, and all pixels together by at most "
             f"{total_attribution(expl)[k]:.1g}, below the {threshold(expl, fraction):g} {unit} "
@@ -79,12 +102,18 @@ def absolute_limit(expl: Explanation) -> float:
     return ABSOLUTE_SHARE * output_scale(expl) / max(1, h * w)
 
 
+def faint_limit(expl: Explanation, auto: float) -> float:
+    """The colour limit of maps that say nothing: the absolute one, and at least ``FAINT_STRETCH`` x their
+    own largest values, so a map normalised by its method (Grad-CAM, XRAI) stays faint too."""
+    return max(FAINT_STRETCH * float(auto), absolute_limit(expl))
+
+
 def colour_limit(expl: Explanation, auto: float, absolute: bool = False) -> float:
-    """The colour limit to draw with: the absolute one on request, and never less than it when every
-    map shown is negligible (noise is not stretched to full colour)."""
+    """The colour limit to draw with: the absolute one on request, and ``faint_limit`` when every map shown
+    is negligible (noise is not stretched to full colour)."""
     floor = absolute_limit(expl)
+    if bool(np.all(negligible(expl))):
+        return faint_limit(expl, auto)
     if absolute:
         return floor
-    if bool(np.all(negligible(expl))):
-        return max(auto, floor)
     return auto

@@ -31,7 +31,11 @@ def rank_agreement(maps: dict[str, np.ndarray]) -> pd.DataFrame:
 
 def summary_row(expl: Explanation, explainer_cls, k: int = 0) -> dict:
     """What the page lists under each map: unit, compute time and the residual or fit score."""
+    from .gates import fit_score
+
     q = explainer_cls.quality(expl)
+    if q is not None and q[0] == "fit R²" and not np.isfinite(fit_score(expl, k)):
+        q = ("no fit", float("nan"))  # R² against a target that does not move measures noise (xai_core.gates)
     return {"method": explainer_cls.display_name, "family": explainer_cls.family,
             "unit": explainer_cls.unit_label(expl.output_space), "seconds": float(expl.seconds),
             "cached": bool(expl.cached), "check": q[0] if q else "—",

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from . import gates, regions
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
 from .data.images import image_hash
 from .errors import InputError
@@ -70,29 +71,47 @@ def parse_metrics(text: str | None, explanation=None, mask=None) -> list[str]:
 
 def card(model, image, explanation: Explanation, metrics: list[str] | None = None, mask=None,
          params: dict | None = None, cache: DiskCache | None = DEFAULT_CACHE,
-         progress: Progress | None = None, compute: bool = True) -> dict[str, MetricResult]:
+         progress: Progress | None = None, compute: bool = True, out_of_domain: bool = False,
+         masks: dict | None = None) -> dict[str, MetricResult]:
     """{metric: MetricResult} for one map; ``metrics`` defaults to ``card_metrics``; ``params`` maps a
     metric name to its parameters. Results are cached on disk by model, image, map, mask and parameters;
     with ``compute=False`` only the results already on disk come back (a costly check run once shows
-    again without a click)."""
+    again without a click).
+
+    ``mask`` is the finding (lesion) mask; ``masks`` adds masks of other regions by name
+    (``xai_core.regions``: ``{"artefact": marker mask}``). Each metric reads only its own region's mask
+    and reads ``not applicable`` where that region has none.
+
+    No verdict is given on evidence that cannot be read (``xai_core.gates``): for a scan flagged
+    ``out_of_domain``, a model whose output does not move, or a negligible map, every result reads
+    ``not applicable: <why>``, with the computed one kept for those who ask (``gates.withheld``).
+    """
     lm = as_model(model)
     x = np.asarray(lm.prepare(image) if explanation.image is None else explanation.image, np.float32)
+    if explanation.image is not None:
+        gates.stamp(lm, explanation)
     names = card_metrics(explanation, mask) if metrics is None else list(metrics)
     params = params or {}
     out = {}
-    e_hash, m_hash = explanation_hash(explanation), None
-    if mask is not None:
-        m_hash = hashlib.sha256(np.ascontiguousarray(np.asarray(mask, bool)).tobytes()).hexdigest()
+    e_hash = explanation_hash(explanation)
+    by_region = {regions.FINDING: mask, **(masks or {})}
     for i, name in enumerate(names):
         metric = METRICS.get(name)
         p = metric.validate(params.get(name, {}))
+        why = regions.missing(metric, by_region)
+        if why:
+            out[name] = metric.not_applicable(why)
+            continue
+        m = regions.mask_for(metric, by_region)
+        m_hash = None if m is None else hashlib.sha256(
+            np.ascontiguousarray(np.asarray(m, bool)).tobytes()).hexdigest()
 
         def step(f, msg, i=i, name=name):
             if progress is not None:
                 progress(min(1.0, (i + f) / len(names)), f"{METRICS.get(name).display_name}: {msg}")
 
-        def run(metric=metric, p=p, step=step):
-            return metric(lm, x, explanation, mask, progress=step, **p)
+        def run(metric=metric, p=p, step=step, m=m):
+            return metric(lm, x, explanation, m, progress=step, **p)
 
         if cache is None:
             if compute:
@@ -108,7 +127,7 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
         out[name], _ = cache.get_or_compute(key, "metrics", run, MetricResult.load, lambda r, path: r.save(path))
     if progress is not None:
         progress(1.0, "done")
-    return out
+    return gates.withhold(out, gates.reason(explanation, out_of_domain))
 
 
 def lesion_scans(dataset, split: str = "test", n: int = 16) -> list[int]:
@@ -137,10 +156,12 @@ class MethodsTable:
     rows: pd.DataFrame  # one row per method, scan and metric
     summary: pd.DataFrame  # one row per method and metric: mean, 95% interval, best
     better: dict[str, str]  # metric -> "higher"/"lower"
+    excluded: dict[str, str] = field(default_factory=dict)  # method -> why it is left out of the ranking
 
     def to_json(self) -> str:
         return json.dumps({"summary": self.summary.to_dict("records"), "rows": self.rows.to_dict("records"),
-                           "better": self.better}, default=lambda o: None if o is pd.NA else str(o))
+                           "better": self.better, "excluded": self.excluded},
+                          default=lambda o: None if o is pd.NA else str(o))
 
     def wide(self) -> pd.DataFrame:
         """Methods x metrics: "mean [lo, hi]" cells."""
@@ -170,10 +191,11 @@ def evaluate_methods(model, dataset, indices: list[int], methods: dict[str, dict
         raise InputError("Pick at least one method.")
     for m in metrics:
         METRICS.get(m)
+    flags = _domain_flags(lm, [int(i) for i in indices], [ds.image(split, int(i)) for i in indices])
     rows, jobs = [], [(m, int(i)) for m in methods for i in indices]
     for j, (method, i) in enumerate(jobs):
         image = ds.image(split, i)
-        mask = s.masks[i] if s.masks is not None else None
+        by_region = regions.dataset_regions(ds, split, i)
 
         def step(f, msg, j=j, method=method, i=i):
             if progress is not None:
@@ -181,11 +203,13 @@ def evaluate_methods(model, dataset, indices: list[int], methods: dict[str, dict
 
         e = api.explain(lm, image, method=method, output=output, top_k=1, cache=cache,
                         progress=lambda f, msg: step(0.5 * f, msg), **methods[method])
-        results = card(lm, e.image, e, metrics, mask=mask, cache=cache, progress=lambda f, msg: step(0.5 + 0.5 * f, msg))
+        results = card(lm, e.image, e, metrics, mask=by_region[regions.FINDING], masks=by_region, cache=cache,
+                       out_of_domain=flags.get(i, False),
+                       progress=lambda f, msg: step(0.5 + 0.5 * f, msg))
         for name, r in results.items():
             rows.append({"method": method, "scan": i, "true class": ds.class_names[s.labels[i]],
                          "explained class": e.class_names[0], "metric": name, "value": r.value,
-                         "verdict": r.verdict, "chance": r.chance})
+                         "verdict": r.verdict, "chance": r.chance, "withheld": gates.reason_of(r)})
     df = pd.DataFrame(rows)
     better = {m: METRICS.get(m).better for m in metrics}
     summary = []
@@ -201,4 +225,31 @@ def evaluate_methods(model, dataset, indices: list[int], methods: dict[str, dict
         if len(g):
             best = g["mean"].idxmax() if better[metric] == "higher" else g["mean"].idxmin()
             sm.loc[best, "best"] = True
-    return MethodsTable(df, sm, better)
+    return MethodsTable(df, sm, better, excluded_methods(df))
+
+
+def excluded_methods(rows: pd.DataFrame) -> dict[str, str]:
+    """{method: one line} for the methods none of whose results may be read (every one withheld by a gate):
+    they are left out of the ranking, and this says why."""
+    out = {}
+    if "withheld" not in rows:
+        return out
+    for method, g in rows.groupby("method", sort=False):
+        why = g["withheld"].fillna("")
+        if len(g) and (why != "").all():
+            common = why.mode().iloc[0]
+            out[method] = (f"left out of the ranking: on every one of its {g['scan'].nunique()} scans {common}"
+                           + ("" if why.nunique() == 1 else " (or another reason to withhold)") + ".")
+    return out
+
+
+def _domain_flags(lm, indices: list[int], images) -> dict:
+    """{scan index: flagged} for the images, from the model's out-of-domain check; {} where it has none."""
+    from .domain import check_images, ood_detector
+    from .errors import XAIError
+
+    try:
+        check = check_images(ood_detector(lm), lm, images)
+    except XAIError:
+        return {}
+    return {i: bool(f) for i, f in zip(indices, check.flags)}

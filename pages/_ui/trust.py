@@ -16,7 +16,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached
 from pages._ui.render import progress_bar, user_errors
-from xai_core import trust
+from xai_core import gates, trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
 
@@ -31,9 +31,35 @@ def _mask_hash(mask) -> str | None:
 
 
 @st.cache_data(show_spinner="Checking the map…", max_entries=256)
-def _cheap(model_name: str, model_hash: str, explanation_key: str, mask_key: str | None,
+def _cheap(model_name: str, model_hash: str, explanation_key: str, mask_key: str | None, out_of_domain: bool,
            _explanation: xc.Explanation, _mask) -> dict:
-    return trust.card(cached.model(model_name), _explanation.image, _explanation, mask=_mask)
+    return trust.card(cached.model(model_name), _explanation.image, _explanation, mask=_mask,
+                      out_of_domain=out_of_domain)
+
+
+def flagged(model_name: str, image) -> bool:
+    """Whether the model's out-of-domain check flags ``image`` (False where the model has no check)."""
+    from xai_core.domain import check_images
+
+    lm = cached.model(model_name)
+    det = cached.detector(model_name, lm.file_hash)
+    if isinstance(det, str):
+        return False
+    return bool(check_images(det, lm, [image]).flags[0])
+
+
+def _withheld_panel(results: dict, key: str) -> None:
+    """One line for a card whose evidence is withheld, and its values on request (never with a verdict)."""
+    why = next((gates.reason_of(r) for r in results.values() if gates.reason_of(r)), "")
+    if not why:
+        return
+    st.markdown(f"{MARKS['n/a']} **Not applicable: {why}.** No metric on this card earns a verdict.")
+    if st.toggle("Show the values anyway", key=f"{key}_values_anyway", value=False,
+                 help="What the metrics computed, for inspection only: they are not evidence here."):
+        rows = [{"metric": METRICS.get(n).display_name,
+                 "value (not evidence)": (None if w is None or not np.isfinite(w.value) else round(w.value, 4))}
+                for n, w in ((n, gates.withheld(r)) for n, r in results.items())]
+        st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_values_table")
 
 
 def _value(r) -> str:
@@ -63,21 +89,24 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
     with st.container(border=True), user_errors("The trust card"):
         st.markdown(f"**Can this map be trusted?** · {explanation.class_names[0]}, "
                     f"{xc.EXPLAINERS.get(explanation.method).display_name if explanation.method in xc.EXPLAINERS else explanation.method}")
-        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), explanation, mask)
+        ood = flagged(model_name, explanation.image)
+        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask)
         shown.update(cheap)
         cols = st.columns(len(cheap))
         for col, (name, r) in zip(cols, cheap.items()):
             col.metric(METRICS.get(name).display_name, _value(r), help=_help(name, r))
             col.caption(r.meaning)
         costly = trust.costly_metrics()
-        done = trust.card(lm, explanation.image, explanation, costly, mask=mask, compute=False)
+        done = trust.card(lm, explanation.image, explanation, costly, mask=mask, compute=False, out_of_domain=ood)
         names = ", ".join(METRICS.get(n).display_name.lower() for n in costly)
         if len(done) < len(costly) and st.button("Run the deeper checks", key=f"{key}_costly",
                                                   help=f"{names}. These explain the scan again several times "
                                                        "(tens of seconds); results are kept."):
             with progress_bar("Deeper checks…") as progress:
-                done = trust.card(lm, explanation.image, explanation, costly, mask=mask, progress=progress)
+                done = trust.card(lm, explanation.image, explanation, costly, mask=mask, out_of_domain=ood,
+                                  progress=progress)
         shown.update(done)
+        _withheld_panel(shown, key)
         for name, r in done.items():
             if r.verdict != "n/a":
                 st.markdown(f"{MARKS[r.verdict]} **{METRICS.get(name).display_name}** {r.value:.2f} "

@@ -224,9 +224,15 @@ def domain_warning(model_name: str, image) -> bool:
 
 def domain_gate(model_name: str, image, key: str) -> bool:
     """The out-of-domain warning, then whether to show the prediction and maps: for a flagged scan they
-    stay collapsed until the user asks to see them anyway."""
+    stay collapsed until the user asks to see them anyway.
+
+    The switch belongs to this scan and this model (its key carries both), so a new upload, or another
+    model, starts hidden again: "show anyway" on one flagged scan never lets the next one skip the gate."""
+    from xai_core.data.images import image_hash
+
     if not domain_warning(model_name, image):
         return True
+    key = f"{key}_{model_name}_{image_hash(np.asarray(image))[:16]}"
     return st.toggle("Show the prediction and maps anyway", key=key, value=False,
                      help="They are hidden because the model has never seen scans like this one; what it says "
                           "about them is a guess.")

@@ -27,7 +27,7 @@ from .spec import AuditSpec, _folder_files
 # Columns every row has, in this order; metric values follow (one column per metric, and
 # ``<metric>.verdict`` for metrics that give verdicts), then ``seconds`` and ``error``.
 BASE_COLUMNS = ("image_id", "index", "true_class", "predicted_class", "probability", "correct",
-                "ood_score", "ood_flag", "method", "class", "class_index", "class_probability")
+                "ood_score", "ood_flag", "method", "class", "class_index", "class_probability", "withheld")
 TAIL_COLUMNS = ("seconds", "error")
 
 
@@ -51,6 +51,7 @@ class ImageSource:
             self.labels = dict(files)
         else:
             ds = load_dataset(spec.dataset)
+            self.dataset, self.split_name = ds, spec.split
             self.class_names = ds.class_names
             self.split = ds.split(spec.split)
             self.prefix = f"{spec.dataset}:{spec.split}:"
@@ -75,6 +76,14 @@ class ImageSource:
         mask = self.split.masks[i] if self.split.masks is not None else None
         return self.split.images[i], int(self.split.labels[i]), mask
 
+    def regions(self, image_id: str) -> dict:
+        """{region: mask or None} of one image (``xai_core.regions``); folders know no region."""
+        from ..regions import ARTEFACT, FINDING, dataset_regions
+
+        if self.folder:
+            return {FINDING: None, ARTEFACT: None}
+        return dataset_regions(self.dataset, self.split_name, self.index(image_id))
+
 
 def one_class(expl, k: int):
     """The explanation restricted to its ``k``-th class (registry metrics score the first class)."""
@@ -86,11 +95,19 @@ def one_class(expl, k: int):
         class_names=[expl.class_names[k]], extras=extras)
 
 
-def score(metric, model, image, expl, k: int, mask, params: dict) -> tuple[float, str]:
-    """(value, verdict) of one metric on class ``k`` of an explanation; NaN and "n/a" where undefined."""
+def score(metric, model, image, expl, k: int, masks, params: dict, withhold: str = "") -> tuple[float, str]:
+    """(value, verdict) of one metric on class ``k`` of an explanation; NaN and "n/a" where undefined.
+
+    ``masks`` is {region: mask} (``xai_core.regions``; a bare array is the finding's mask): the metric
+    reads its own region's only. ``withhold`` (a ``xai_core.gates`` reason) gives NaN and "n/a" too: no
+    value of a map that says nothing, or of a scan outside the training domain, enters the leaderboard."""
+    from ..regions import FINDING, mask_for, missing
+
+    masks = masks if isinstance(masks, dict) else {FINDING: masks}
+    if missing(metric, masks) or withhold:
+        return float("nan"), "n/a"
+    mask = mask_for(metric, masks)
     if hasattr(metric, "fn"):  # a plain mask metric: fn(attribution map, mask)
-        if mask is None or not np.asarray(mask).any():
-            return float("nan"), "n/a"
         return float(metric.fn(expl.values[k], mask)), ""
     r = metric(model, image, one_class(expl, k), mask=mask, **params)
     return float(r.value), str(r.verdict)
@@ -128,6 +145,7 @@ class Auditor:
         return row
 
     def audit_image(self, image_id: str) -> list[dict]:
+        from .. import gates
         from ..api import explain
         from ..domain import check_images
 
@@ -136,7 +154,8 @@ class Auditor:
         t0 = time.perf_counter()
         head = dict(image_id=image_id, index=self.source.index(image_id))
         try:
-            image, label, mask = self.source.load(image_id)
+            image, label, _ = self.source.load(image_id)
+            masks = self.source.regions(image_id)
             x = lm.prepare(image)
             probs = lm.forward_image(x)[1]
         except Exception as exc:  # unreadable, corrupt, or not an image this model can take
@@ -150,6 +169,7 @@ class Auditor:
         if self.detector is not None:
             dc = check_images(self.detector, lm, [image])
             head.update(ood_score=float(dc.scores[0]), ood_flag=bool(dc.flags[0]))
+        out_of_domain = bool(head.get("ood_flag"))
         if spec.classes == "all":
             idx = list(range(lm.num_classes))
         elif spec.classes == "true" and 0 <= label < len(names) and names[label] in lm.class_names:
@@ -170,13 +190,15 @@ class Auditor:
             share = (time.perf_counter() - t1 + pre) / len(idx)
             for k, c in enumerate(expl.class_indices):
                 t2 = time.perf_counter()
+                why = gates.reason(expl, out_of_domain, k)
                 row = self._row(**head, method=method, **{"class": lm.class_names[int(c)]},
-                                class_index=int(c), class_probability=float(probs[int(c)]), error="")
+                                class_index=int(c), class_probability=float(probs[int(c)]), error="",
+                                withheld=why)
                 problems = []
                 for name, metric in self.metrics.items():
                     try:
-                        row[name], row[f"{name}.verdict"] = score(metric, lm, x, expl, k, mask,
-                                                                  spec.metric_params.get(name, {}))
+                        row[name], row[f"{name}.verdict"] = score(metric, lm, x, expl, k, masks,
+                                                                  spec.metric_params.get(name, {}), why)
                     except Exception as exc:
                         row[name], row[f"{name}.verdict"] = float("nan"), "error"
                         problems.append(f"{name}: {_message(exc)}")

@@ -3,8 +3,9 @@
 Efron & Tibshirani (1993), "An Introduction to the Bootstrap": the interval is
 the 2.5th and 97.5th percentiles of the mean over 2,000 resamples of the rows
 (seeded, so a summary is reproducible). Rows where a metric is undefined
-(NaN: no mask, no positive attribution) are left out of that metric and
-counted in ``n``. Reported overall, per true class, and for correctly and
+(NaN: no mask, no positive attribution, or withheld because the map says
+nothing or the scan is outside the training domain, ``withheld``) are left
+out of that metric and counted in ``n``. Reported overall, per true class, and for correctly and
 wrongly classified images; error rows are counted, never averaged.
 """
 
@@ -53,6 +54,7 @@ def summarise(df: pd.DataFrame, methods, metrics, n_planned: int | None = None) 
                    "examples": [{"image_id": r.image_id, "method": r.method, "error": r.error}
                                 for r in df[failed].head(20).itertuples()]},
         "overall": [], "by_class": [], "by_outcome": [],
+        "withheld": _withheld(ok), "left_out": _left_out(ok, methods),
     }
     for method in methods:
         rows_m = ok[ok["method"] == method]
@@ -66,6 +68,26 @@ def summarise(df: pd.DataFrame, methods, metrics, n_planned: int | None = None) 
             for outcome, g in rows_m.groupby(rows_m["correct"].map({True: "correct", False: "misclassified"})):
                 out["by_outcome"].append({"method": method, "metric": metric, "outcome": outcome,
                                           **bootstrap_mean(g[metric])})
+    return out
+
+
+def _withheld(ok: pd.DataFrame) -> dict:
+    """{reason: rows} of the rows whose values were withheld (``xai_core.gates``): they count in no mean."""
+    if "withheld" not in ok:
+        return {}
+    why = ok["withheld"].fillna("")
+    return {str(k): int(v) for k, v in why[why != ""].value_counts().items()}
+
+
+def _left_out(ok: pd.DataFrame, methods) -> dict:
+    """{method: one line} for methods every row of which was withheld: they are left out of the leaderboard."""
+    out = {}
+    if "withheld" not in ok:
+        return out
+    for method in methods:
+        why = ok.loc[ok["method"] == method, "withheld"].fillna("")
+        if len(why) and (why != "").all():
+            out[method] = f"left out of the leaderboard: on every one of its {len(why)} maps {why.mode().iloc[0]}."
     return out
 
 

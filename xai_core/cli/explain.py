@@ -93,7 +93,11 @@ def run(args) -> int:
                 expl.class_names, expl.base_values, expl.values.reshape(len(expl.values), -1).sum(1),
                 expl.output_values)))
     if "score" in expl.extras:
+        from ..gates import fit_score
+
+        fits = [fit_score(expl, k) for k in range(len(expl.class_names))]  # NaN: no fit on a constant target
         print(f"{expl.info.get('features', '?')} superpixels; " + ", ".join(
-            f"{n}: fit R^2 {s:.3f}, local prediction {lp:.4f} vs model {o:.4f}" for n, s, lp, o in zip(
-                expl.class_names, expl.extras["score"], expl.extras["local_pred"], expl.output_values)))
+            (f"{n}: fit R^2 {s:.3f}" if s == s else f"{n}: no fit (the output does not move)")
+            + f", local prediction {lp:.4f} vs model {o:.4f}" for n, s, lp, o in zip(
+                expl.class_names, fits, expl.extras["local_pred"], expl.output_values)))
     return 0

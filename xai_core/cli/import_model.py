@@ -16,6 +16,9 @@ def _arguments(im) -> None:
     im.add_argument("--scale", default=None, help="pixel scaling: 0-1, 0-255, -1-1, torch or caffe")
     im.add_argument("--size", default=None, metavar="HxW", help="input size, for models that accept any size")
     im.add_argument("--replace", action="store_true", help="replace a model of yours with the same name")
+    im.add_argument("--ood-reference", default=None, metavar="DATASET_OR_FOLDER",
+                    help="what 'in domain' means for it: a registered dataset, or a folder or .zip of at least 50 "
+                         "typical training scans (see the ood-reference command)")
 
 
 @command("import-model", "check a .keras/.h5 file in safe mode and add it to your models", _arguments)
@@ -38,4 +41,12 @@ def run(args) -> int:
     lm = load_model(dest)
     print(f"added {args.name} ({dest}): input {lm.input_shape}, scaling {lm.metadata.input_scale}, classes "
           f"{', '.join(lm.class_names)}")
+    if args.ood_reference:
+        from .ood_reference import add_reference
+
+        print(add_reference(lm, args.ood_reference))
+    else:
+        from ..domain_reference import describe
+
+        print(describe(lm))
     return 0

@@ -41,6 +41,7 @@ class MarkerShare(Metric):
     better = "lower"
     cost = "cheap"
     needs_mask = True
+    region = "artefact"  # reads the artefact's mask, never the lesion's (``xai_core.regions``)
 
     def evaluate(self, model, image, explanation, mask, progress=None):
         threshold = f"fail >= {FAIL_AT:.2f}; warn >= {WARN_TIMES_CHANCE:g}x the marker's area share"

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from .base import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit, value_label  # noqa: F401
+from .base import FAINT_OPACITY, SHAP_COLORSCALE, UNITS, _rgb, faint, symmetric_limit, value_label  # noqa: F401
 from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: F401
 from .methods import agreement_figure, method_map_figure  # noqa: F401
 from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: F401
@@ -50,7 +50,7 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
         if bg is not None:
             fig.add_trace(go.Image(z=bg, hoverinfo="skip", opacity=0.85), row=r, col=c)
         fig.add_trace(go.Heatmap(
-            z=maps[i], coloraxis="coloraxis",
+            z=maps[i], coloraxis="coloraxis", opacity=FAINT_OPACITY if small[i] else 1.0,
             hovertemplate=(f"<b>{expl.class_names[i]}</b><br>x %{{x}}, y %{{y}}<br>"
                            f"%{{z:.4g}} {label}<extra></extra>")), row=r, col=c)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)

@@ -16,6 +16,19 @@ SHAP_COLORSCALE = [
 
 UNITS = {"margin": "logit", "probability": "probability"}
 
+# A map that says nothing (``xai_core.magnitude.negligible``: a negligible map, or a model whose output does
+# not move) is drawn at this opacity beside others on a shared scale, so normalised noise never looks
+# like evidence; hovering still shows its true values.
+FAINT_OPACITY = 0.2
+FAINT_NOTE = "<br><sup>negligible: says nothing</sup>"
+
+
+def faint(expl, k: int = 0) -> bool:
+    """Whether class ``k``'s map says nothing (drawn faintly)."""
+    from ..magnitude import negligible
+
+    return bool(negligible(expl)[k])
+
 
 def symmetric_limit(maps: np.ndarray, percentile: float = 99.9) -> float:
     """The colour limit shared by a set of maps: a high percentile of |value| (never zero)."""

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from .base import SHAP_COLORSCALE, _rgb, symmetric_limit, value_label
+from .base import FAINT_NOTE, FAINT_OPACITY, SHAP_COLORSCALE, _rgb, faint, symmetric_limit, value_label
 
 
 def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int = 320) -> go.Figure:
@@ -56,7 +56,8 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     """Grid of single-class maps (explanation, position of the class in it, panel title) on one shared
     symmetric colour scale, so maps from different images and domains can be compared."""
     cols = max(len(r) for r in rows)
-    titles = [t for r in rows for _, _, t in r + [(None, 0, "")] * (cols - len(r))]
+    titles = [t + (FAINT_NOTE if e is not None and faint(e, k) else "")
+              for r in rows for e, k, t in r + [(None, 0, "")] * (cols - len(r))]
     fig = make_subplots(rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
                         vertical_spacing=0.1, row_titles=row_titles)
     maps = [e.map(k) for r in rows for e, k, _ in r]
@@ -69,7 +70,8 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
             n += 1
             if e.image is not None:
                 fig.add_trace(go.Image(z=_rgb(e.image), hoverinfo="skip", opacity=0.85), row=i + 1, col=j + 1)
-            fig.add_trace(go.Heatmap(z=e.map(k), coloraxis="coloraxis", hovertemplate=(
+            fig.add_trace(go.Heatmap(z=e.map(k), coloraxis="coloraxis",
+                                     opacity=FAINT_OPACITY if faint(e, k) else 1.0, hovertemplate=(
                 f"<b>{e.class_names[k]}</b><br>x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>")),
                 row=i + 1, col=j + 1)
             if n > 1:

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
 from ..segmenters import segment_stats
-from .base import UNITS, _rgb
+from .base import FAINT_OPACITY, UNITS, _rgb, faint
 
 PRO_CON_COLORSCALE = [[0.0, "rgba(214,39,40,0.75)"], [0.5, "rgba(255,255,255,0.0)"], [1.0, "rgba(44,160,44,0.75)"]]
 SPREAD_COLORSCALE = "Viridis"
@@ -97,6 +97,7 @@ def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5
         z = np.where(chosen, w[seg], np.nan) if not hide_rest else np.full(seg.shape, np.nan)
         fig.add_trace(go.Heatmap(
             z=z, customdata=np.stack([seg, w[seg]], -1), coloraxis="coloraxis",
+            opacity=FAINT_OPACITY if faint(e, class_position(e, class_index)) else 1.0,
             hovertemplate=(f"<b>{name}</b><br>segment %{{customdata[0]}}<br>"
                            f"weight %{{customdata[1]:.4g}} {unit}<extra></extra>")), row=row, col=col)
         if hide_rest:  # an invisible layer so hovering still shows the weights

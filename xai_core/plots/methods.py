@@ -5,17 +5,21 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import SHAP_COLORSCALE, _rgb, symmetric_limit
+from .base import FAINT_OPACITY, SHAP_COLORSCALE, _rgb, symmetric_limit
 
 
 def method_map_figure(image: np.ndarray | None, m: np.ndarray, label: str, title: str,
-                      vmax: float | None = None, height: int = 260) -> go.Figure:
-    """One map over the scan with its own symmetric colour bar labelled ``label`` (the method's unit)."""
+                      vmax: float | None = None, height: int = 260, says_nothing: bool = False) -> go.Figure:
+    """One map over the scan with its own symmetric colour bar labelled ``label`` (the method's unit).
+
+    ``says_nothing`` (``plots.faint``): the map is drawn faintly and its title says so, never at full colour."""
     vmax = symmetric_limit(m) if vmax is None else float(vmax)
+    if says_nothing:
+        title += " · says nothing"
     fig = go.Figure()
     if image is not None:
         fig.add_trace(go.Image(z=_rgb(image), hoverinfo="skip", opacity=0.85))
-    fig.add_trace(go.Heatmap(z=m, coloraxis="coloraxis",
+    fig.add_trace(go.Heatmap(z=m, coloraxis="coloraxis", opacity=FAINT_OPACITY if says_nothing else 1.0,
                              hovertemplate=f"x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>"))
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",

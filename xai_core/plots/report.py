@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .base import SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
+from .base import FAINT_OPACITY, SHAP_COLORSCALE, UNITS, _rgb, symmetric_limit
 
 
 def curves_figure(history: dict, height: int = 300) -> go.Figure:
@@ -54,8 +54,9 @@ def feature_maps_figure(maps: np.ndarray, layer: str, max_channels: int = 16, co
 
 def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_space: str,
                         vmax: float | None = None, height_per_row: int = 320, label: str | None = None) -> go.Figure:
-    """Models (rows) by images (columns). Each cell is ``{"map": (H, W), "image": (H, W, C), "title": str}``;
-    one symmetric colour scale for the whole grid, so every map is read the same way."""
+    """Models (rows) by images (columns). Each cell is ``{"map": (H, W), "image": (H, W, C), "title": str}``
+    and optionally ``"says_nothing": True`` (drawn faintly, ``plots.faint``); one symmetric colour scale for
+    the whole grid, so every map is read the same way."""
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
     maps = np.stack([c["map"] for r in cells for c in r])
     vmax = symmetric_limit(maps) if vmax is None else float(vmax)
@@ -66,7 +67,8 @@ def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_s
     for i, row in enumerate(cells):
         for j, c in enumerate(row):
             fig.add_trace(go.Image(z=_rgb(c["image"]), hoverinfo="skip", opacity=0.85), row=i + 1, col=j + 1)
-            fig.add_trace(go.Heatmap(z=c["map"], coloraxis="coloraxis", hovertemplate=(
+            fig.add_trace(go.Heatmap(z=c["map"], coloraxis="coloraxis",
+                                     opacity=FAINT_OPACITY if c.get("says_nothing") else 1.0, hovertemplate=(
                 f"<b>{row_titles[i]}</b><br>x %{{x}}, y %{{y}}<br>%{{z:.4g}} {label}<extra></extra>")),
                 row=i + 1, col=j + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)

@@ -161,7 +161,12 @@ def quality_of(expl) -> str:
     """The residual of an additive method, LIME's fit R², or what the method promises instead."""
     cls = _explainer(expl.method)
     if "score" in expl.extras:
-        return "local fit R²: " + ", ".join(f"{n} {s:.3f}" for n, s in zip(expl.class_names, expl.extras["score"]))
+        from ..gates import fit_score
+
+        fits = [fit_score(expl, k) for k in range(len(expl.class_names))]
+        return "local fit R²: " + ", ".join(f"{n} {s:.3f}" if np.isfinite(s) else
+                                           f"{n} none (the output does not move)"
+                                           for n, s in zip(expl.class_names, fits))
     if getattr(cls, "additive", True):
         return (f"additivity residual |base + sum of map − output|: largest {float(expl.residuals.max()):.1e} "
                 f"(relative {float(expl.relative_residuals.max()):.1e})")
@@ -210,6 +215,7 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
 
     ``trust`` maps a map's SHA-256 (``fingerprint``), its title or its method name to its ``MetricResult`` list.
     """
+    from ..gates import OUT_OF_DOMAIN, withhold
     from ..models import as_model
 
     lm = as_model(model)
@@ -220,8 +226,10 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
     maps = []
     for e in explanations:
         title, fp = map_title(e), fingerprint(e.values)
-        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp,
-                             list(trust.get(fp) or trust.get(title) or trust.get(e.method) or [])))
+        results = list(trust.get(fp) or trust.get(title) or trust.get(e.method) or [])
+        if verdict.flagged and results:  # no verdict on a scan the model should not judge (xai_core.gates)
+            results = list(withhold({r.metric: r for r in results}, OUT_OF_DOMAIN).values())
+        maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp, results))
     return Case(lm.name, scan, list(lm.class_names), probs, verdict, maps)
 
 

@@ -67,13 +67,14 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         if c.scan.true_class:
             facts.append(f"True class: {c.scan.true_class}.")
         out.append(f'<p class="small">{e(" ".join(facts))}</p>')
+        # the verdict first: it qualifies the answer below it
+        cls = ' class="flag"' if c.verdict.flagged else ""
+        out.append(f"<h3>Out-of-domain check</h3><p{cls}>{e(c.verdict.text)}</p>")
         out.append(f"<h3>Prediction</h3><p>{e(c.model_name)} predicts <b>{e(c.predicted)}</b> "
                    f"({c.probabilities.max():.1%}).</p>")
         out.append(_img(figures.get(f"case{i}-probabilities"), "class probabilities"))
         out.append(table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
                          ["class", "probability"]))
-        cls = ' class="flag"' if c.verdict.flagged else ""
-        out.append(f"<h3>Out-of-domain check</h3><p{cls}>{e(c.verdict.text)}</p>")
         for j, m in enumerate(c.maps):
             colours = ("green supports the class, red speaks against it" if m.explanation.method == "lime"
                        else "red raises the class score, blue lowers it")

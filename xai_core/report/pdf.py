@@ -118,12 +118,13 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
         if c.scan.true_class:
             facts.append(f"True class: {c.scan.true_class}.")
         para(" ".join(facts), size=body - 1)
+        # the verdict first: it qualifies the answer below it
+        heading("Out-of-domain check", 11)
+        para(c.verdict.text)
         heading("Prediction", 11)
         para(f"{c.model_name} predicts {c.predicted} ({c.probabilities.max():.1%}).")
         table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
               ["class", "probability"], widths=(3, 1))
-        heading("Out-of-domain check", 11)
-        para(c.verdict.text)
         for j, m in enumerate(c.maps):
             heading(m.title, 11)
             colours = ("Green supports the class, red speaks against it" if m.explanation.method == "lime"
