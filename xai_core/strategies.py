@@ -40,7 +40,7 @@ NEAREST = 6  # members shown per cluster, nearest to its prototype first
 # Where evidence counts as "away from the finding". Each share is of the cluster's positive evidence; the
 # area a uniform map would give is in brackets, so every bar is several times chance.
 CORNER_SIDE = 0.25  # a corner is the square of a quarter of the side (6.25% of the image)
-CORNER_FLAG = 0.35  # 5.6x its area
+CORNER_FLAG = 0.25  # 4x its area
 BORDER_SIDE = 1 / 16  # the border band: the outer sixteenth on every side (23% of the image)
 BORDER_FLAG = 0.6  # 2.6x its area
 OUTSIDE_FLAG = 0.5  # half the evidence outside the body/foreground
@@ -91,27 +91,38 @@ class Strategies:
     labels: np.ndarray  # (N,) cluster id per map
     embedding: np.ndarray  # (N, 2)
     left_out: int  # maps with no positive evidence
+    members: list[dict] = field(default_factory=list)  # per kept map: true_class, predicted_class, correct
     meta: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"method": self.method, "class": self.class_name, "k": self.k, "k_chosen_by": self.k_chosen_by,
                 "eigenvalues": [round(float(e), 6) for e in self.eigenvalues], "left_out": self.left_out,
                 "clusters": [c.to_json() for c in self.clusters], "meta": self.meta,
-                "members": [{"image_id": i, "cluster": int(c), "x": round(float(x), 6), "y": round(float(y), 6)}
-                            for i, c, (x, y) in zip(self.image_ids, self.labels, self.embedding)]}
+                "members": [{"image_id": i, "cluster": int(c), "x": round(float(x), 6), "y": round(float(y), 6),
+                             **{k: _plain(v) for k, v in m.items()}}
+                            for i, c, (x, y), m in zip(self.image_ids, self.labels, self.embedding,
+                                                       self.members or [{}] * len(self.image_ids))]}
 
     def table(self) -> list[dict]:
-        """One row per cluster, for the CLI, the page's table and its CSV."""
-        rows = []
-        for c in self.clusters:
-            s = c.shares
-            corner, share = max(s.corners.items(), key=lambda kv: kv[1])
-            rows.append({"cluster": c.id, "size": c.size, "accuracy": c.accuracy,
-                         "true_classes": _mix(c.true_classes), "predicted_classes": _mix(c.predicted_classes),
-                         "lesion_share": s.lesion, "lesion_area": s.lesion_area, "top_corner": corner,
-                         "corner_share": share, "border_share": s.border, "outside_share": s.outside,
-                         "suspicious": c.suspicious, "reason": c.reason, "description": c.description})
-        return rows
+        return cluster_table(self.to_json())
+
+
+def cluster_table(doc: dict) -> list[dict]:
+    """One row per cluster of a strategies document (``Strategies.to_json()``), for the CLI, the page and CSV."""
+    rows = []
+    for c in doc["clusters"]:
+        s = c["shares"]
+        corner, share = max(s["corners"].items(), key=lambda kv: kv[1])
+        rows.append({"cluster": c["id"], "size": c["size"], "accuracy": c["accuracy"],
+                     "true_classes": _mix(c["true_classes"]), "predicted_classes": _mix(c["predicted_classes"]),
+                     "lesion_share": s["lesion"], "lesion_area": s["lesion_area"], "top_corner": corner,
+                     "corner_share": share, "border_share": s["border"], "outside_share": s["outside"],
+                     "suspicious": c["suspicious"], "reason": c["reason"], "description": c["description"]})
+    return rows
+
+
+def _plain(v):
+    return None if v is None or (isinstance(v, float) and v != v) else (bool(v) if isinstance(v, np.bool_) else v)
 
 
 def _mix(counts: dict[str, int]) -> str:
@@ -332,7 +343,8 @@ def discover(maps: np.ndarray, ids: list[str], meta: list[dict], images: list | 
     kept_ids = [ids[i] for i in kept]
     clusters = describe_clusters(r, kept_ids, [meta[i] for i in kept], fg, lesions)
     return Strategies(method, class_name, r["k"], r["k_chosen_by"], [float(e) for e in r["eigenvalues"]],
-                      clusters, kept_ids, r["labels"], r["embedding"], int(len(ids) - len(kept)))
+                      clusters, kept_ids, r["labels"], r["embedding"], int(len(ids) - len(kept)),
+                      [dict(meta[i]) for i in kept])
 
 
 def from_audit(folder, method: str | None = None, class_name: str | None = None, k: int | str = "auto",
