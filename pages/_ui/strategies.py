@@ -28,8 +28,9 @@ def compute(folder: str, stamp: float, method: str, class_name: str | None, k: s
 
 
 def shipped() -> dict[str, dict]:
-    """The shipped example results, by file stem."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(SHIPPED.glob("*.json"))} if SHIPPED.is_dir() else {}
+    """The shipped example results by model name, those with a flagged strategy first (the shortcut model)."""
+    docs = {p.stem: json.loads(p.read_text()) for p in sorted(SHIPPED.glob("*.json"))} if SHIPPED.is_dir() else {}
+    return dict(sorted(docs.items(), key=lambda kv: not any(c["suspicious"] for c in kv[1]["clusters"])))
 
 
 def open_on_methods(spec: AuditSpec, index: int) -> None:
@@ -53,7 +54,8 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
     """Draw one strategies result: embedding, a card per cluster, the cluster table and its download."""
     n_flag = sum(c["suspicious"] for c in doc["clusters"])
     st.markdown(
-        f"**{len(doc['members'])} maps** of `{doc['method']}` fall into **{doc['k']} strategies** "
+        f"**{len(doc['members'])} maps** of `{doc['method']}` fall into **{doc['k']} "
+        f"strateg{'y' if doc['k'] == 1 else 'ies'}** "
         f"({'number chosen by the largest eigengap' if doc['k_chosen_by'] == 'eigengap' else 'number given'}); "
         + (f"**{n_flag} flagged suspicious**: their evidence sits away from the finding." if n_flag
            else "none is flagged: no strategy keeps its evidence in a corner, the border or outside the body.")
