@@ -77,11 +77,15 @@ def test_open_a_finished_audit_and_see_leaderboard_and_gallery(audit_server):
             flagged.get_by_text("top-right corner").first.wait_for(timeout=120_000)
             _settle(page)
             page.screenshot(path=str(ARTIFACTS / "audit-strategies.png"), full_page=True)
-            card = flagged.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text="suspicious").first
-            assert card.locator(".js-plotly-plot").count() == 1  # its prototype map
-            card.get_by_role("button", name="Open").first.click()
+            assert flagged.locator(".js-plotly-plot").count() == 4  # the embedding and 3 prototypes
+            reason = flagged.locator("p", has_text="evidence is in the top-right corner (a flat map").first
+            reason.locator("xpath=following::button[normalize-space()='Open'][1]").click()
             page.wait_for_url("**/methods", timeout=120_000)
-            page.get_by_text("brain-tagged-cnn").first.wait_for(timeout=120_000)
+            _settle(page)
+            page.screenshot(path=str(ARTIFACTS / "audit-strategies-open.png"))
+            # the example's model and dataset are selected there
+            assert page.get_by_role("combobox", name="Model").input_value().startswith("brain-tagged-cnn (")
+            assert page.get_by_role("combobox", name="Dataset").input_value() == "synthetic-brain-mri-tagged"
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
