@@ -47,6 +47,7 @@ bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_shap.py
 	$(BIN)/python benchmarks/bench_lime.py
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_strategies.py
 
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(RUN_DEPS)
@@ -59,3 +60,4 @@ shipped-models: $(RUN_DEPS)
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --guided-augmentation --guide-method shap-partition --guide-images 24 --guide-model assets/models/brain-tagged-cnn --erase-area 0.04 --out assets/models/brain-tagged-cnn-guided
 	$(BIN)/python -m xai_core train --dataset synthetic-brain-mri-tagged --arch basic-cnn --seed 0 --epochs 5 --random-erasing --erase-area 0.04767 --out assets/models/brain-tagged-cnn-erasing
 	$(BIN)/python -m xai_core shortcut --model brain-tagged-cnn --model brain-tagged-cnn-erasing --model brain-tagged-cnn-guided --method shap-partition --method lime --method saliency --method integrated-gradients --method grad-cam --images 8 --out assets/shortcut/synthetic-brain-mri-tagged.json
+	$(BIN)/python benchmarks/bench_strategies.py --validate --ship

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._ui import cached, widgets
+from pages._ui import cached, strategies, widgets
 from pages._ui.render import progress_bar, user_errors
 from xai_core import config
 from xai_core.audit import AuditSpec, audit_folder, list_audits, run_audit
@@ -19,7 +19,6 @@ from xai_core.plots import audit as aplots
 
 BUDGETS = {"shap-partition": ("max_evals", "SHAP evaluations per scan", 200),
            "lime": ("num_samples", "LIME samples per scan", 200)}
-EXPLAIN_PAGES = ("pages/methods.py", "pages/shap_margin_vs_probability.py")  # side by side, if it exists
 GALLERY = 6
 FOCUS = ("focus", "relevance-mass")  # the focus score's registry name, before and after the trust metrics
 
@@ -66,10 +65,27 @@ with st.expander("Start a new audit", expanded=not list_audits(root)):
                 st.success(f"Audit {name} finished in {time.perf_counter() - t0:.0f} s.")
                 st.session_state["aud_open"] = name
 
+def strategies_example() -> None:
+    """The shipped strategies example (a model that learned a shortcut), openable without any audit."""
+    examples = strategies.shipped()
+    if not examples:
+        return
+    with st.expander("Example: what strategies reveal about a model that learned a shortcut", expanded=False):
+        pick = st.selectbox("Example", list(examples), key="aud_strat_example")
+        doc = examples[pick]
+        meta = doc["meta"]
+        st.caption(f"{meta['model']} on {meta['dataset']}:{meta['split']}, {doc['method']} maps "
+                   f"(shipped with the app; `make shipped-models` recomputes it).")
+        with user_errors("Drawing the example"):
+            ex_spec = AuditSpec(meta["model"], meta["dataset"], meta["split"], (doc["method"],))
+            strategies.show(doc, ex_spec, lambda i: cached.audit_image(ex_spec.to_json(), i), "aud_strat_ex")
+
+
 audits = list_audits(root)
 if not audits:
     st.info("No audit yet. Start one above, or run `python -m xai_core audit ... --out "
             f"{root}/NAME` and open it here.")
+    strategies_example()
     st.stop()
 names = [a["name"] for a in audits]
 if st.session_state.get("aud_open") not in names:
@@ -145,7 +161,6 @@ if summary is not None:
                 .drop_duplicates("image_id").sort_values("probability", ascending=False).head(GALLERY)
         if not rand:
             st.caption("No randomisation check was part of this audit, so there is no 'failed randomisation' list.")
-        target = next((p for p in EXPLAIN_PAGES if Path(p).is_file()), EXPLAIN_PAGES[-1])
         for title, df in cases.items():
             st.markdown(f"**{title}**")
             if not len(df):
@@ -161,13 +176,7 @@ if summary is not None:
                             f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
                 # the explanation pages show test scans of registered datasets
                 if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
-                    st.session_state[widgets.MODEL] = spec.model
-                    st.session_state[widgets.DATASET] = spec.dataset
-                    for k in ("_w_model", "_w_dataset", "_w_index"):  # the pickers there start from the refs
-                        st.session_state.pop(k, None)
-                    st.session_state[widgets.SOURCE] = widgets.DATASET_CHOICE  # not this session's upload
-                    widgets.select_image(spec.dataset, spec.split, int(r["index"]))
-                    st.switch_page(target)
+                    strategies.open_on_methods(spec, int(r["index"]))
 
     st.subheader("5. Downloads")
     with user_errors("Preparing the downloads"):
@@ -181,3 +190,22 @@ if summary is not None:
         st.caption("The command that produced it: " + " | ".join(
             f"`{c}`" for c in (folder / "command.txt").read_text().splitlines()[-2:]) if (folder / "command.txt").is_file()
             else "")
+
+    st.subheader("6. Strategies: what the model does across the dataset")
+    st.markdown(
+        "The maps of every scan, clustered by where their evidence sits (spectral relevance analysis, "
+        "Lapuschkin et al. 2019). Each cluster is one *strategy* of the model; a cluster whose evidence sits "
+        "in a corner, the image border or outside the body is flagged: a model can score well by reading a "
+        "marker instead of the finding. Nothing here needs to know where such a marker is.")
+    with user_errors("Finding the strategies"):
+        s1, s2, s3 = st.columns([2, 2, 1])
+        s_method = s1.selectbox("Maps of", list(spec.methods), key="aud_strat_method")
+        explained = sorted(rows.loc[rows["method"] == s_method, "class"].dropna().unique())
+        s_class = s2.selectbox("Explained class", ["every class", *explained], key="aud_strat_class")
+        s_k = s3.selectbox("Clusters", ["auto", *map(str, range(2, 11))], key="aud_strat_k",
+                           help="auto: the number after which the graph's spectrum jumps most (eigengap)")
+        with st.spinner("Clustering the maps…"):
+            doc = strategies.compute(str(folder), (folder / "summary.json").stat().st_mtime, s_method,
+                                     None if s_class == "every class" else s_class, s_k)
+        strategies.show(doc, spec, lambda i: cached.audit_image(spec.to_json(), i), "aud_strat")
+    strategies_example()

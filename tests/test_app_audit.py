@@ -31,11 +31,16 @@ def test_audit_page_starts_an_audit_and_reports_it(tmp_path, monkeypatch):
     board = at.dataframe[0].value
     assert list(board["method"]) == ["shap-partition", "lime"] and board.iloc[:, 1:].stack().str.contains(r"\[").any()
     assert [s.value for s in at.subheader] == ["1. Leaderboard", "2. By class and outcome", "3. Distributions",
-                                               "4. Worst cases", "5. Downloads"]
+                                               "4. Worst cases", "5. Downloads",
+                                               "6. Strategies: what the model does across the dataset"]
     assert any(m.value == "**Lowest focus**" for m in at.markdown)
     opens = [b for b in at.button if b.label == "Open"]
     assert len(opens) >= 3  # lowest focus holds every scored row (3 scans x 2 methods, up to its size)
-    assert len(at.get("download_button")) == 3
+    # strategies of this audit's maps (3 scans: one cluster), then the shipped shortcut example with its flag
+    assert any(m.value.startswith("**3 maps** of `shap-partition` fall into") for m in at.markdown)
+    assert any(m.value.startswith("**Cluster 0**") for m in at.markdown)
+    assert any("🚩 **suspicious**" in m.value and "top-right corner" in m.value for m in at.markdown)
+    assert len(at.get("download_button")) == 3 + 2  # rows, parquet, summary + clusters CSV of each view
     # a case opens on the explanation page with that scan selected
     opens[0].click().run()
     assert not at.exception, at.exception

@@ -59,6 +59,8 @@ def test_ray_and_local_engines_give_identical_rows(local_audit, ray_session, tmp
     assert list(rows["method"][:2]) == ["shap-partition", "lime"] and (rows["error"] == "").all()
     assert rows[focus_name()].notna().sum() >= 8 and rows["ood_score"].notna().all()
     assert (rows["class"] == rows["predicted_class"]).all()
+    # every explained row carries its 32x32 map, so the engines below are compared on the maps too
+    assert rows["map"].map(lambda c: isinstance(c, bytes) and len(c) == 32 * 32 * 4).all()
     ray_rows = run_audit(spec(), tmp_path / "ray", engine="ray", workers=2, batch_size=2).rows
     pd.testing.assert_frame_equal(timings_dropped(ray_rows), timings_dropped(rows), check_exact=True)
     pool_rows = run_audit(spec(), tmp_path / "pool", engine="local", workers=2, batch_size=4).rows
@@ -99,6 +101,12 @@ def test_resumed_audit_equals_uninterrupted_and_recomputes_nothing(local_audit, 
     again = run_audit(spec(limit=4), tmp_path / "resumed", batch_size=2)
     assert lm.calls == c3 and again.computed == 0 and again.skipped == 4
     pd.testing.assert_frame_equal(again.rows, resumed.rows, check_exact=True)
+    # each map stored once, beside its row; the readable tables hold no map cells
+    maps = np.load(tmp_path / "resumed" / "maps.npz")
+    keys = list(zip(maps["image_id"], maps["method"], maps["class_index"]))
+    assert len(keys) == len(set(keys)) == len(resumed.rows) == 8
+    assert "map" not in pd.read_parquet(tmp_path / "resumed" / "rows.parquet")
+    assert "map" not in pd.read_csv(tmp_path / "resumed" / "rows.csv")
 
 
 def test_outputs_on_disk_and_summary_intervals(local_audit):

@@ -68,6 +68,24 @@ def test_open_a_finished_audit_and_see_leaderboard_and_gallery(audit_server):
             page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-            # clicking "Open" (which sets the scan and switches page) is covered by tests/test_app_audit.py
+            # strategies: this audit's clusters, then the shipped shortcut example with its flag; a member
+            # of the example's flagged cluster opens on Methods side by side
+            page.get_by_text("6. Strategies: what the model does across the dataset").scroll_into_view_if_needed()
+            page.get_by_text("Cluster 0:").first.wait_for(timeout=120_000)
+            page.get_by_text("Example: what strategies reveal about a model that learned a shortcut").click()
+            flagged = page.locator('[data-testid="stExpander"]').filter(has_text="suspicious").last
+            flagged.get_by_text("top-right corner").first.wait_for(timeout=120_000)
+            _settle(page)
+            page.screenshot(path=str(ARTIFACTS / "audit-strategies.png"), full_page=True)
+            assert flagged.locator(".js-plotly-plot").count() == 4  # the embedding and 3 prototypes
+            reason = flagged.locator("p", has_text="evidence is in the top-right corner (a flat map").first
+            reason.locator("xpath=following::button[normalize-space()='Open'][1]").click()
+            page.wait_for_url("**/methods", timeout=120_000)
+            _settle(page)
+            page.screenshot(path=str(ARTIFACTS / "audit-strategies-open.png"))
+            # the example's model and dataset are selected there
+            assert page.get_by_role("combobox", name="Model").input_value().startswith("brain-tagged-cnn (")
+            assert page.get_by_role("combobox", name="Dataset").input_value() == "synthetic-brain-mri-tagged"
+            assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()

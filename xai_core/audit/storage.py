@@ -7,6 +7,7 @@ Layout of ``--out DIR``::
     parts/           one Parquet file per finished batch, written to a temporary name and renamed
     rows.parquet     all rows, in image order (rewritten at the end of every run)
     rows.csv         the same table as CSV
+    maps.npz         every explained map at 32x32 (see maps.py), for ``strategies``
     summary.json     means with bootstrap intervals, overall and per class (see summary.py)
 
 A batch is appended by an atomic rename, so a killed audit loses at most the
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .maps import MAP_COLUMN, write_maps
 from .spec import AuditSpec
 
 SPEC_FILE, COMMAND_FILE, ROWS_FILE, CSV_FILE, SUMMARY_FILE = (
@@ -35,7 +37,9 @@ def frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
     """Rows as a table with fixed column types, so parts from any engine concatenate and compare exactly."""
     df = pd.DataFrame.from_records(rows, columns=cols)
     for c in cols:
-        if c in ("index", "class_index"):
+        if c == MAP_COLUMN:  # float32 bytes of the reduced map (None where there is none)
+            df[c] = df[c].astype(object)
+        elif c in ("index", "class_index"):
             df[c] = pd.to_numeric(df[c]).fillna(-1).astype(np.int64)
         elif c in ("correct", "ood_flag"):
             df[c] = df[c].astype("boolean")
@@ -110,6 +114,10 @@ class AuditStore:
             drop=True)
 
     def finish(self, df: pd.DataFrame, summary: dict) -> None:
+        """The final table (without the map cells), its CSV, the maps and the summary."""
+        if MAP_COLUMN in df:
+            write_maps(df, self.out)
+            df = df.drop(columns=[MAP_COLUMN])
         tmp = self.out / f".{ROWS_FILE}.tmp"
         df.to_parquet(tmp, index=False)
         os.replace(tmp, self.out / ROWS_FILE)
