@@ -20,7 +20,7 @@ LAYERS = [
     # metrics that re-run an explanation (stability, randomisation) call the API, so they share its layer
     {"metrics", "api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
      "progressive", "warmup", "trust", "shortcut", "audit", "training", "gates", "regions",
-     "domain_reference"},  # workflows over the plug-ins
+     "domain_reference", "strategies"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__", "report"},  # entry points and the documents they write
 ]

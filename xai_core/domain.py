@@ -83,7 +83,7 @@ def ood_detector(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = D
                  progress: Progress | None = None) -> Detector:
     """The out-of-domain detector of ``model``, fitted on its training dataset (train / val / test), or the
     reference its owner stored with it (``domain_reference``: users' own models)."""
-    from .domain_reference import load_reference, missing_message
+    from .ood._reference import load_reference, missing_message
 
     lm = as_model(model)
     spec = OOD_SCORES.get(method)
