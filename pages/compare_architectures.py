@@ -14,6 +14,7 @@ from pages._ui.trust import trust_cards
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
+from xai_core.exports import csv_text
 
 st.title("Compare architectures")
 st.markdown(
@@ -149,7 +150,7 @@ with user_errors("Showing the table"):
     stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_{method}"
     export = table.assign(**{f"setting: {k}": str(v) for k, v in settings.items()})
     d1, d2 = st.columns(2)
-    d1.download_button("Download the table (CSV)", export.to_csv(index=False), f"{stem}.csv", "text/csv",
+    d1.download_button("Download the table (CSV)", csv_text(export), f"{stem}.csv", "text/csv",
                        key="cmp_csv", help="Every row carries the settings it was computed with.")
     d2.download_button("Download the grid and table (HTML)",
                        export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",

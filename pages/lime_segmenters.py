@@ -17,6 +17,7 @@ from xai_core import plots
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
+from xai_core.exports import csv_text
 
 RESULT = "lime_segmenters_result"
 QUICK_SAMPLES = 500  # 6 segmenters x 1 run: about 10 s on 2 cores (benchmarks/bench_lime_first_view.py)
@@ -202,7 +203,7 @@ with user_errors("Showing the LIME results"):
                 z.writestr(f"lime_{e.params['segmenter']}_seed{e.params['seed']}.npz", npz_bytes(e))
     d1, d2 = st.columns(2)
     stem = f"lime_{req['model']}_{req['slug']}_{req['num_samples']}samples"
-    d1.download_button("Table (.csv)", table.to_csv(index=False), f"{stem}.csv", key="lime_dl_csv")
+    d1.download_button("Table (.csv)", csv_text(table), f"{stem}.csv", key="lime_dl_csv")
     d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), f"{stem}.zip", key="lime_dl_zip")
     report_download("lime_report", [scan_case(req["model"], list(main.values()), req["scan"],
                                               next(iter(main.values())).image, shown["true"])], handout="lime")

@@ -11,6 +11,7 @@ from pages._ui import cached, widgets
 from pages._ui.render import user_errors
 from xai_core import plots
 from xai_core.models.inspect import architecture_dot, conv_layers, feature_maps, layer_table
+from xai_core.exports import csv_text
 
 st.title("Model report")
 st.markdown(
@@ -51,7 +52,7 @@ if report is not None:
                    "the share that are. Recall (= per-class accuracy): of the images of this class, the share "
                    "found. F1: their harmonic mean.")
         d1, d2 = st.columns(2)
-        d1.download_button("Download the per-class table (CSV)", per_class.to_csv(index=False),
+        d1.download_button("Download the per-class table (CSV)", csv_text(per_class),
                            f"{model_name}-{dataset_name}-{split}-per-class.csv", "text/csv", key="rep_csv")
         d2.download_button("Download all scores and the confusion matrix (JSON)", json.dumps(report, indent=2),
                            f"{model_name}-{dataset_name}-{split}-scores.json", "application/json", key="rep_json",

@@ -12,6 +12,7 @@ from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
 from xai_core import plots
 from xai_core.shortcut import shortcut_setup
+from xai_core.exports import csv_text
 
 st.title("Debug a model: find a shortcut")
 st.markdown(
@@ -67,7 +68,7 @@ else:
                     f"{worst['recall_clean']:.0%}.")
         st.plotly_chart(ui.recall_figure(drop), width="stretch", key="sc_recall")
         recall_table = pd.DataFrame(drop["per_class"])
-        st.download_button("Download the recall table (CSV)", recall_table.to_csv(index=False),
+        st.download_button("Download the recall table (CSV)", csv_text(recall_table),
                            f"{model_name}-recall-drop.csv", "text/csv", key="sc_dl_recall")
 
 # ---------------------------------------------------------------- step 2
@@ -127,7 +128,7 @@ if res is not None:
                     f"{r['marker_area']:.2%} of the image and {r['lesion_focus']:.1%} on the lesion: it "
                     + ("**reveals** the shortcut." if reveals else "**hides** the shortcut."))
     table = pd.DataFrame(rows).drop(columns=["params"], errors="ignore")
-    st.download_button("Download the audit (CSV)", table.to_csv(index=False), f"{model_name}-audit.csv",
+    st.download_button("Download the audit (CSV)", csv_text(table), f"{model_name}-audit.csv",
                        "text/csv", key="sc_dl_audit")
 
 # ---------------------------------------------------------------- step 4
@@ -194,5 +195,5 @@ with user_errors("The before/after table"):
     table = before_after(live if live and live["model"] == ui.live_target(model_name).name else None)
     st.dataframe(table.style.format({c: "{:.1%}" for c in table.columns if c not in ("role", "model")},
                                     na_rep="–"), hide_index=True, key="sc_table")
-    st.download_button("Download the before/after table (CSV)", table.to_csv(index=False),
+    st.download_button("Download the before/after table (CSV)", csv_text(table),
                        f"{model_name}-before-after.csv", "text/csv", key="sc_dl_table")

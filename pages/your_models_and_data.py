@@ -105,9 +105,10 @@ with d1:
                            placeholder="e.g. brain-tumor-mri")
     if folder and st.button("Read the folder", key="ds_read"):
         with user_errors(f"Reading {folder}"):
-            index = scan_folder(folder)
+            index = scan_folder(folder, own=upload_dir(owner()))  # another session's uploads are refused
             bar = st.progress(0.0, text="Reading images…")
-            ds = load_folder(index.root, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+            ds = load_folder(index.root, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg),
+                             own=upload_dir(owner()))
             bar.empty()
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
@@ -124,7 +125,8 @@ with d2:
             bar = st.progress(0.0, text="Unpacking…")
             dest = extract_zip(zfile.getvalue(), zfile.name, progress=lambda f, msg: bar.progress(min(1.0, f), msg),
                                owner=owner())
-            ds = load_folder(dest, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+            ds = load_folder(dest, progress=lambda f, msg: bar.progress(min(1.0, f), text=msg),
+                             own=upload_dir(owner()))
             bar.empty()
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
