@@ -12,6 +12,7 @@ from pages._ui.render import user_errors
 from xai_core import plots
 from xai_core.models.inspect import architecture_dot, conv_layers, feature_maps, layer_table
 from xai_core.exports import csv_text
+from xai_core.userdata import redact_private
 
 st.title("Model report")
 st.markdown(
@@ -78,7 +79,7 @@ if lm is not None:
             tw = lm.metadata.trained_with
             st.caption(f"{tw.get('epochs_run', len(history['loss']))} epochs (at most {tw.get('epochs_max', '?')}), "
                        f"best weights kept by early stopping on validation loss. Made with: "
-                       f"`{tw.get('command', 'unknown')}`")
+                       f"`{redact_private(tw.get('command', 'unknown'))}`")
         else:
             st.info("This model file carries no training history.")
 

@@ -56,6 +56,15 @@ def upload_dir(owner: str | None = None) -> Path:
     return base if owner is None else base / config.SESSIONS / config.check_owner(owner)
 
 
+_PRIVATE = re.compile(re.escape(config.SESSIONS) + r"[/\\]+[A-Za-z0-9_-]{8,64}")
+
+
+def redact_private(text: str) -> str:
+    """``text`` with every private area (``.sessions/OWNER``) replaced by ``.sessions/(private)``: a shared
+    model's training command must not show another user its owner's folder or owner id."""
+    return _PRIVATE.sub(config.SESSIONS + "/(private)", str(text))
+
+
 def _decoded_root() -> Path:
     from .cache import DEFAULT_CACHE
     from .data.folder import DECODED_KIND

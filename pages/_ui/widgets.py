@@ -130,7 +130,8 @@ def _slug(text: str) -> str:
 def upload_as_scan(up: dict) -> CurrentScan:
     win = f", window {up['window_label']}" if up.get("window_label") else ""
     return CurrentScan(source="upload", image=up["image"], label=f"your scan {up['name']}{win}",
-                       slug=_slug(f"upload-{Path(up['name']).stem}"),
+                       # a file name can carry a patient's name: downloads are named by the scan's hash, as reports
+                       slug=f"upload-scan-{str(up['sha'])[:12]}",
                        key={"upload": up["sha"], "window": up.get("window")})
 
 
