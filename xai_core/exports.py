@@ -9,6 +9,8 @@ attribution stays the number -0.25, not the text "'-0.25".
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -21,11 +23,16 @@ def csv_cell(value):
     return value
 
 
+def _texty(values) -> bool:
+    """Whether a column or index may hold text (object, string or categorical dtype)."""
+    dtype = values.dtype
+    return dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+
+
 def _escape_labels(labels: pd.Index) -> pd.Index:
     if isinstance(labels, pd.MultiIndex):
-        return labels.set_levels([lvl.map(csv_cell) if lvl.dtype == object or pd.api.types.is_string_dtype(lvl)
-                                  else lvl for lvl in labels.levels])
-    return labels.map(csv_cell) if labels.dtype == object or pd.api.types.is_string_dtype(labels) else labels
+        return labels.set_levels([lvl.map(csv_cell) if _texty(lvl) else lvl for lvl in labels.levels])
+    return labels.map(csv_cell) if _texty(labels) else labels
 
 
 def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +40,7 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
         col = out[c]
-        if col.dtype == object or pd.api.types.is_string_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
+        if _texty(col):
             out[c] = col.astype(object).map(csv_cell)
     out.columns = _escape_labels(out.columns)
     out.index = _escape_labels(out.index)
@@ -42,7 +49,16 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(df: pd.DataFrame, index: bool = False, **kwargs) -> str:
     """``df.to_csv(index=index)`` with every text cell escaped (see the module docstring)."""
-    return escape_frame(df).to_csv(index=index, **kwargs)
+    safe = escape_frame(df)
+    if _has_cr(safe):  # pandas leaves a lone carriage return unquoted, which splits the row in two
+        kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    return safe.to_csv(index=index, **kwargs)
+
+
+def _has_cr(df: pd.DataFrame) -> bool:
+    labels = [*map(str, df.columns), *map(str, df.index)]
+    cells = [v for c in df.columns if _texty(df[c]) for v in df[c] if isinstance(v, str)]
+    return any("\r" in t for t in labels + cells)
 
 
 def write_csv(df: pd.DataFrame, path, index: bool = False) -> None:
