@@ -19,8 +19,9 @@ ELLIPSIS = "…"
 # Every character CommonMark may read as markup, plus Streamlit's own (":" for :red[..] and :emoji:,
 # "$" for LaTeX, "~" strikethrough, "|" tables)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$~:&=^])")
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-character escapes, and 8-bit CSI/OSC
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|[\x90\x9b\x9d][^\x07]*")
+# CSI (ESC [ ... final, or 8-bit CSI), OSC and DCS (to BEL or ST), other two-character escapes
+_ANSI = re.compile(r"(?:\x1b\]|\x9d|\x1bP|\x90)[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+                   r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 
 
 def clip(text, limit: int = 200) -> str:
