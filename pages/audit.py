@@ -12,6 +12,7 @@ import streamlit as st
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
 from pages._ui.session import owner
+from pages._ui.literal import lit
 from xai_core import config
 from xai_core.audit import AuditSpec, AuditStore, audit_folder, list_audits, private_root, run_audit, share_audit
 from xai_core.audit.spec import default_metrics
@@ -108,7 +109,7 @@ if summary is not None:
     m[3].metric("Outside training domain", f"{summary.get('ood_flagged', 0):,}")
     m[4].metric("Unreadable scans", f"{summary['errors']['images']:,}",
                 help="files that could not be read; each is a row with its error, never a stopped audit")
-    st.caption(f"{spec.model} on {spec.dataset}:{spec.split}; methods {', '.join(spec.methods)}; "
+    st.caption(f"{lit(spec.model)} on {lit(spec.dataset)}:{lit(spec.split)}; methods {', '.join(spec.methods)}; "
                f"explaining the {spec.classes} class{'es' if spec.classes == 'all' else ''}.")
     metric_names = list(summary["metrics"])
 
@@ -166,7 +167,8 @@ if summary is not None:
                 if img is not None:
                     col.image(img, width="stretch", clamp=True)
                 f = f"focus {r[focus]:.2f}, " if focus else ""
-                col.caption(f"`{r['image_id']}`  \ntrue **{r['true_class']}**, predicted {r['predicted_class']} "
+                col.caption(f"{lit(r['image_id'], 80)}  \ntrue **{lit(r['true_class'], 60)}**, predicted "
+                            f"{lit(r['predicted_class'], 60)} "
                             f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
                 # the explanation pages show test scans of registered datasets
                 if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):

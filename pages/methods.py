@@ -12,6 +12,7 @@ from pages._ui.jobs import run_steps, stopped_note
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
+from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
@@ -100,7 +101,7 @@ for _, r in results:
     if isinstance(r, str):
         st.warning(r)
 
-st.subheader(f"{lm.class_names[cls]} on {title}, {output} space")
+st.subheader(f"{lit(lm.class_names[cls])} on {title}, {output} space")
 rows, maps = [], {}
 for start in range(0, len(done), PER_ROW):
     cols = st.columns(PER_ROW)

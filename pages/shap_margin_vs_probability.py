@@ -8,6 +8,7 @@ from pages._ui.progressive import refine
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
+from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
 from xai_core.exports import csv_text
@@ -78,7 +79,7 @@ with user_errors("Loading the model"):
                         width="stretch", key="img")
     with right:
         top = int(np.argmax(shown["probs"]))
-        st.markdown(f"**Prediction:** {lm.class_names[top]} ({shown['probs'][top]:.1%})")
+        st.markdown(f"**Prediction:** {lit(lm.class_names[top])} ({shown['probs'][top]:.1%})")
         st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
                         width="stretch", key="probs")
 

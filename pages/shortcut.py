@@ -10,6 +10,7 @@ from pages._ui import cached
 from pages._ui import shortcut as ui
 from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
+from pages._ui.literal import lit, lits
 from xai_core import plots
 from xai_core.shortcut import shortcut_setup
 from xai_core.exports import csv_text
@@ -37,8 +38,8 @@ with user_errors("Reading the model and the dataset"):
     lm, ds = cached.model(model_name), cached.dataset(dataset_name)
     setup = shortcut_setup(ds)
     if list(lm.class_names) != list(ds.class_names):
-        st.info(f"{model_name} predicts {', '.join(lm.class_names)}, but {dataset_name} is labelled "
-                f"{', '.join(ds.class_names)}; pick a model trained on this kind of data.")
+        st.info(f"{lit(model_name)} predicts {lits(lm.class_names)}, but {lit(dataset_name)} is labelled "
+                f"{lits(ds.class_names)}; pick a model trained on this kind of data.")
     elif setup["clean_split"] is None and setup["mask"] is None:
         st.info(f"{dataset_name} has neither a clean split nor a shortcut mask, so there is nothing to compare. "
                 "Try synthetic-brain-mri-tagged.")
@@ -59,12 +60,12 @@ else:
         m2.metric(f"Accuracy on {drop['clean_split']}", f"{drop['accuracy_clean']:.1%}",
                   delta=f"{-drop['drop']:+.1%}", delta_color="normal")
         worst = max(drop["per_class"], key=lambda r: r["drop"])
-        m3.metric(f"Largest recall drop: {worst['class']}", f"{worst['recall_clean']:.0%}",
+        m3.metric(f"Largest recall drop: {lit(worst['class'], 60)}", f"{worst['recall_clean']:.0%}",
                   delta=f"{-worst['drop']:+.0%}", delta_color="normal")
         verdict = ("This looks like a shortcut: " if drop["drop"] >= 0.15 else
                    "No clear shortcut here: " if drop["drop"] < 0.05 else "Some reliance on the shortcut: ")
         st.markdown(f"{verdict}accuracy changes by {-drop['drop']:+.1%} once the shortcut is gone, and "
-                    f"**{worst['class']}** recall falls from {worst['recall_tagged']:.0%} to "
+                    f"**{lit(worst['class'])}** recall falls from {worst['recall_tagged']:.0%} to "
                     f"{worst['recall_clean']:.0%}.")
         st.plotly_chart(ui.recall_figure(drop), width="stretch", key="sc_recall")
         recall_table = pd.DataFrame(drop["per_class"])

@@ -8,6 +8,7 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
 from pages._ui.session import owner
+from pages._ui.literal import lits
 from xai_core import config, plots
 from xai_core.models.architectures import learning_rate
 
@@ -47,7 +48,7 @@ with user_errors("Setting up training"):
     sizes = {s: len(ds.split(s)) for s in ("train", "val", "test")}
     st.caption(f"{dataset_name}: {sizes['train']:,} training, {sizes['val']:,} validation and {sizes['test']:,} "
                f"test images of {ds.image_shape[0]}×{ds.image_shape[1]} pixels, classes "
-               f"{', '.join(ds.class_names)}.")
+               f"{lits(ds.class_names)}.")
     shipped = {r["name"] for r in widgets.models() if r["source"] == "shipped"}
     problem = None
     if not NAME.match(name):

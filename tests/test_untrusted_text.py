@@ -51,16 +51,21 @@ def test_the_markdown_literal_renders_as_the_text_itself():
         assert f"\\{ch}" in md
 
 
-@pytest.fixture(scope="module")
-def hostile_model(tmp_path_factory):
-    """A small classifier whose class names are the attacks, saved as a user model would be."""
+def _model_dir(d: Path, class_names: list[str]) -> Path:
+    """A small classifier with these class names, saved as a user model would be."""
     from xai_core.models.metadata import ModelMetadata
 
-    d = tmp_path_factory.mktemp("hostile-model")
+    d.mkdir(parents=True, exist_ok=True)
     tiny_cnn((16, 16, 1), 3).save(d / "model.keras")
-    ModelMetadata(class_names=list(HOSTILE), input_size=(16, 16), input_channels=1, input_scale="0-1",
+    ModelMetadata(class_names=list(class_names), input_size=(16, 16), input_channels=1, input_scale="0-1",
                   dataset=HOSTILE[2]).write(d / "metadata.json")
     return d
+
+
+@pytest.fixture(scope="module")
+def hostile_model(tmp_path_factory):
+    """The attacks as class names: TeX, 10,000 characters, Markdown/HTML/terminal markup."""
+    return _model_dir(tmp_path_factory.mktemp("hostile-model"), HOSTILE)
 
 
 def test_reports_accept_any_class_name(hostile_model, tmp_path):
@@ -98,3 +103,48 @@ def test_the_cli_prints_no_terminal_escape(hostile_model, capsys, monkeypatch, t
     out = capsys.readouterr().out
     assert "hostile" in out and "red" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+def _unescaped_markup(text: str) -> list[str]:
+    """Markdown/HTML constructs left live in an element's Markdown source."""
+    bad = re.findall(r"(?<!\\)(?:!\[|\]\(|<img|<a |:red\[)", text)
+    return bad + re.findall(r"(?<!\\)https?://", text)
+
+
+def test_pages_show_class_and_file_names_as_text(tmp_path, monkeypatch):
+    """A private model whose class names are the attacks, a scan whose file name is one: Your scan shows
+    the prediction, captions and errors with every character escaped."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    from xai_core import config
+
+    owner = "c3" * 16
+    monkeypatch.setenv("XAI_USER_MODELS_DIR", str(tmp_path / "models"))
+    # every class carries a link, an image and HTML, so whichever the model predicts is an attack
+    _model_dir(config.user_models_dir(owner) / "hostile", [f"{HOSTILE[2]} {k} $x$" for k in range(3)])
+    at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=300)
+    at.session_state["_owner"] = owner
+    at.session_state["model"] = "hostile"
+    at.run()
+    image = (np.arange(256).reshape(16, 16) * 7 % 255).astype(np.uint8)
+    at.file_uploader(key="scan_upload").set_value(("![p](https://evil.example/p.png).png", png(image),
+                                                   "image/png")).run()
+    assert not at.exception, at.exception
+    shown = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error")
+             for e in getattr(at, kind)]
+    says = [s for s in shown if " says " in s]
+    assert says and "evil" in says[0] and "onerror" in says[0]  # the class name is there, whole...
+    for s in shown:
+        assert not _unescaped_markup(s), s  # ...as text
+
+
+def test_download_names_never_carry_the_uploads_own_name():
+    """Your scan's .npz (and every page's export of an upload) is named by the scan's hash, as reports are."""
+    from pages._ui.widgets import upload_as_scan
+
+    sha = "0123456789ab" + "f" * 52
+    scan = upload_as_scan({"name": "Doeington_Johnathan_MRN-99887766.dcm", "image": np.zeros((4, 4, 1), np.uint8),
+                           "sha": sha})
+    assert scan.slug == "upload-scan-0123456789ab"
+    assert "Doeington" not in scan.slug and "99887766" not in scan.slug

@@ -48,10 +48,27 @@ def markdown_literal(text, limit: int | None = 200) -> str:
     return _MARKDOWN.sub(r"\\\1", s)
 
 
+_LINKS = re.compile(r"([\\`\[\]<>$])")
+
+
+def message_literal(text) -> str:
+    """A sentence of ours that quotes users' text (an error naming a file or class): the characters that
+    make links, images, HTML, colour and formulas are escaped, and bare ``https://``/``www.`` addresses are
+    broken so they are not linked; the rest keeps its plain look (``XAI_DATA_ROOTS`` stays as written)."""
+    s = _LINKS.sub(r"\\\1", visible(text))
+    return re.sub(r"(?i)(://|www\.)", lambda m: "\\:" + m.group(1)[1:] if m.group(1) == "://" else "www\\.", s)
+
+
 def html_literal(text, limit: int | None = None) -> str:
     """``text`` for an HTML page or a Plotly label (which reads ``<b>``, ``<a href>``, ``<br>``)."""
     s = visible(clip(text, limit) if limit else text)
     return html.escape(s, quote=True)
+
+
+def plotly_literal(text, limit: int | None = 60) -> str:
+    """``text`` for a Plotly title, tick or hover label: HTML-escaped (Plotly reads ``<a href>``, ``<br>``)
+    and ``%`` as an entity, so ``%{x}`` in a name is not a template field."""
+    return html_literal(text, limit).replace("%", "&#37;")
 
 
 def mathtext_literal(text, limit: int | None = 80) -> str:

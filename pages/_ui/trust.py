@@ -16,6 +16,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached
 from pages._ui.render import user_errors
+from pages._ui.literal import lit
 from xai_core import trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
@@ -61,7 +62,7 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
     e_key = trust.explanation_hash(explanation)
     shown: dict = {}
     with st.container(border=True), user_errors("The trust card"):
-        st.markdown(f"**Can this map be trusted?** · {explanation.class_names[0]}, "
+        st.markdown(f"**Can this map be trusted?** · {lit(explanation.class_names[0])}, "
                     f"{xc.EXPLAINERS.get(explanation.method).display_name if explanation.method in xc.EXPLAINERS else explanation.method}")
         cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), explanation, mask)
         shown.update(cheap)
