@@ -188,7 +188,8 @@ if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
         st.success(f"Retrained **{target.name}** in {meta.trained_with['seconds']:.0f} s: accuracy "
                    f"{meta.test_accuracy:.1%} on test, {clean_acc:.1%} on {setup['clean_split']}. It erased "
                    f"{meta.trained_with['guided']['area']:.1%} of each training scan where the explanations "
-                   "pointed outside the lesion.")
+                   "pointed outside the lesion. It is private to this session; *Your models and data* can add it to "
+                   "the shared library.")
         st.code(meta.trained_with["command"], language="bash")
 
 with user_errors("The before/after table"):

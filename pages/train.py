@@ -19,8 +19,8 @@ st.markdown(
     "Pick a dataset and an architecture, and train it here with the source paper's recipe: Adam, early "
     "stopping on the validation loss with the best weights kept, and the learning rate halved when the "
     "validation loss stalls. Loss and accuracy curves update after every epoch. The finished model joins the "
-    f"model picker on every page; your models are kept in `{config.user_models_dir()}`, apart from the "
-    "shipped ones (set `XAI_USER_MODELS_DIR` to move them). Stay on this page while it trains."
+    "model picker on every page, **private to this browser session** until you choose *Add to the shared "
+    "library* on *Your models and data*. Stay on this page while it trains."
 )
 
 go, problem = False, "The training settings could not be read."
@@ -95,5 +95,6 @@ if go and problem is None:
         st.session_state[widgets.MODEL] = name
         st.success(f"Saved **{name}**: test accuracy {meta.test_accuracy:.1%} after "
                    f"{meta.trained_with['epochs_run']} epochs ({meta.trained_with['seconds']:.0f} s). It is now "
-                   f"the selected model on every page; see its full report under *Model report*.")
+                   f"the selected model on every page, private to this session (share it from *Your models and "
+                   f"data*); see its full report under *Model report*.")
         st.code(meta.trained_with["command"], language="bash")
