@@ -11,6 +11,7 @@ from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
@@ -111,7 +112,7 @@ with user_errors("Drawing the grid"):
             focus = "" if np.isnan(r["focus"]) else f"<br><sup>focus {r['focus']:.2f}</sup>"  # own line: never cut
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
-                        "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
+                        "title": f"{title}: {plotly_literal(r['predicted'])} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")

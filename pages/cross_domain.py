@@ -10,6 +10,7 @@ from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import user_errors
 from pages._ui.trust import trust_cards
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.cross_domain import default_groups, entropy, suggested_target
 from xai_core.exports import csv_text
@@ -168,7 +169,7 @@ with user_errors("Explaining the examples"):
                                        label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
                                        **params)
                     p = lm.forward_image(lm.prepare(image))[1][c]
-                    out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
+                    out.append((e, 0, f"{title}<br><sup>p({plotly_literal(cls)}) = {p:.1%}</sup>"))
                 panels.append(out)
     if panels:
         st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")

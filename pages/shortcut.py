@@ -11,6 +11,7 @@ from pages._ui import shortcut as ui
 from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
 from pages._ui.literal import lit, lits
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.shortcut import shortcut_setup
 from xai_core.exports import csv_text
@@ -89,17 +90,18 @@ if setup["clean_split"] is not None:
             i = f["index"]
             a, b = st.columns([1, 2])
             a.plotly_chart(plots.image_figure(ds.split(setup["clean_split"]).images[i],
-                                              f"clean #{i}: {f['label']} → {f['predicted_clean']}"),
+                                              f"clean #{i}: {plotly_literal(f['label'])} → "
+                                              f"{plotly_literal(f['predicted_clean'])}"),
                            width="stretch", key=f"sc_clean_{i}")
             expl = cached.explain(model_name, tagged_split.images[i], "shap-partition", "margin", top_k=1,
                                   label="Explaining the tagged scan", max_evals=500)
-            fig = plots.explanation_figure(expl, title=f"with the marker: {f['predicted_tagged'] or '?'}")
+            fig = plots.explanation_figure(expl, title=f"with the marker: {plotly_literal(f['predicted_tagged'] or '?')}")
             if tag is not None and tag[i].any():
                 rows, cols = np.nonzero(ui.outline(tag[i]))
                 fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", marker=dict(size=3, color="black"),
                                          name="marker", hovertemplate="marker<extra></extra>"))
                 share = xc.METRICS.get("marker-share")(lm, tagged_split.images[i], expl, tag[i])
-                fig.update_layout(title=f"with the marker: {f['predicted_tagged']} · {share.value:.0%} of the "
+                fig.update_layout(title=f"with the marker: {plotly_literal(f['predicted_tagged'])} · {share.value:.0%} of the "
                                         f"evidence on the marker")
             b.plotly_chart(fig, width="stretch", key=f"sc_map_{i}")
             cards.append((f"tagged #{i}", model_name, expl, dataset_mask(dataset_name, setup["tagged_split"], i)))
