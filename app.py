@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages._ui.liveness import this_session
+from xai_core import cancel
 from xai_core.segmenters import SEGMENTERS
 
 st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
@@ -37,4 +39,5 @@ def _start_up() -> int:
 
 
 _start_up()
-st.navigation(pages).run()
+with cancel.stop_on(this_session()):  # a closed tab's computation stops at its next batch
+    st.navigation(pages).run()

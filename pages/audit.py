@@ -10,9 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ui import cached, strategies, widgets
+from pages._ui.literal import lit
 from pages._ui.render import progress_bar, user_errors
+from pages._ui.session import owner
 from xai_core import config
-from xai_core.audit import AuditSpec, audit_folder, list_audits, run_audit
+from xai_core.audit import AuditSpec, AuditStore, audit_folder, list_audits, private_root, run_audit, share_audit
 from xai_core.audit.spec import default_metrics
 from xai_core.explainers import EXPLAINERS
 from xai_core.plots import audit as aplots
@@ -31,9 +33,11 @@ st.markdown(
     "`python -m xai_core audit --model M --dataset D --out DIR [--engine ray --workers 8]`."
 )
 root = config.audits_dir()
-st.caption(f"Audits folder: `{root}` (set `XAI_AUDITS_DIR` to move it).")
+st.caption(f"Audits folder: `{root}` (set `XAI_AUDITS_DIR` to move it). Audits you start here are private to "
+           "this browser session until you choose *Add to the shared library*.")
+MINE = "mine/"  # picker value of a private audit (audit names never hold '/')
 
-with st.expander("Start a new audit", expanded=not list_audits(root)):
+with st.expander("Start a new audit", expanded=not list_audits(root, owner())):
     with user_errors("Starting the audit"):
         model_name, lm, dataset_name, split = widgets.model_and_dataset(split_key="aud_split")
         c4, c5, c6 = st.columns([2, 2, 1])
@@ -61,9 +65,10 @@ with st.expander("Start a new audit", expanded=not list_audits(root)):
                                  int(limit), method_params=params)
                 t0 = time.perf_counter()
                 with progress_bar("Loading the model and the out-of-domain reference…") as progress:
-                    run_audit(spec, root / name, command=f"(Audit page) {spec.to_json()}", progress=progress)
+                    run_audit(spec, private_root(root, owner()) / name, command=f"(Audit page) {spec.to_json()}",
+                              progress=progress)
                 st.success(f"Audit {name} finished in {time.perf_counter() - t0:.0f} s.")
-                st.session_state["aud_open"] = name
+                st.session_state["aud_open"] = MINE + name
 
 def strategies_example() -> None:
     """The shipped strategies example (a model that learned a shortcut), openable without any audit."""
@@ -81,26 +86,35 @@ def strategies_example() -> None:
             strategies.show(doc, ex_spec, lambda i: cached.audit_image(ex_spec.to_json(), i), "aud_strat_ex")
 
 
-audits = list_audits(root)
+audits = list_audits(root, owner())
 if not audits:
     st.info("No audit yet. Start one above, or run `python -m xai_core audit ... --out "
             f"{root}/NAME` and open it here.")
     strategies_example()
     st.stop()
-names = [a["name"] for a in audits]
-if st.session_state.get("aud_open") not in names:
-    st.session_state["aud_open"] = names[0]
-opened = st.selectbox("Open an audit", names, key="aud_open",
-                      format_func=lambda n: n + ("" if next(a for a in audits if a["name"] == n)["finished"]
-                                                 else " (unfinished: rerun it to complete)"))
+by_value = {(MINE if a["private"] else "") + a["name"]: a for a in audits}
+if st.session_state.get("aud_open") not in by_value:
+    st.session_state["aud_open"] = next(iter(by_value))
+opened_value = st.selectbox(
+    "Open an audit", list(by_value), key="aud_open",
+    format_func=lambda v: by_value[v]["name"] + (" (yours, private)" if by_value[v]["private"] else "")
+    + ("" if by_value[v]["finished"] else " (unfinished: rerun it to complete)"))
+opened, private = by_value[opened_value]["name"], by_value[opened_value]["private"]
 
 rows = summary = spec = None
 with user_errors("Opening the audit"):
-    folder = audit_folder(root, opened)  # nothing outside the audits folder is opened
+    # nothing outside the audits folder, and no other session's audit, is opened
+    folder = audit_folder(root, opened, owner() if private else None)
+    store = AuditStore(folder)
     if not (folder / "summary.json").is_file():
         st.warning("This audit has not finished: rerun its command (see command.txt) to complete it.")
         st.stop()
     rows, summary, spec = cached.audit_results(str(folder), (folder / "summary.json").stat().st_mtime)
+    if private and st.button("Add to the shared library", key="aud_share",
+                             help="Every user of this server will see this audit, its class names and scans."):
+        share_audit(root, opened, owner())
+        st.session_state["aud_open"] = opened
+        st.rerun()
 
 if summary is not None:
     m = st.columns(5)
@@ -110,7 +124,7 @@ if summary is not None:
     m[3].metric("Outside training domain", f"{summary.get('ood_flagged', 0):,}")
     m[4].metric("Unreadable scans", f"{summary['errors']['images']:,}",
                 help="files that could not be read; each is a row with its error, never a stopped audit")
-    st.caption(f"{spec.model} on {spec.dataset}:{spec.split}; methods {', '.join(spec.methods)}; "
+    st.caption(f"{lit(spec.model)} on {lit(spec.dataset)}:{lit(spec.split)}; methods {', '.join(spec.methods)}; "
                f"explaining the {spec.classes} class{'es' if spec.classes == 'all' else ''}.")
     metric_names = list(summary["metrics"])
 
@@ -172,7 +186,8 @@ if summary is not None:
                 if img is not None:
                     col.image(img, width="stretch", clamp=True)
                 f = f"focus {r[focus]:.2f}, " if focus else ""
-                col.caption(f"`{r['image_id']}`  \ntrue **{r['true_class']}**, predicted {r['predicted_class']} "
+                col.caption(f"{lit(r['image_id'], 80)}  \ntrue **{lit(r['true_class'], 60)}**, predicted "
+                            f"{lit(r['predicted_class'], 60)} "
                             f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
                 # the explanation pages show test scans of registered datasets
                 if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
@@ -181,15 +196,17 @@ if summary is not None:
     st.subheader("5. Downloads")
     with user_errors("Preparing the downloads"):
         d1, d2, d3 = st.columns(3)
-        d1.download_button("Rows (CSV)", (folder / "rows.csv").read_bytes(), f"{opened}-rows.csv", "text/csv",
+        # store.file: a file linked out of the audit folder is refused, never served
+        d1.download_button("Rows (CSV)", store.file("rows.csv").read_bytes(), f"{opened}-rows.csv", "text/csv",
                            key="aud_dl_csv")
-        d2.download_button("Rows (Parquet)", (folder / "rows.parquet").read_bytes(), f"{opened}-rows.parquet",
+        d2.download_button("Rows (Parquet)", store.file("rows.parquet").read_bytes(), f"{opened}-rows.parquet",
                            "application/octet-stream", key="aud_dl_parquet")
-        d3.download_button("Summary (JSON)", (folder / "summary.json").read_bytes(), f"{opened}-summary.json",
+        d3.download_button("Summary (JSON)", store.file("summary.json").read_bytes(), f"{opened}-summary.json",
                            "application/json", key="aud_dl_summary")
-        st.caption("The command that produced it: " + " | ".join(
-            f"`{c}`" for c in (folder / "command.txt").read_text().splitlines()[-2:]) if (folder / "command.txt").is_file()
-            else "")
+        commands = store.commands()[-2:]
+        if commands:
+            st.caption("The command that produced it:")
+            st.code("\n".join(commands), language="bash")
 
     st.subheader("6. Strategies: what the model does across the dataset")
     st.markdown(

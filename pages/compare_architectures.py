@@ -11,9 +11,11 @@ from pages._ui.jobs import keep, run_steps, stopped_note
 from pages._ui.render import export_html, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers.shap_partition import MASKERS
+from xai_core.exports import csv_text
 
 st.title("Compare architectures")
 st.markdown(
@@ -111,7 +113,7 @@ with user_errors("Drawing the grid"):
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "says_nothing": plots.faint(result.explanations[i][j]),
-                        "title": f"{title}: {r['predicted']} {r['probability']:.0%}{mark}{focus}"})
+                        "title": f"{title}: {plotly_literal(r['predicted'])} {r['probability']:.0%}{mark}{focus}"})
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")
@@ -150,7 +152,7 @@ with user_errors("Showing the table"):
     stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_{method}"
     export = table.assign(**{f"setting: {k}": str(v) for k, v in settings.items()})
     d1, d2 = st.columns(2)
-    d1.download_button("Download the table (CSV)", export.to_csv(index=False), f"{stem}.csv", "text/csv",
+    d1.download_button("Download the table (CSV)", csv_text(export), f"{stem}.csv", "text/csv",
                        key="cmp_csv", help="Every row carries the settings it was computed with.")
     d2.download_button("Download the grid and table (HTML)",
                        export_html(f"Compare architectures: {', '.join(result.models)} on {req['dataset']}",

@@ -10,8 +10,10 @@ from pages._ui.forms import method_picker, param_form
 from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import user_errors
 from pages._ui.trust import trust_cards
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.cross_domain import default_groups, entropy, suggested_target
+from xai_core.exports import csv_text
 
 st.title("Cross-domain: a model on data it never saw")
 st.markdown(
@@ -87,7 +89,7 @@ with user_errors("Showing the table"):
     st.caption(f"{len(view):,} of {len(table):,} rows. Click a column header to sort. p_<class> are the source "
                "model's class probabilities (each row sums to 1); p_group_<name> sums a group's members.")
     d1, d2 = st.columns(2)
-    d1.download_button("Shown rows (.csv)", view.to_csv(index=False), f"cross_domain_{model_name}_{target}_{split}_rows.csv",
+    d1.download_button("Shown rows (.csv)", csv_text(view), f"cross_domain_{model_name}_{target}_{split}_rows.csv",
                        key="cd_dl_view")
     d2.download_button("Summary (.json)", pd.Series(summary).to_json(indent=2), f"cross_domain_{model_name}_{target}_{split}_summary.json",
                        key="cd_dl_summary")
@@ -167,7 +169,7 @@ with user_errors("Explaining the examples"):
                                        label=f"{ecls.display_name} for {cls}, {titles[r]} image {j + 1} of {len(row)}",
                                        **params)
                     p = lm.forward_image(lm.prepare(image))[1][c]
-                    out.append((e, 0, f"{title}<br><sup>p({cls}) = {p:.1%}</sup>"))
+                    out.append((e, 0, f"{title}<br><sup>p({plotly_literal(cls)}) = {p:.1%}</sup>"))
                 panels.append(out)
     if panels:
         st.plotly_chart(plots.panels_figure(panels, row_titles=titles), width="stretch", key="cd_maps")
@@ -193,5 +195,5 @@ if targets and not same_domain:
                     f"get any right, because {', '.join(result.target_classes)} are not among its classes.")
         st.dataframe(both.style.format({f"{model_name} p": "{:.1%}", f"{other} p": "{:.1%}"}), hide_index=True,
                      width="stretch", height=280, key="cd_both")
-        st.download_button("Both models (.csv)", both.to_csv(index=False), f"cross_domain_{model_name}_vs_{other}_{target}_{split}.csv",
+        st.download_button("Both models (.csv)", csv_text(both), f"cross_domain_{model_name}_vs_{other}_{target}_{split}.csv",
                            key="cd_dl_both")

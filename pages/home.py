@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
+from pages._ui.literal import lit
 
 PER_PAGE = 24
 COLS = 6
@@ -76,8 +77,8 @@ with user_errors("Loading the model"):
                 if outside[i]:
                     mark += " · :orange[outside training domain]"
                 col.image(test.images[i], width="stretch", clamp=True)
-                col.caption(f"#{i} true **{true_names[i]}** {mark}  \n"
-                            + " · ".join(f"{lm.class_names[t]} {probs[i, t]:.0%}" for t in top))
+                col.caption(f"#{i} true **{lit(true_names[i], 60)}** {mark}  \n"
+                            + " · ".join(f"{lit(lm.class_names[t], 60)} {probs[i, t]:.0%}" for t in top))
                 if col.button("Explain", key=f"explain_{dataset_name}_{i}"):
                     widgets.select_image(dataset_name, "test", i)
                     st.switch_page("pages/shap_margin_vs_probability.py")

@@ -13,10 +13,12 @@ from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
+from pages._ui.literal import lit
 from xai_core import gates, plots
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
+from xai_core.exports import csv_text
 
 RESULT = "lime_segmenters_result"
 QUICK_SAMPLES = 500  # 6 segmenters x 1 run: about 10 s on 2 cores (benchmarks/bench_lime_first_view.py)
@@ -105,8 +107,8 @@ with user_errors("Showing the LIME results"):
                                            req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
                         width="stretch", key="lime_img")
     with right:
-        st.markdown(f"**Prediction:** {lm.class_names[top_two[0]]} ({p[top_two[0]]:.1%}); runner-up "
-                    f"{lm.class_names[top_two[1]]} ({p[top_two[1]]:.1%})")
+        st.markdown(f"**Prediction:** {lit(lm.class_names[top_two[0]])} ({p[top_two[0]]:.1%}); runner-up "
+                    f"{lit(lm.class_names[top_two[1]])} ({p[top_two[1]]:.1%})")
         st.plotly_chart(plots.probability_figure(p, lm.class_names, highlight=top_two[0]), width="stretch",
                         key="lime_probs")
 
@@ -136,7 +138,7 @@ with user_errors("Showing the LIME results"):
     with tab_hide:
         st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, hide_rest=True, extra_titles=titles),
                         width="stretch", key="lime_hide_rest")
-    st.caption(f"Trust cards, one per segmenter, for the top class {lm.class_names[top_two[0]]}:")
+    st.caption(f"Trust cards, one per segmenter, for the top class {lit(lm.class_names[top_two[0]])}:")
     trust_cards([(n, req["model"], e, scan_mask(scan["scan"], req["scan"])) for n, e in main.items()],
                 key="lime_trust")
     for n, e in main.items():
@@ -208,7 +210,7 @@ with user_errors("Showing the LIME results"):
                 z.writestr(f"lime_{e.params['segmenter']}_seed{e.params['seed']}.npz", npz_bytes(e))
     d1, d2 = st.columns(2)
     stem = f"lime_{req['model']}_{req['slug']}_{req['num_samples']}samples"
-    d1.download_button("Table (.csv)", table.to_csv(index=False), f"{stem}.csv", key="lime_dl_csv")
+    d1.download_button("Table (.csv)", csv_text(table), f"{stem}.csv", key="lime_dl_csv")
     d2.download_button("All explanations (.zip of .npz)", buf.getvalue(), f"{stem}.zip", key="lime_dl_zip")
     report_download("lime_report", [scan_case(req["model"], list(main.values()), req["scan"],
                                               next(iter(main.values())).image, shown["true"])], handout="lime")

@@ -12,10 +12,12 @@ from pages._ui.jobs import run_steps, stopped_note
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
+from pages._ui.literal import lit
 from xai_core.magnitude import negligible_message
 from xai_core import plots
 from xai_core.explainers import EXPLAINERS
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
+from xai_core.exports import csv_text
 
 DEFAULT_SET = ["shap-partition", "lime", "integrated-gradients", "grad-cam", "smoothgrad", "rise", "xrai"]
 PER_ROW = 4
@@ -100,7 +102,7 @@ for _, r in results:
     if isinstance(r, str):
         st.warning(r)
 
-st.subheader(f"{lm.class_names[cls]} on {title}, {output} space")
+st.subheader(f"{lit(lm.class_names[cls])} on {title}, {output} space")
 rows, maps = [], {}
 for start in range(0, len(done), PER_ROW):
     cols = st.columns(PER_ROW)
@@ -133,7 +135,7 @@ if rows:
         "value": st.column_config.NumberColumn("residual / fit", format="%.3g",
                                                help="Additive methods: |base + sum − output| relative to the "
                                                     "output. LIME: R² of its local fit.")})
-    st.download_button("Download the table (CSV)", table.to_csv(index=False).encode(), "methods.csv", "text/csv")
+    st.download_button("Download the table (CSV)", csv_text(table).encode(), "methods.csv", "text/csv")
     report_download("methods_report", [{"model": model_name, "explanations": [e for _, e in done],
                                         "upload": (upload.getvalue(), upload.name)} if upload is not None else
                                        scan_case(model_name, [e for _, e in done], scan["scan"].key, x, scan["true"])])
@@ -145,4 +147,4 @@ if len(maps) >= 2:
     st.caption("Spearman rank correlation between maps, over pixels: 1 means the two methods order the pixels "
                "the same way, 0 unrelated, −1 reversed. Methods that only give non-negative maps (Grad-CAM, "
                "RISE, XRAI) can agree with signed ones only on the pixels that raise the score.")
-    st.download_button("Download the matrix (CSV)", agree.to_csv().encode(), "method_agreement.csv", "text/csv")
+    st.download_button("Download the matrix (CSV)", csv_text(agree, index=True).encode(), "method_agreement.csv", "text/csv")

@@ -11,6 +11,8 @@ from pages._ui import cached, widgets
 from pages._ui.render import user_errors
 from xai_core import plots
 from xai_core.models.inspect import architecture_dot, conv_layers, feature_maps, layer_table
+from xai_core.exports import csv_text
+from xai_core.userdata import redact_private
 
 st.title("Model report")
 st.markdown(
@@ -51,7 +53,7 @@ if report is not None:
                    "the share that are. Recall (= per-class accuracy): of the images of this class, the share "
                    "found. F1: their harmonic mean.")
         d1, d2 = st.columns(2)
-        d1.download_button("Download the per-class table (CSV)", per_class.to_csv(index=False),
+        d1.download_button("Download the per-class table (CSV)", csv_text(per_class),
                            f"{model_name}-{dataset_name}-{split}-per-class.csv", "text/csv", key="rep_csv")
         d2.download_button("Download all scores and the confusion matrix (JSON)", json.dumps(report, indent=2),
                            f"{model_name}-{dataset_name}-{split}-scores.json", "application/json", key="rep_json",
@@ -77,7 +79,7 @@ if lm is not None:
             tw = lm.metadata.trained_with
             st.caption(f"{tw.get('epochs_run', len(history['loss']))} epochs (at most {tw.get('epochs_max', '?')}), "
                        f"best weights kept by early stopping on validation loss. Made with: "
-                       f"`{tw.get('command', 'unknown')}`")
+                       f"`{redact_private(tw.get('command', 'unknown'))}`")
         else:
             st.info("This model file carries no training history.")
 

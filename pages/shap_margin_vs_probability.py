@@ -8,8 +8,10 @@ from pages._ui.progressive import refine
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
+from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.explainers.shap_partition import MASKERS
+from xai_core.exports import csv_text
 
 RESULT = "shap_mvp_result"
 METHOD = "shap-partition"
@@ -77,7 +79,7 @@ with user_errors("Loading the model"):
                         width="stretch", key="img")
     with right:
         top = int(np.argmax(shown["probs"]))
-        st.markdown(f"**Prediction:** {lm.class_names[top]} ({shown['probs'][top]:.1%})")
+        st.markdown(f"**Prediction:** {lit(lm.class_names[top])} ({shown['probs'][top]:.1%})")
         st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
                         width="stretch", key="probs")
 
@@ -110,6 +112,6 @@ with user_errors("Loading the model"):
     stem = f"shap_{req['model']}_{req['slug']}_{req['max_evals']}evals"
     d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
     d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
-    d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")
+    d3.download_button("Additivity table (.csv)", csv_text(table), f"{stem}_additivity.csv", key="dl_t")
     report_download("shap_report", [scan_case(req["model"], [margin, prob], req["scan"], margin.image, shown["true"])],
                     handout="shap")

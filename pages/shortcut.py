@@ -10,8 +10,11 @@ from pages._ui import cached
 from pages._ui import shortcut as ui
 from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
+from pages._ui.literal import lit, lits
+from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.shortcut import shortcut_setup
+from xai_core.exports import csv_text
 
 st.title("Debug a model: find a shortcut")
 st.markdown(
@@ -36,8 +39,8 @@ with user_errors("Reading the model and the dataset"):
     lm, ds = cached.model(model_name), cached.dataset(dataset_name)
     setup = shortcut_setup(ds)
     if list(lm.class_names) != list(ds.class_names):
-        st.info(f"{model_name} predicts {', '.join(lm.class_names)}, but {dataset_name} is labelled "
-                f"{', '.join(ds.class_names)}; pick a model trained on this kind of data.")
+        st.info(f"{lit(model_name)} predicts {lits(lm.class_names)}, but {lit(dataset_name)} is labelled "
+                f"{lits(ds.class_names)}; pick a model trained on this kind of data.")
     elif setup["clean_split"] is None and setup["mask"] is None:
         st.info(f"{dataset_name} has neither a clean split nor a shortcut mask, so there is nothing to compare. "
                 "Try synthetic-brain-mri-tagged.")
@@ -58,16 +61,16 @@ else:
         m2.metric(f"Accuracy on {drop['clean_split']}", f"{drop['accuracy_clean']:.1%}",
                   delta=f"{-drop['drop']:+.1%}", delta_color="normal")
         worst = max(drop["per_class"], key=lambda r: r["drop"])
-        m3.metric(f"Largest recall drop: {worst['class']}", f"{worst['recall_clean']:.0%}",
+        m3.metric(f"Largest recall drop: {lit(worst['class'], 60)}", f"{worst['recall_clean']:.0%}",
                   delta=f"{-worst['drop']:+.0%}", delta_color="normal")
         verdict = ("This looks like a shortcut: " if drop["drop"] >= 0.15 else
                    "No clear shortcut here: " if drop["drop"] < 0.05 else "Some reliance on the shortcut: ")
         st.markdown(f"{verdict}accuracy changes by {-drop['drop']:+.1%} once the shortcut is gone, and "
-                    f"**{worst['class']}** recall falls from {worst['recall_tagged']:.0%} to "
+                    f"**{lit(worst['class'])}** recall falls from {worst['recall_tagged']:.0%} to "
                     f"{worst['recall_clean']:.0%}.")
         st.plotly_chart(ui.recall_figure(drop), width="stretch", key="sc_recall")
         recall_table = pd.DataFrame(drop["per_class"])
-        st.download_button("Download the recall table (CSV)", recall_table.to_csv(index=False),
+        st.download_button("Download the recall table (CSV)", csv_text(recall_table),
                            f"{model_name}-recall-drop.csv", "text/csv", key="sc_dl_recall")
 
 # ---------------------------------------------------------------- step 2
@@ -87,17 +90,18 @@ if setup["clean_split"] is not None:
             i = f["index"]
             a, b = st.columns([1, 2])
             a.plotly_chart(plots.image_figure(ds.split(setup["clean_split"]).images[i],
-                                              f"clean #{i}: {f['label']} → {f['predicted_clean']}"),
+                                              f"clean #{i}: {plotly_literal(f['label'])} → "
+                                              f"{plotly_literal(f['predicted_clean'])}"),
                            width="stretch", key=f"sc_clean_{i}")
             expl = cached.explain(model_name, tagged_split.images[i], "shap-partition", "margin", top_k=1,
                                   label="Explaining the tagged scan", max_evals=500)
-            fig = plots.explanation_figure(expl, title=f"with the marker: {f['predicted_tagged'] or '?'}")
+            fig = plots.explanation_figure(expl, title=f"with the marker: {plotly_literal(f['predicted_tagged'] or '?')}")
             if tag is not None and tag[i].any():
                 rows, cols = np.nonzero(ui.outline(tag[i]))
                 fig.add_trace(go.Scatter(x=cols, y=rows, mode="markers", marker=dict(size=3, color="black"),
                                          name="marker", hovertemplate="marker<extra></extra>"))
                 share = xc.METRICS.get("marker-share")(lm, tagged_split.images[i], expl, tag[i])
-                fig.update_layout(title=f"with the marker: {f['predicted_tagged']} · {share.value:.0%} of the "
+                fig.update_layout(title=f"with the marker: {plotly_literal(f['predicted_tagged'])} · {share.value:.0%} of the "
                                         f"evidence on the marker")
             b.plotly_chart(fig, width="stretch", key=f"sc_map_{i}")
             cards.append((f"tagged #{i}", model_name, expl, dataset_mask(dataset_name, setup["tagged_split"], i)))
@@ -127,7 +131,7 @@ if res is not None:
                     f"{r['marker_area']:.2%} of the image and {r['lesion_focus']:.1%} on the lesion: it "
                     + ("**reveals** the shortcut." if reveals else "**hides** the shortcut."))
     table = pd.DataFrame(rows).drop(columns=["params"], errors="ignore")
-    st.download_button("Download the audit (CSV)", table.to_csv(index=False), f"{model_name}-audit.csv",
+    st.download_button("Download the audit (CSV)", csv_text(table), f"{model_name}-audit.csv",
                        "text/csv", key="sc_dl_audit")
 
 # ---------------------------------------------------------------- step 4
@@ -186,7 +190,8 @@ if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
         st.success(f"Retrained **{target.name}** in {meta.trained_with['seconds']:.0f} s: accuracy "
                    f"{meta.test_accuracy:.1%} on test, {clean_acc:.1%} on {setup['clean_split']}. It erased "
                    f"{meta.trained_with['guided']['area']:.1%} of each training scan where the explanations "
-                   "pointed outside the lesion.")
+                   "pointed outside the lesion. It is private to this session; *Your models and data* can add it to "
+                   "the shared library.")
         st.code(meta.trained_with["command"], language="bash")
 
 with user_errors("The before/after table"):
@@ -194,5 +199,5 @@ with user_errors("The before/after table"):
     table = before_after(live if live and live["model"] == ui.live_target(model_name).name else None)
     st.dataframe(table.style.format({c: "{:.1%}" for c in table.columns if c not in ("role", "model")},
                                     na_rep="–"), hide_index=True, key="sc_table")
-    st.download_button("Download the before/after table (CSV)", table.to_csv(index=False),
+    st.download_button("Download the before/after table (CSV)", csv_text(table),
                        f"{model_name}-before-after.csv", "text/csv", key="sc_dl_table")

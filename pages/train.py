@@ -8,6 +8,7 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.render import user_errors
 from pages._ui.session import owner
+from pages._ui.literal import lits
 from xai_core import config, plots
 from xai_core.models.architectures import learning_rate
 
@@ -18,8 +19,8 @@ st.markdown(
     "Pick a dataset and an architecture, and train it here with the source paper's recipe: Adam, early "
     "stopping on the validation loss with the best weights kept, and the learning rate halved when the "
     "validation loss stalls. Loss and accuracy curves update after every epoch. The finished model joins the "
-    f"model picker on every page; your models are kept in `{config.user_models_dir()}`, apart from the "
-    "shipped ones (set `XAI_USER_MODELS_DIR` to move them). Stay on this page while it trains."
+    "model picker on every page, **private to this browser session** until you choose *Add to the shared "
+    "library* on *Your models and data*. Stay on this page while it trains."
 )
 
 go, problem = False, "The training settings could not be read."
@@ -47,7 +48,7 @@ with user_errors("Setting up training"):
     sizes = {s: len(ds.split(s)) for s in ("train", "val", "test")}
     st.caption(f"{dataset_name}: {sizes['train']:,} training, {sizes['val']:,} validation and {sizes['test']:,} "
                f"test images of {ds.image_shape[0]}×{ds.image_shape[1]} pixels, classes "
-               f"{', '.join(ds.class_names)}.")
+               f"{lits(ds.class_names)}.")
     shipped = {r["name"] for r in widgets.models() if r["source"] == "shipped"}
     problem = None
     if not NAME.match(name):
@@ -94,5 +95,6 @@ if go and problem is None:
         st.session_state[widgets.MODEL] = name
         st.success(f"Saved **{name}**: test accuracy {meta.test_accuracy:.1%} after "
                    f"{meta.trained_with['epochs_run']} epochs ({meta.trained_with['seconds']:.0f} s). It is now "
-                   f"the selected model on every page; see its full report under *Model report*.")
+                   f"the selected model on every page, private to this session (share it from *Your models and "
+                   f"data*); see its full report under *Model report*.")
         st.code(meta.trained_with["command"], language="bash")

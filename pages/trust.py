@@ -13,6 +13,7 @@ from pages._ui.render import progress_bar, user_errors
 from xai_core import trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
+from xai_core.exports import csv_text
 
 RESULT = "trust_page_result"
 DEFAULT_METHODS = ("shap-partition", "lime", "integrated-gradients", "grad-cam")
@@ -97,6 +98,6 @@ with user_errors("Showing the comparison"):
     with st.expander("Per-scan rows"):
         st.dataframe(table.rows, hide_index=True, width="stretch", key="trust_rows")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Summary (.csv)", table.summary.to_csv(index=False), "trust_summary.csv", key="trust_dl_s")
-    d2.download_button("Per-scan rows (.csv)", table.rows.to_csv(index=False), "trust_rows.csv", key="trust_dl_r")
+    d1.download_button("Summary (.csv)", csv_text(table.summary), "trust_summary.csv", key="trust_dl_s")
+    d2.download_button("Per-scan rows (.csv)", csv_text(table.rows), "trust_rows.csv", key="trust_dl_r")
     d3.download_button("Everything (.json)", table.to_json(), "trust.json", key="trust_dl_j")

@@ -6,6 +6,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached
 from pages._ui.session import owner
+from pages._ui.literal import lit, lits
 from pages._ui.render import progress_bar, user_errors
 from xai_core import config
 from xai_core.data.archive import extract_zip, share_dataset, upload_dir
@@ -71,7 +72,7 @@ if model_file is not None:
         check = cached.inspect_upload(data, model_file.name)  # once per file, not on every rerun
         h, w, c = check.input_shape
         k = 2 if check.num_outputs == 1 else check.num_outputs
-        st.success(f"**{model_file.name}** loaded in safe mode: input {h or 'any'}×{w or 'any'}×{c}, "
+        st.success(f"**{lit(model_file.name)}** loaded in safe mode: input {h or 'any'}×{w or 'any'}×{c}, "
                    f"{check.num_outputs} output(s) ({check.output_activation}), so {k} classes.")
         names = [f"class {i}" for i in range(k)]
         if labels_file is not None:
@@ -143,12 +144,12 @@ with d1:
                            placeholder="e.g. brain-tumor-mri")
     if folder and st.button("Read the folder", key="ds_read"):
         with user_errors(f"Reading {folder}"):
-            index = scan_folder(folder)
+            index = scan_folder(folder, own=upload_dir(owner()))  # another session's uploads are refused
             with progress_bar("Reading images…") as progress:
-                ds = load_folder(index.root, progress=progress)
+                ds = load_folder(index.root, progress=progress, own=upload_dir(owner()))
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
-            st.success(f"**{ds.name}**: {index.count():,} images, classes {', '.join(ds.class_names)} "
+            st.success(f"**{lit(ds.name)}**: {index.count():,} images, classes {lits(ds.class_names)} "
                        f"({index.layout} layout); {ds.meta['skipped']} unreadable file(s) skipped. "
                        "It is now the selected dataset.")
             for p in ds.meta["problems"][:5]:
@@ -160,15 +161,15 @@ with d2:
         with user_errors(f"Unpacking {zfile.name}"):
             with progress_bar("Unpacking…") as progress:
                 dest = extract_zip(zfile.getvalue(), zfile.name, progress=progress, owner=owner())
-                ds = load_folder(dest, progress=progress)
+                ds = load_folder(dest, progress=progress, own=upload_dir(owner()))
             cached.dataset_names.clear()
             st.session_state["dataset"] = ds.name
-            st.success(f"**{ds.name}**: {sum(len(s) for s in ds.splits.values()):,} images, classes "
-                       f"{', '.join(ds.class_names)}, private to this session. It is now the selected dataset.")
+            st.success(f"**{lit(ds.name)}**: {sum(len(s) for s in ds.splits.values()):,} images, classes "
+                       f"{lits(ds.class_names)}, private to this session. It is now the selected dataset.")
 
 with user_errors("Listing the dataset folders"):
     found = [n for n in cached.dataset_names() if n.startswith("folder:")]
-    st.caption("Dataset folders found: " + (", ".join(f"`{n}`" for n in found) if found else "none yet."))
+    st.caption("Dataset folders found: " + (lits(found) if found else "none yet."))
 
 with user_errors("Sharing a dataset"):
     mine_dirs = [d for d in sorted(upload_dir(owner()).iterdir()) if d.is_dir() and not d.name.startswith(".")] \

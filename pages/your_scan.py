@@ -12,6 +12,7 @@ from pages._ui.forms import method_picker, param_form
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_card
+from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
@@ -51,7 +52,7 @@ if upload is not None:
         stored = widgets.uploaded_scan()
 elif stored is not None:
     r1, r2 = c1.columns([3, 1])
-    r1.caption(f"Showing **{stored['name']}**, uploaded earlier in this session (only you can see it).")
+    r1.caption(f"Showing **{lit(stored['name'])}**, uploaded earlier in this session (only you can see it).")
     if r2.button("Remove", key="scan_forget", help="Forget this scan; upload another one above."):
         widgets.forget_upload()
         st.rerun()
@@ -90,8 +91,8 @@ with user_errors(f"Reading {name}"):
         img = dicom.render(window)  # the one window: label, caption, pixels and model input all use it
     if dicom is not None:
         info = dicom.info
-        st.caption(f"DICOM {info.get('modality') or ''} · {info['size'][1]}×{info['size'][0]} · "
-                   f"{info.get('photometric')}{' (inverted so bright = dense)' if info.get('inverted') else ''}"
+        st.caption(f"DICOM {lit(info.get('modality') or '', 40)} · {info['size'][1]}×{info['size'][0]} · "
+                   f"{lit(info.get('photometric'), 40)}{' (inverted so bright = dense)' if info.get('inverted') else ''}"
                    f" · rescale ×{info['rescale'][0]:g} {info['rescale'][1]:+g}"
                    + (f" · window {window_label}" if window else "")
                    + (f" · frame {info['frame_shown']} of {info['frames']}" if 'frame_shown' in info else ""))
@@ -119,7 +120,7 @@ with right, user_errors("Running the model"):
     if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
-    st.markdown(f"**{model_name}** says **{lm.class_names[top]}** ({probs[top]:.1%}).")
+    st.markdown(f"**{lit(model_name)}** says **{lit(lm.class_names[top])}** ({probs[top]:.1%}).")
     st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
                     key="scan_probs")
     st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "

@@ -24,7 +24,12 @@ def test_audit_page_starts_an_audit_and_reports_it(tmp_path, monkeypatch):
     at.button(key="aud_start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Audit first finished" in s.value for s in at.success)
-    summary = json.loads((tmp_path / "audits" / "first" / "summary.json").read_text())
+    # private to the session that ran it (issue 28): in its own area, not the shared audits folder
+    from xai_core.audit import private_root
+
+    assert not (tmp_path / "audits" / "first").exists()
+    folder = private_root(tmp_path / "audits", at.session_state["_owner"]) / "first"
+    summary = json.loads((folder / "summary.json").read_text())
     assert summary["images"] == 3 and summary["rows"] == 6
     # the report: counts, leaderboard with intervals, breakdowns, distributions, gallery, downloads
     assert {m.label: m.value for m in at.metric}["Scans"] == "3"

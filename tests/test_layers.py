@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
     {"version", "agreement", "errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits",
-     "magnitude", "userdata"},  # shared types and budgets, no plug-ins
+     "magnitude", "userdata", "exports", "untrusted", "paths"},  # shared types, budgets and safe output
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures
     {"segmenters"},

@@ -54,6 +54,15 @@ def _size(p: Path) -> int:
 upload_dir = config.upload_dir  # the unpacked dataset zips (shared, or one owner's private folder)
 
 
+_PRIVATE = re.compile(re.escape(config.SESSIONS) + r"[/\\]+[A-Za-z0-9_-]{8,64}")
+
+
+def redact_private(text: str) -> str:
+    """``text`` with every private area (``.sessions/OWNER``) replaced by ``.sessions/(private)``: a shared
+    model's training command must not show another user its owner's folder or owner id."""
+    return _PRIVATE.sub(config.SESSIONS + "/(private)", str(text))
+
+
 def _decoded_root() -> Path:
     from .cache import DECODED_KIND, DEFAULT_CACHE
 

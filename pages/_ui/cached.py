@@ -205,7 +205,7 @@ def audit_results(folder: str, stamp: float):
     store = AuditStore(folder)
     import pandas as pd
 
-    return pd.read_parquet(store.out / "rows.parquet"), store.summary(), store.spec()
+    return pd.read_parquet(store.file("rows.parquet")), store.summary(), store.spec()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -14,13 +14,17 @@ from xai_core import plots
 
 @contextlib.contextmanager
 def user_errors(what: str = "This step"):
-    """Turn an XAIError into one plain sentence; the rest of the page keeps working."""
+    """Turn an XAIError into one plain sentence; the rest of the page keeps working. The sentence quotes
+    file, folder and class names, so it is shown as text (no link, image or markup from a name)."""
+    from xai_core.untrusted import message_literal
+
     try:
         yield
     except xc.XAIError as exc:
-        st.error(f"{what} could not be completed: {exc}")
+        st.error(message_literal(f"{what} could not be completed: {exc}"))
     except Exception as exc:  # a bug: still one sentence, no traceback for the user
-        st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Please try other settings or report this.")
+        st.error(message_literal(f"{what} failed unexpectedly ({type(exc).__name__}). Please try other settings "
+                                 "or report this."))
 
 
 @contextlib.contextmanager

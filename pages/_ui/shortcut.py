@@ -114,4 +114,8 @@ def related_models(model_name: str) -> dict[str, str]:
 
 
 def live_target(model_name: str) -> Path:
-    return config.user_models_dir() / f"{model_name}-guided-live"
+    """Where this session's live retraining is saved: its private area, never the shared library, so no
+    other session sees it or overwrites it (the owner can share it from *Your models and data*)."""
+    from pages._ui.session import owner
+
+    return config.user_models_dir(owner()) / f"{model_name}-guided-live"

@@ -15,6 +15,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached
+from pages._ui.literal import lit
 from pages._ui.render import progress_bar, user_errors
 from xai_core import gates, trust
 from xai_core.metrics import METRICS
@@ -87,7 +88,7 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
     e_key = trust.explanation_hash(explanation)
     shown: dict = {}
     with st.container(border=True), user_errors("The trust card"):
-        st.markdown(f"**Can this map be trusted?** · {explanation.class_names[0]}, "
+        st.markdown(f"**Can this map be trusted?** · {lit(explanation.class_names[0])}, "
                     f"{xc.EXPLAINERS.get(explanation.method).display_name if explanation.method in xc.EXPLAINERS else explanation.method}")
         ood = flagged(model_name, explanation.image)
         cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask)

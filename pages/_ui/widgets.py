@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import xai_core as xc
+from pages._ui.literal import lit, lits
 from xai_core import config
 
 MODEL, DATASET, IMAGE = "model", "dataset", "image_ref"  # session_state keys
@@ -130,7 +130,8 @@ def _slug(text: str) -> str:
 def upload_as_scan(up: dict) -> CurrentScan:
     win = f", window {up['window_label']}" if up.get("window_label") else ""
     return CurrentScan(source="upload", image=up["image"], label=f"your scan {up['name']}{win}",
-                       slug=_slug(f"upload-{Path(up['name']).stem}"),
+                       # a file name can carry a patient's name: downloads are named by the scan's hash, as reports
+                       slug=f"upload-scan-{str(up['sha'])[:12]}",
                        key={"upload": up["sha"], "window": up.get("window")})
 
 
@@ -156,12 +157,12 @@ def model_and_scan() -> dict:
         # widget state is dropped on pages that do not draw it, so the choice is kept under SOURCE
         source = c2.radio("Scan from", options, index=options.index(current) if current in options else 0,
                           key="_w_source",
-                          format_func=lambda s: s if s == DATASET_CHOICE else f"your upload ({up['name']})",
+                          format_func=lambda s: s if s == DATASET_CHOICE else f"your upload ({lit(up['name'], 60)})",
                           help="Your upload stays in this browser session only; nobody else sees it.")
         st.session_state[SOURCE] = source
     if source == UPLOAD_CHOICE and up is not None:
         scan = upload_as_scan(up)
-        c3.caption(f"Showing **{up['name']}** as uploaded on *Your scan*"
+        c3.caption(f"Showing **{lit(up['name'])}** as uploaded on *Your scan*"
                    + (f" (window {up['window_label']})." if up.get("window_label") else "."))
         return {"model_name": model_name, "model": lm, "dataset_name": None, "dataset": None, "index": None,
                 "image": scan.image, "true": None, "label": scan.label, "scan": scan}
@@ -212,9 +213,9 @@ def domain_warning(model_name: str, image) -> bool:
     if found is not None:
         if found:
             best = found[0]
-            st.info(f"Next step: try **{best['name']}** (trained on {best['dataset']}); this scan is within "
+            st.info(f"Next step: try **{lit(best['name'])}** (trained on {lit(best['dataset'])}); this scan is within "
                     f"its training domain (more unusual than only {best['percentile']:.0f}% of its own "
-                    "held-out scans)." + (f" Also in domain for: {', '.join(r['name'] for r in found[1:])}."
+                    "held-out scans)." + (f" Also in domain for: {lits(r['name'] for r in found[1:])}."
                                           if len(found) > 1 else ""), icon=":material/lightbulb:")
         else:
             st.info("Next step: no other model here was trained on scans like this one. Ask for a model trained "

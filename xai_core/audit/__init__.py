@@ -21,11 +21,12 @@ from ..params import Progress
 from .batch import Auditor, audit_batch, columns
 from .engines import ENGINES, batches, default_workers, run_local, run_ray
 from .spec import CLASS_MODES, AuditSpec, image_ids, validate
-from .storage import AuditStore, audit_folder, frame, list_audits
+from .storage import AuditStore, audit_folder, frame, list_audits, private_root, share_audit
 from .summary import bootstrap_mean, summarise
 
 __all__ = ["AuditResult", "AuditSpec", "AuditStore", "Auditor", "CLASS_MODES", "ENGINES", "audit_batch",
-           "audit_folder", "bootstrap_mean", "image_ids", "list_audits", "run_audit", "summarise", "validate"]
+           "audit_folder", "bootstrap_mean", "image_ids", "list_audits", "private_root", "run_audit", "share_audit",
+           "summarise", "validate"]
 
 
 @dataclass

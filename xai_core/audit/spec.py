@@ -115,9 +115,9 @@ def _folder_files(dataset: str, split: str) -> tuple[Path, tuple[str, ...], list
     of the file list (for that layout an unreadable file can shift the split against the decoded dataset).
     """
     from ..data.base import FRACTIONS, SPLITS
-    from ..data.folder import _stratified, resolve_name, scan_folder
+    from ..data.folder import PREFIX, own_area, _stratified, resolve_name, scan_folder
 
-    index = scan_folder(resolve_name(dataset))
+    index = scan_folder(resolve_name(dataset), own=own_area(dataset[len(PREFIX):]))
     if index.layout == "classes":
         items = index.files["all"]
         parts = dict(zip(SPLITS, _stratified(np.array([lab for _, lab in items], np.int64), FRACTIONS, 0)))

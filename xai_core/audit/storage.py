@@ -24,9 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import config
 from ..errors import InputError
+from ..paths import within
 from .maps import MAP_COLUMN, write_maps
 from .spec import AuditSpec
+from ..exports import csv_text
 
 SPEC_FILE, COMMAND_FILE, ROWS_FILE, CSV_FILE, SUMMARY_FILE = (
     "spec.json", "command.txt", "rows.parquet", "rows.csv", "summary.json")
@@ -60,6 +63,11 @@ class AuditStore:
     def parts(self) -> Path:
         return self.out / PARTS
 
+    def file(self, name: str) -> Path:
+        """``out / name`` for reading, refused if a symbolic link leads it out of the audit folder (a
+        planted ``rows.csv -> /etc/passwd`` would otherwise be served as a download)."""
+        return within(self.out / name, self.out, own=self.out, what="the audit folder")
+
     def start(self, spec: AuditSpec, command: str = "") -> None:
         """Create the folder, or check that an existing one audits the same thing."""
         self.out.mkdir(parents=True, exist_ok=True)
@@ -80,7 +88,7 @@ class AuditStore:
         path = self.out / SPEC_FILE
         if not path.is_file():
             raise InputError(f"{self.out} is not an audit folder (no {SPEC_FILE}).")
-        return AuditSpec.from_json(path.read_text())
+        return AuditSpec.from_json(self.file(SPEC_FILE).read_text())
 
     def append(self, df: pd.DataFrame) -> None:
         """One finished batch, atomically: a part appears whole or not at all."""
@@ -93,7 +101,7 @@ class AuditStore:
     def done_ids(self) -> set[str]:
         done = set()
         for p in sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []:
-            done.update(pd.read_parquet(p, columns=["image_id"])["image_id"].astype(str))
+            done.update(pd.read_parquet(self.file(f"{PARTS}/{p.name}"), columns=["image_id"])["image_id"].astype(str))
         return done
 
     def rows(self, order: list[str] | None = None) -> pd.DataFrame:
@@ -101,9 +109,9 @@ class AuditStore:
         files = sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []
         if not files:
             if (self.out / ROWS_FILE).is_file():
-                return pd.read_parquet(self.out / ROWS_FILE)
+                return pd.read_parquet(self.file(ROWS_FILE))
             return pd.DataFrame()
-        df = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+        df = pd.concat([pd.read_parquet(self.file(f"{PARTS}/{p.name}")) for p in files], ignore_index=True)
         df = df.drop_duplicates(["image_id", "method", "class_index"], keep="first")
         spec = self.spec()
         rank = {m: i for i, m in enumerate(spec.methods)}
@@ -121,15 +129,15 @@ class AuditStore:
         tmp = self.out / f".{ROWS_FILE}.tmp"
         df.to_parquet(tmp, index=False)
         os.replace(tmp, self.out / ROWS_FILE)
-        _write_atomic(self.out / CSV_FILE, df.to_csv(index=False).encode())
+        _write_atomic(self.out / CSV_FILE, csv_text(df).encode())
         _write_atomic(self.out / SUMMARY_FILE, json.dumps(summary, indent=2, allow_nan=False).encode())
 
     def summary(self) -> dict:
-        return json.loads((self.out / SUMMARY_FILE).read_text())
+        return json.loads(self.file(SUMMARY_FILE).read_text())
 
     def commands(self) -> list[str]:
         p = self.out / COMMAND_FILE
-        return p.read_text().splitlines() if p.is_file() else []
+        return self.file(COMMAND_FILE).read_text().splitlines() if p.is_file() else []
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -138,20 +146,49 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def list_audits(root: Path) -> list[dict]:
-    """Finished or partial audits directly under ``root`` (newest first), for the page's picker."""
+def private_root(root: Path, owner: str) -> Path:
+    """``owner``'s private audits: what a dashboard session audits stays here until it shares it."""
+    return Path(root) / config.SESSIONS / config.check_owner(owner)
+
+
+def list_audits(root: Path, owner: str | None = None) -> list[dict]:
+    """Audits directly under ``root`` (shared) and, with ``owner``, in that owner's private area
+    (newest first), for the page's picker. Hidden folders (other sessions' areas) and links are skipped."""
     out = []
-    if root.is_dir():
-        for d in root.iterdir():
-            if (d / SPEC_FILE).is_file() and not d.is_symlink():
+    places = [(Path(root), False)] + ([(private_root(root, owner), True)] if owner else [])
+    for base, private in places:
+        if base.is_dir():
+            for d in base.iterdir():
+                if d.name.startswith(".") or d.is_symlink() or not (d / SPEC_FILE).is_file():
+                    continue
                 out.append({"name": d.name, "path": d, "finished": (d / SUMMARY_FILE).is_file(),
-                            "mtime": (d / SPEC_FILE).stat().st_mtime})
+                            "mtime": (d / SPEC_FILE).stat().st_mtime, "private": private})
     return sorted(out, key=lambda r: -r["mtime"])
 
 
-def audit_folder(root: Path, name: str) -> Path:
-    """``root / name``, refused unless it is a direct child of the audits root (no other path is opened)."""
-    p = (Path(root) / str(name)).resolve()
-    if p.parent != Path(root).resolve() or not (p / SPEC_FILE).is_file():
+def audit_folder(root: Path, name: str, owner: str | None = None) -> Path:
+    """``root / name`` (or, with ``owner``, that owner's private ``name``), refused unless it is a direct
+    child of that folder, with no link leading out and no other session's area (no other path is opened)."""
+    base = private_root(root, owner) if owner else Path(root)
+    try:
+        p = within(base / str(name), root, own=base if owner else None, what="the audits folder")
+    except InputError:
+        p = None
+    if p is None or p.parent != base.resolve() or not (p / SPEC_FILE).is_file() or (base / str(name)).is_symlink():
         raise InputError(f"There is no audit named {name!r} in {root}.")
     return p
+
+
+def share_audit(root: Path, name: str, owner: str) -> Path:
+    """Move ``owner``'s private audit ``name`` into the shared audits folder; refused while it audits a
+    private model or dataset (other users could not open those, and their paths would show)."""
+    src = audit_folder(root, name, owner)
+    spec = AuditStore(src).spec()
+    if config.SESSIONS in f"{spec.model}/{spec.dataset}":
+        raise InputError("This audit is of your private model or dataset; add those to the shared library first, "
+                         "then audit them again to share the result.")
+    dest = Path(root) / src.name
+    if dest.exists():
+        raise InputError(f"The shared audits folder already has an audit called {src.name!r}.")
+    os.replace(src, dest)
+    return dest

@@ -58,7 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+class _Literal:
+    """A text stream that writes through ``untrusted.terminal_literal``: a class name or file name carrying
+    escape sequences is printed as text, never acted on by the terminal (every command prints through it)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from ..untrusted import terminal_literal
+
+        lead = "\r" if text.startswith("\r") else ""  # a progress line rewriting itself keeps its return
+        self._stream.write(lead + terminal_literal(text[len(lead):]))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import contextlib
+
+    with contextlib.redirect_stdout(_Literal(sys.stdout)), contextlib.redirect_stderr(_Literal(sys.stderr)):
+        return _main(argv)
+
+
+def _main(argv: list[str] | None = None) -> int:
     from .. import cancel, userdata
 
     args = build_parser().parse_args(argv)

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import InputError
 from . import command
 from ._shared import load_image_ref
+from ..exports import write_csv
 
 
 def _arguments(c) -> None:
@@ -38,7 +39,7 @@ def run(args) -> int:
                      masker=args.masker)
     table = result.table(args.sigma)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    write_csv(table, out)
     maps = result.maps(args.sigma)
     npz = out.with_suffix(".npz")
     np.savez_compressed(npz, **{f"{m}|{t}": maps[i][j] for i, m in enumerate(result.models)

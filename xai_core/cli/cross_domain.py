@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from . import command
+from ..exports import write_csv
 
 
 def _arguments(x) -> None:
@@ -33,7 +34,7 @@ def run(args) -> int:
     OOD_SCORES.get(ood)
     result = cross_domain(args.model, args.dataset, args.split, groups="; ".join(args.group or []), ood=ood)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out, index=False)
+    write_csv(result.table, out)
     summary_path = out.with_suffix(".json")
     summary_path.write_text(json.dumps(result.summary, indent=2))
     o = result.summary["ood"]

@@ -80,14 +80,15 @@ def dataset_names(owner: str | None = None) -> list[str]:
 
 def load_dataset(name: str, seed: int | None = None, progress=None) -> Dataset:
     """Return a registered dataset (building and caching it on first use) or a ``folder:`` dataset."""
-    from .folder import PREFIX, load_folder, resolve_name
+    from .folder import PREFIX, own_area, load_folder, resolve_name
 
     if str(name).startswith(PREFIX):
         key = (str(name), 0 if seed is None else int(seed))
         with _lock:
             if key in _memory:
                 return _memory[key]
-        ds = load_folder(resolve_name(name), seed=key[1], progress=progress)
+        path = resolve_name(name)
+        ds = load_folder(path, seed=key[1], progress=progress, own=own_area(name[len(PREFIX):]))
         with _lock:
             _memory[key] = ds
         return ds

@@ -120,7 +120,7 @@ def extract_zip(data: bytes, name: str, progress=None, owner: str | None = None)
         from .folder import scan_folder
 
         try:
-            scan_folder(tmp, quick=True)  # not a dataset folder: refused now, not left behind
+            scan_folder(tmp, quick=True, own=tmp)  # not a dataset folder: refused now, not left behind
         except InputError as exc:
             raise InputError(str(exc).replace(str(tmp), name)) from None
         tmp.rename(dest)

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import config
 from ..errors import ImageError, InputError
+from ..paths import within
 from .base import FRACTIONS, SPLITS, Dataset, Split
 
 PREFIX = "folder:"
@@ -44,18 +45,18 @@ def _roots() -> list[Path]:
     return config.data_roots()
 
 
-def safe_path(path: str | Path) -> Path:
-    """``path`` resolved (symlinks followed); refused unless it lies inside a configured data root."""
-    p = Path(path).expanduser()
+def safe_path(path: str | Path, own: Path | None = None) -> Path:
+    """``path`` resolved (symlinks followed); refused unless it lies inside a configured data root and
+    outside every hidden folder (``uploads/.sessions`` holds each session's private uploads), except
+    ``own``: the caller's own private area (``paths.within``)."""
     roots = _roots()
-    if not p.is_absolute():
-        candidates = [(r / p) for r in roots]
-        p = next((c for c in candidates if c.exists()), candidates[0])
-    resolved = p.resolve()
-    if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
-        raise InputError(f"{path} is outside the data folders this dashboard may read "
-                         f"({', '.join(map(str, roots))}); set XAI_DATA_ROOTS to allow another folder.")
-    return resolved
+    try:
+        return within(path, roots, own=own, what="the data folders this dashboard may read")
+    except InputError as exc:
+        if "outside" in str(exc):
+            raise InputError(f"{path} is outside the data folders this dashboard may read "
+                             f"({', '.join(map(str, roots))}); set XAI_DATA_ROOTS to allow another folder.") from None
+        raise
 
 
 _MARKUP = set("<>[]`$*|\\")
@@ -106,12 +107,13 @@ class FolderIndex:
         return sum(len(v) for v in self.files.values())
 
 
-def scan_folder(path: str | Path, quick: bool = False) -> FolderIndex:
+def scan_folder(path: str | Path, quick: bool = False, own: Path | None = None) -> FolderIndex:
     """Find the layout, classes and image files of a dataset folder (no image is decoded).
 
     ``quick`` lists at most one file per class folder: enough to tell whether a folder is a dataset.
+    ``own``: the caller's private area, the one hidden folder it may read (see ``safe_path``).
     """
-    root = safe_path(path)
+    root = safe_path(path, own)
     if not root.is_dir():
         raise InputError(f"{path} is not a folder.")
     def subdirs(p: Path) -> list[Path]:  # a class folder that links out of the dataset is not followed
@@ -145,14 +147,30 @@ def scan_folder(path: str | Path, quick: bool = False) -> FolderIndex:
     return FolderIndex(root, layout, tuple(names), files)
 
 
-def dataset_name(path: str | Path) -> str:
+def dataset_name(path: str | Path, own: Path | None = None) -> str:
     """The name under which a folder appears in the dataset pickers: ``folder:`` + its path in its data root."""
-    p = safe_path(path)
+    p = safe_path(path, own)
     for r in _roots():
         if p == r or p.is_relative_to(r):
             rel = p.relative_to(r).as_posix()
             return PREFIX + (rel if len(_roots()) == 1 else f"{r.name}/{rel}")
     raise InputError(f"{path} is outside the data folders.")  # unreachable after safe_path
+
+
+def own_area(rel: str) -> Path | None:
+    """The private upload area a dataset name points into (``uploads/.sessions/OWNER/...``), if any.
+
+    Such a name is only ever listed to its owner, and the owner id is a 128-bit secret, so holding the
+    name is holding the right to open it; no other hidden folder is reachable by name."""
+    parts = Path(rel).parts
+    if len(_roots()) > 1:
+        parts = parts[1:]  # "ROOTNAME/uploads/...": private areas live in the first root only
+    if len(parts) > 3 and parts[0] == "uploads" and parts[1] == config.SESSIONS:
+        try:
+            return config.upload_dir(config.check_owner(parts[2]))
+        except ValueError:
+            return None
+    return None
 
 
 def resolve_name(name: str) -> Path:
@@ -162,8 +180,8 @@ def resolve_name(name: str) -> Path:
         head, _, rest = rel.partition("/")
         for r in roots:
             if r.name == head:
-                return safe_path(r / rest)
-    return safe_path(rel)
+                return safe_path(r / rest, own_area(rel))
+    return safe_path(rel, own_area(rel))
 
 
 def list_folder_datasets(max_depth: int = 2, owner: str | None = None) -> list[str]:
@@ -175,8 +193,8 @@ def list_folder_datasets(max_depth: int = 2, owner: str | None = None) -> list[s
         if mine.is_dir():
             for s in _subdirs(mine)[:200]:
                 try:
-                    scan_folder(s, quick=True)
-                    found.append(dataset_name(s))
+                    scan_folder(s, quick=True, own=mine)
+                    found.append(dataset_name(s, mine))
                 except (InputError, OSError):
                     pass
 
@@ -214,14 +232,15 @@ def _stratified(labels: np.ndarray, fractions, seed: int) -> list[np.ndarray]:
 
 
 def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels: int = 1, seed: int = 0,
-                progress=None) -> Dataset:
-    """Decode a dataset folder into a ``Dataset`` (cached on disk by file list, sizes and times)."""
+                progress=None, own: Path | None = None) -> Dataset:
+    """Decode a dataset folder into a ``Dataset`` (cached on disk by file list, sizes and times);
+    ``own`` as in ``scan_folder``."""
     from ..cache import DECODED_KIND, DEFAULT_CACHE
     from .images import adapt_image, read_scan
     from .store import load, save
 
-    index = scan_folder(path)
-    name = dataset_name(index.root)
+    index = scan_folder(path, own=own)
+    name = dataset_name(index.root, own)
     listing = []
     for split, items in index.files.items():
         for f, lab in items:

@@ -32,9 +32,24 @@ def _model_dirs(owner: str | None = None) -> list[tuple[str, Path]]:
     for source, root in roots:
         if root.is_dir():
             for d in sorted(root.iterdir()):
-                if (d / MODEL_FILE).is_file():
+                if (d / MODEL_FILE).is_file() and (source == "shipped" or _inside(d, root)):
                     out.append((source, d))
     return out
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    """A user model folder, its model and its metadata resolve inside its root (a link that leads out
+    of the user-model folder, or a hidden folder, is not listed, so never loaded by name)."""
+    from ..errors import InputError
+    from ..paths import within
+
+    try:
+        for p in (folder, folder / MODEL_FILE, folder / META_FILE):
+            if p.exists():
+                within(p, root, what="the user-model folder")
+        return not folder.name.startswith(".")
+    except InputError:
+        return False
 
 
 def list_models(owner: str | None = None) -> list[dict]:
@@ -81,7 +96,14 @@ def _file_hash(*paths: Path | None) -> str:
 
 _loaded: dict[tuple[str, str], LoadedModel] = {}
 _lock = threading.Lock()
-_load_lock = threading.Lock()  # one load at a time: a page asking while the warm-up loads waits for that load
+# One lock per model file: a page asking for a model the warm-up is loading waits for that load, but a
+# session opening another model never waits behind it (one slow upload stalled every user for 100 s).
+_load_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _load_lock(key: tuple[str, str]) -> threading.Lock:
+    with _lock:
+        return _load_locks.setdefault(key, threading.Lock())
 
 
 def load_model(name_or_path: str | Path, owner: str | None = None) -> LoadedModel:
@@ -93,7 +115,7 @@ def load_model(name_or_path: str | Path, owner: str | None = None) -> LoadedMode
     with _lock:
         if key in _loaded:
             return _loaded[key]
-    with _load_lock:
+    with _load_lock(key):
         with _lock:
             if key in _loaded:
                 return _loaded[key]

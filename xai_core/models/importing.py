@@ -157,6 +157,12 @@ def share_model(name: str, owner: str) -> Path:
         raise InputError(f"The shared library already has a model called {name!r}; rename yours first.")
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(src), str(dest))
+    meta_file = dest / "metadata.json"
+    if meta_file.is_file():  # its training command named the private folder (and the owner id in it)
+        from ..userdata import redact_private
+
+        text = meta_file.read_text(encoding="utf-8").replace(src.as_posix(), dest.as_posix())
+        meta_file.write_text(redact_private(text), encoding="utf-8")
     return dest
 
 

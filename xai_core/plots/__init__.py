@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
+from ..untrusted import plotly_literal
 from .base import FAINT_OPACITY, SHAP_COLORSCALE, UNITS, _rgb, faint, symmetric_limit, value_label  # noqa: F401
 from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: F401
 from .methods import agreement_figure, method_map_figure  # noqa: F401
@@ -38,7 +39,7 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
     titles = []
     for i, name in enumerate(expl.class_names):
         extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
-        titles.append(f"{name}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
+        titles.append(f"{plotly_literal(name)}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
     # at most 3 panels a row (4 classes: 2 x 2), so each map stays readable (about 300 px or more)
     cols = k if k <= 3 else int(np.ceil(k / 2))
     rows = int(np.ceil(k / cols))
@@ -51,7 +52,7 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
             fig.add_trace(go.Image(z=bg, hoverinfo="skip", opacity=0.85), row=r, col=c)
         fig.add_trace(go.Heatmap(
             z=maps[i], coloraxis="coloraxis", opacity=FAINT_OPACITY if small[i] else 1.0,
-            hovertemplate=(f"<b>{expl.class_names[i]}</b><br>x %{{x}}, y %{{y}}<br>"
+            hovertemplate=(f"<b>{plotly_literal(expl.class_names[i])}</b><br>x %{{x}}, y %{{y}}<br>"
                            f"%{{z:.4g}} {label}<extra></extra>")), row=r, col=c)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
@@ -79,14 +80,18 @@ def probability_figure(probabilities: np.ndarray, class_names, highlight: int | 
     p = np.asarray(probabilities, np.float64)
     order = np.argsort(p)
     colors = ["#ff0d57" if highlight is not None and i == highlight else "#7f8c8d" for i in order]
+    # positions on the axis and the names as tick text: two names cut alike stay two bars
     fig = go.Figure(go.Bar(
-        x=p[order], y=[class_names[i] for i in order], orientation="h", marker_color=colors,
+        x=p[order], y=list(range(len(order))), orientation="h", marker_color=colors,
+        customdata=[plotly_literal(class_names[i]) for i in order],
         text=[f"{v:.1%}" for v in p[order]], textposition="auto",
-        hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+        hovertemplate="%{customdata}: %{x:.4f}<extra></extra>"))
     # ticks every 25% up to 100%, with room on the right so the last label is never cut off
     fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=10),
                       xaxis=dict(range=[0, 1.0], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
-                                 title="probability"))
+                                 title="probability"),
+                      yaxis=dict(tickvals=list(range(len(order))),
+                                 ticktext=[plotly_literal(class_names[i]) for i in order]))
     return fig
 
 

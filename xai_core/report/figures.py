@@ -14,7 +14,10 @@ import re
 
 import numpy as np
 
+from ..untrusted import mathtext_literal
+
 DPI = 100
+LABEL = 40  # longest class name on a figure (cut with an ellipsis)
 
 
 def _figure(width: float, height: float):
@@ -61,7 +64,7 @@ def _show(ax, image, title: str | None = None, alpha: float = 1.0):
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(mathtext_literal(title, 80), fontsize=9)
 
 
 def scan_png(model_input: np.ndarray, original: np.ndarray | None = None, original_title: str = "",
@@ -84,7 +87,9 @@ def probability_png(probabilities: np.ndarray, class_names: list[str]) -> bytes:
     fig = _figure(5.0, 0.45 * len(p) + 0.8)
     ax = fig.subplots()
     colours = ["#ff0d57" if i == top else "#7f8c8d" for i in order]
-    ax.barh([class_names[i] for i in order], p[order], color=colours)
+    # positions, not names, on the axis: two long names cut alike stay two bars; "$" is not read as TeX
+    ax.barh(np.arange(len(order)), p[order], color=colours)
+    ax.set_yticks(np.arange(len(order)), [mathtext_literal(class_names[i], LABEL) for i in order])
     for y, v in enumerate(p[order]):
         ax.text(min(v + 0.01, 0.85), y, f"{v:.1%}", va="center", fontsize=8)
     ax.set_xlim(0, 1)
@@ -108,7 +113,7 @@ def map_png(expl, unit: str, probabilities: np.ndarray | None = None, vmax: floa
             _show(ax, expl.image, alpha=0.85)
         im = ax.imshow(maps[i], cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
         p = "" if probabilities is None else f" · p={probabilities[expl.class_indices[i]]:.1%}"
-        ax.set_title(f"{expl.class_names[i]}{p}", fontsize=9)
+        ax.set_title(f"{mathtext_literal(expl.class_names[i], LABEL)}{p}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     bar = fig.colorbar(im, ax=list(axes), shrink=0.9)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import html
 
+from ..untrusted import clip
 from .content import Report
+
+NAME, CELL = 200, 600  # longest name, longest table cell shown (users' files may hold anything)
 
 CSS = """
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;
@@ -20,7 +23,7 @@ h3{font-size:1.05rem;margin-bottom:.3rem}
 .disclaimer{font-weight:bold;border:2px solid #b00;padding:.4rem .6rem;margin:.6rem 0}
 .small{font-size:.85rem;color:#444}figure{margin:.4rem 0}figure img{max-width:100%;height:auto}
 table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
-vertical-align:top}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}
+vertical-align:top;overflow-wrap:anywhere}h2,h3,p{overflow-wrap:anywhere}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f5f5f5;padding:.5rem}
 .flag{color:#b00;font-weight:bold}
 body.handout{font-size:17px}
@@ -36,12 +39,13 @@ def _img(png: bytes | None, alt: str) -> str:
 
 
 def to_html(report: Report, figures: dict[str, bytes]) -> str:
-    def e(text) -> str:
-        return html.escape(report.clean(text), quote=True)
+    def e(text, limit: int | None = None) -> str:
+        """Escaped; ``limit``: names from users' files (a 10,000-character class name) are cut with an ellipsis."""
+        return html.escape(clip(report.clean(text), limit) if limit else report.clean(text), quote=True)
 
     def table(rows, cols):
-        head = "".join(f"<th>{e(c)}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{e(r.get(c, ''))}</td>" for c in cols) + "</tr>" for r in rows)
+        head = "".join(f"<th>{e(c, NAME)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{e(r.get(c, ''), CELL)}</td>" for c in cols) + "</tr>" for r in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     handout = report.kind == "handout"
@@ -55,7 +59,7 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
     for h, text in report.notes:
         out.append(f"<h3>{e(h)}</h3><p>{e(text)}</p>")
     for i, c in enumerate(report.cases):
-        out.append(f'<section class="case"><h2>{e(c.model_name)} on {e(c.scan.source)}</h2>')
+        out.append(f'<section class="case"><h2>{e(c.model_name, NAME)} on {e(c.scan.source, NAME)}</h2>')
         out.append(_img(figures.get(f"case{i}-scan"), e(f"the scan {c.scan.source}")))
         facts = [f"Scan: {c.scan.source}, SHA-256 {c.scan.sha256}."]
         if c.scan.window is not None:
@@ -65,12 +69,12 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
             r = dm.get("rescale", (1, 0))
             facts.append(f"DICOM {dm.get('modality', '')}, {dm.get('photometric', '')}, rescale ×{r[0]:g} {r[1]:+g}.")
         if c.scan.true_class:
-            facts.append(f"True class: {c.scan.true_class}.")
+            facts.append(f"True class: {clip(c.scan.true_class, NAME)}.")
         out.append(f'<p class="small">{e(" ".join(facts))}</p>')
         # the verdict first: it qualifies the answer below it
         cls = ' class="flag"' if c.verdict.flagged else ""
         out.append(f"<h3>Out-of-domain check</h3><p{cls}>{e(c.verdict.text)}</p>")
-        out.append(f"<h3>Prediction</h3><p>{e(c.model_name)} predicts <b>{e(c.predicted)}</b> "
+        out.append(f"<h3>Prediction</h3><p>{e(c.model_name, NAME)} predicts <b>{e(c.predicted, NAME)}</b> "
                    f"({c.probabilities.max():.1%}).</p>")
         out.append(_img(figures.get(f"case{i}-probabilities"), "class probabilities"))
         out.append(table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
@@ -78,10 +82,10 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         for j, m in enumerate(c.maps):
             colours = ("green supports the class, red speaks against it" if m.explanation.method == "lime"
                        else "red raises the class score, blue lowers it")
-            out.append(f"<h3>{e(m.title)}</h3>")
+            out.append(f"<h3>{e(m.title, NAME)}</h3>")
             out.append(f'<p class="small">Unit: {e(m.unit)}; {e(colours)}. {e(m.quality)}. '
                        f"Map SHA-256 <code>{e(m.fingerprint)}</code>.</p>")
-            out.append(_img(figures.get(f"case{i}-map{j}"), e(f"{m.title} map")))
+            out.append(_img(figures.get(f"case{i}-map{j}"), e(f"{m.title} map", NAME)))
             if m.trust:
                 out.append(table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
                                    "rule": r.threshold, "meaning": r.meaning} for r in m.trust],

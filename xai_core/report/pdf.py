@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..untrusted import clip
 from .content import Report
+from .html import CELL, NAME
 
 
 def _font_dir() -> Path:
@@ -64,7 +66,7 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
     def heading(text, size=13):
         pdf.ln(2)
         pdf.set_font("Sans", "B", size)
-        pdf.multi_cell(0, size * 0.5, t(text), new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(0, size * 0.5, clip(t(text), NAME), new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font("Sans", "", body)
 
     def para(text, size=None, mono=False):
@@ -86,11 +88,11 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
         with pdf.table(col_widths=widths, text_align="LEFT", line_height=(size or body - 1) * 0.5) as tb:
             head = tb.row()
             for c in cols:
-                head.cell(t(c))
+                head.cell(clip(t(c), NAME))
             for r in rows:
                 row = tb.row()
-                for c in cols:
-                    row.cell(t(r.get(c, "")))
+                for c in cols:  # a cell taller than a page stops fpdf ("row too high"): cut long names
+                    row.cell(clip(t(r.get(c, "")), CELL))
         pdf.ln(2)
         pdf.set_font("Sans", "", body)
 
@@ -116,13 +118,13 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
             facts.append(f"DICOM {dm.get('modality', '')}, {dm.get('photometric', '')}, "
                          f"rescale ×{dm.get('rescale', (1, 0))[0]:g} {dm.get('rescale', (1, 0))[1]:+g}.")
         if c.scan.true_class:
-            facts.append(f"True class: {c.scan.true_class}.")
+            facts.append(f"True class: {clip(c.scan.true_class, NAME)}.")
         para(" ".join(facts), size=body - 1)
         # the verdict first: it qualifies the answer below it
         heading("Out-of-domain check", 11)
         para(c.verdict.text)
         heading("Prediction", 11)
-        para(f"{c.model_name} predicts {c.predicted} ({c.probabilities.max():.1%}).")
+        para(f"{clip(c.model_name, NAME)} predicts {clip(c.predicted, NAME)} ({c.probabilities.max():.1%}).")
         table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
               ["class", "probability"], widths=(3, 1))
         for j, m in enumerate(c.maps):
