@@ -369,7 +369,7 @@ def from_audit(folder, method: str | None = None, class_name: str | None = None,
     method = method or spec.methods[0]
     if method not in spec.methods:
         raise InputError(f"This audit ran {', '.join(spec.methods)}; it has no maps of {method!r}.")
-    rows = pd.read_parquet(folder / ROWS_FILE)
+    rows = pd.read_parquet(AuditStore(folder).file(ROWS_FILE))
     rows = rows[(rows["method"] == method) & (rows["class_index"] >= 0)]
     if class_name is not None:
         if class_name not in set(rows["class"].dropna()):

@@ -9,7 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import widgets
+from pages._ui.literal import lit
 from xai_core import config
+from xai_core.exports import csv_text
 from xai_core.audit import AuditSpec
 from xai_core.plots import strategies as splots
 from xai_core.strategies import cluster_table
@@ -69,7 +71,7 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
         with st.container(border=True):
             left, right = st.columns([1, 3])
             left.plotly_chart(splots.prototype_figure(c, zmax), width="stretch", key=f"{key}_proto_{c['id']}")
-            right.markdown(f"**Cluster {c['id']}**: {c['description']}  \n{flag}")
+            right.markdown(f"**Cluster {c['id']}**: {lit(c['description'], 400)}  \n{lit(flag, 400) if c['suspicious'] else flag}")
             s = c["shares"]
             corner, share = max(s["corners"].items(), key=lambda kv: kv[1])
             right.caption(
@@ -83,12 +85,12 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
                 if img is not None:
                     col.image(img, width="stretch", clamp=True)
                 info = member_info.get(image_id, {})
-                col.caption(f"`{image_id.rsplit(':', 1)[-1]}` {info.get('predicted_class', '')}")
+                col.caption(f"{lit(image_id.rsplit(':', 1)[-1], 40)} {lit(info.get('predicted_class') or '', 40)}")
                 idx = _index(spec, image_id)
                 if idx >= 0 and spec.split == "test" and col.button("Open", key=f"{key}_open_{c['id']}_{j}"):
                     open_on_methods(spec, idx)
     table = pd.DataFrame(cluster_table(doc))
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
-    st.download_button("Clusters (CSV)", table.to_csv(index=False).encode(),
+    st.download_button("Clusters (CSV)", csv_text(table).encode(),
                        f"strategies-{doc['meta'].get('model', 'model')}-{doc['method']}.csv", "text/csv",
                        key=f"{key}_dl")

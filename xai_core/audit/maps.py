@@ -58,9 +58,11 @@ def write_maps(df, out: Path) -> int:
 
 
 def read_maps(folder: Path) -> dict[str, np.ndarray] | None:
-    """``maps.npz`` of a finished audit as plain arrays, or None when the audit kept no maps."""
-    p = Path(folder) / MAPS_FILE
-    if not p.is_file():
+    """``maps.npz`` of a finished audit as plain arrays, or None when the audit kept no maps; a link out of
+    the audit folder is refused."""
+    from .storage import AuditStore
+
+    if not (Path(folder) / MAPS_FILE).is_file():
         return None
-    with np.load(p, allow_pickle=False) as z:
+    with np.load(AuditStore(folder).file(MAPS_FILE), allow_pickle=False) as z:
         return {k: z[k] for k in z.files}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -23,17 +21,12 @@ def _arguments(s) -> None:
     s.add_argument("--out", default=None, help="write strategies.json and clusters.csv into this folder")
 
 
-def csv_text(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["cluster"], lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 @command("strategies", "cluster an audit's stored maps (SpRAy) and flag strategies whose evidence sits away "
                        "from the finding", _arguments)
 def run(args) -> int:
+    import pandas as pd
+
+    from ..exports import write_csv
     from ..strategies import from_audit
 
     folder = Path(args.audit)
@@ -53,7 +46,7 @@ def run(args) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "strategies.json").write_text(json.dumps(doc, indent=1))
-        (out / "clusters.csv").write_text(csv_text(rows))
+        write_csv(pd.DataFrame(rows), out / "clusters.csv")
     if args.json:
         print(json.dumps(doc))
         return 0
