@@ -60,9 +60,10 @@ def write_maps(df, out: Path) -> int:
 def read_maps(folder: Path) -> dict[str, np.ndarray] | None:
     """``maps.npz`` of a finished audit as plain arrays, or None when the audit kept no maps; a link out of
     the audit folder is refused."""
-    from .storage import AuditStore
+    from ..paths import within
 
     if not (Path(folder) / MAPS_FILE).is_file():
         return None
-    with np.load(AuditStore(folder).file(MAPS_FILE), allow_pickle=False) as z:
+    path = within(Path(folder) / MAPS_FILE, Path(folder), own=Path(folder), what="the audit folder")
+    with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
