@@ -121,7 +121,15 @@ class SliceMaps:
         return np.max(np.maximum(self.maps, 0), axis=0) if len(self.maps) else np.zeros(self.maps.shape[1:])
 
     def save(self, path: str | Path, scores: SliceScores | None = None) -> Path:
+        """Write ``arrays(scores)`` to a compressed ``.npz`` (atomically: a partial file never has the name)."""
         path = Path(path)
+        tmp = path.with_name(path.name + ".part.npz")
+        np.savez_compressed(tmp, **self.arrays(scores))
+        tmp.replace(path)
+        return path
+
+    def arrays(self, scores: SliceScores | None = None) -> dict:
+        """Slices (from 1), maps, MIP, class, method, output, unit and, with ``scores``, the per-slice scores."""
         arrays = {"slices": self.indices + 1, "maps": self.maps, "mip": self.mip(),
                   "class_name": np.array(self.class_name), "method": np.array(self.method),
                   "output": np.array(self.output), "unit": np.array(self.unit)}
@@ -130,10 +138,7 @@ class SliceMaps:
                           class_names=np.array(scores.class_names), suspicion=scores.suspicion)
             if scores.ood_scores is not None:
                 arrays["ood_scores"] = scores.ood_scores
-        tmp = path.with_name(path.name + ".part.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-        return path
+        return arrays
 
 
 def explain_slices(model, images: list[np.ndarray], indices, method: str, output: str = "margin",
