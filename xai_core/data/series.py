@@ -204,7 +204,17 @@ def _stack(files: list) -> Volume:
     info["rescale"] = (1.0, 0.0)
     info["sop_instance_uids"] = [str(files[i][1].get("SOPInstanceUID", "")) for i in order]
     values = np.stack([s.values if s.is_colour else s.values.astype(np.float32) for s in slices])
-    return Volume(values, info, positions, orientation, _pixel_spacing(first), spacing)
+    return Volume(values, info, positions, orientation, _pixel_spacing(first), spacing,
+                  [_header(files[i][1]) for i in order])
+
+
+def _header(ds):
+    """The dataset without its pixel data (kept for DICOM export: patient, study, geometry, references)."""
+    h = ds.copy()
+    for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+        if k in h:
+            del h[k]
+    return h
 
 
 def _pixel_spacing(ds) -> tuple[float, float] | None:
@@ -262,13 +272,14 @@ def _multiframe(ds) -> Volume:
         normal = np.cross(orientation[:3], orientation[3:])
         order = np.argsort(positions @ normal, kind="stable")
         values, positions = values[order], positions[order]
+        info["frame_order"] = [int(f) for f in order]  # slice i is frame frame_order[i] (0-based) of the file
         try:
             step = _check_positions(positions, normal)
         except ImageError:
             step = geometry_spacing(positions, normal)
     elif positions is not None and frames == 1:
         step = info["slice_thickness"]
-    return Volume(values, info, positions, orientation, spacing, step)
+    return Volume(values, info, positions, orientation, spacing, step, [_header(ds)])
 
 
 class _FrameView:

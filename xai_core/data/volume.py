@@ -38,6 +38,7 @@ class Volume:
     orientation: np.ndarray | None = None  # (6,) row direction then column direction (ImageOrientationPatient)
     pixel_spacing: tuple[float, float] | None = None  # (between rows, between columns) in mm
     slice_spacing: float | None = None  # mm between neighbouring slices along the normal
+    headers: list | None = field(default=None, repr=False)  # DICOM sources: one dataset per file, no pixel data
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
