@@ -1,8 +1,12 @@
 """Your scan with a study, in AppTest: a series zip opens on a slice slider in order, the slice on screen is
-the one the model and the report get, and "Explain every slice" gives a map volume and its projection;
+the one the model and the report get, and "Explain every slice" gives a map volume and its projection, exported as DICOM;
 a multi-frame file gets a frame picker counted from 1."""
 
+import io
+import zipfile
+
 import numpy as np
+import pydicom
 from streamlit.testing.v1 import AppTest
 
 from tests import files, volumes
@@ -41,11 +45,17 @@ def test_a_series_zip_browses_in_order_and_explains_every_slice():
     assert maps.class_name == "glioma" and maps.mip().shape == (128, 128)
     titles = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("Maximum-intensity projection over 6 slices" in t for t in titles)
+    # the map volume goes out as DICOM a PACS viewer opens, de-identified by default
+    at.button(key="vol_dcm_build").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    blob, n_sc, has_pm = at.session_state["vol_dcm_zip"]
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        assert sorted(zf.namelist()) == ["PM_0001.dcm"] + [f"SC_{i:04d}.dcm" for i in range(10, 16)]
+        sc = pydicom.dcmread(io.BytesIO(zf.read("SC_0012.dcm")))
+    assert n_sc == 6 and has_pm and sc.PatientIdentityRemoved == "YES" and "Doe" not in str(sc.PatientName)
 
 
 def test_a_multi_frame_file_gets_a_frame_picker_counted_from_one():
-    import pydicom
-
     at = _page()
     path = files.pydicom_file("SC_rgb_rle_2frame.dcm")
     at.file_uploader(key="scan_upload").set_value((path.name, path.read_bytes(), "application/dicom")).run()
@@ -63,3 +73,4 @@ def test_a_non_image_dicom_object_is_refused_saying_what_it_is():
     at.file_uploader(key="scan_upload").set_value((path.name, path.read_bytes(), "application/dicom")).run()
     assert not at.exception
     assert any("RT Dose" in e.value and "not a scan" in e.value for e in at.error)
+

@@ -203,3 +203,41 @@ def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, mode
     st.download_button("Map volume (.npz)", buf.getvalue(),
                        f"{maps.method}_{model_name}_scan-{sha[:12]}_{plane}_{maps.output}.npz", key="vol_npz")
     st.session_state["vol_last_maps"] = maps
+    if vol.headers and plane == vol.planes()[0]:
+        dicom_export(vol, maps, window, sha, model_name)
+
+
+def dicom_export(vol: Volume, maps, window, sha: str, model_name: str) -> None:
+    """A zip of the Secondary Captures and the Parametric Map, built on click; de-identified unless ticked."""
+    import tempfile
+    from pathlib import Path
+
+    from pages._ui.render import user_errors
+    from xai_core.export.dicom import export_dicom
+
+    with st.expander("Export as DICOM (for a PACS viewer: OHIF, 3D Slicer, a workstation)"):
+        st.caption("One colour Secondary Capture per explained slice (the map over the slice, with a burned-in "
+                   "legend and NOT FOR DIAGNOSIS) and one Parametric Map with the raw values and their unit, both "
+                   "referencing the source series. New UIDs; de-identified unless you tick the box, with the "
+                   "source UIDs replaced by a one-way hash.")
+        c1, c2 = st.columns([2, 1])
+        n = st.session_state.get("vol_dcm_round", 0)
+        ids = c1.checkbox("Include identifiers (this export only)", key=f"vol_dcm_ids_{n}",
+                          help="Keeps the patient and study attributes and the source UIDs, so a PACS files the "
+                               "results under the original study.")
+        if c2.button("Build DICOM export", key="vol_dcm_build"):
+            with user_errors("Writing the DICOM export"), tempfile.TemporaryDirectory(prefix="xai-dicom-") as tmp:
+                out = export_dicom(vol, maps, tmp, window, include_identifiers=ids, what=f"model {model_name}")
+                buf = io.BytesIO()
+                with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for f in sorted(Path(tmp).iterdir()):
+                        zf.write(f, f.name)
+                st.session_state["vol_dcm_zip"] = (buf.getvalue(), len(out["secondary_capture"]),
+                                                   out["parametric_map"] is not None)
+                st.session_state["vol_dcm_round"] = n + 1  # the tick holds for this one export only
+        built = st.session_state.get("vol_dcm_zip")
+        if built:
+            st.download_button(f"Download DICOM ({built[1]} Secondary Capture{'s' if built[1] != 1 else ''}"
+                               f"{' + Parametric Map' if built[2] else ''}, .zip)", built[0],
+                               f"{maps.method}_{model_name}_scan-{sha[:12]}_dicom.zip", "application/zip",
+                               key="vol_dcm_dl")
