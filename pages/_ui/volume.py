@@ -31,7 +31,10 @@ def is_study(name: str, data: bytes) -> bool:
         return False
     import pydicom
 
+    from xai_core.data.dicom import check_inflated_size
+
     try:
+        check_inflated_size(data)  # a Deflated bomb is refused by the slice reader, never inflated here
         ds = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, force=True,
                              specific_tags=["NumberOfFrames"])
         return int(ds.get("NumberOfFrames", 1) or 1) > 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import config
 from ..errors import InputError
 
 
@@ -11,10 +12,13 @@ def is_volume_source(image: str) -> bool:
     p = Path(image)
     if p.is_dir() or p.name.lower().endswith((".zip", ".nii", ".nii.gz")):
         return True
-    if p.is_file() and p.suffix.lower() in (".dcm", ".dicom", ""):
+    if p.is_file() and p.suffix.lower() in (".dcm", ".dicom", "") and p.stat().st_size <= config.dicom_max_bytes():
         import pydicom
 
+        from ..data.dicom import check_inflated_size
+
         try:
+            check_inflated_size(p.read_bytes())  # a Deflated bomb is refused by the slice reader, not inflated here
             ds = pydicom.dcmread(p, stop_before_pixels=True, force=True)
             return int(ds.get("NumberOfFrames", 1) or 1) > 1
         except Exception:
@@ -24,7 +28,6 @@ def is_volume_source(image: str) -> bool:
 
 def load_volume(image: str, series: str | None = None):
     """The ``Volume`` at ``image`` (file or series folder), read within the upload limits."""
-    from .. import config
     from ..data.series import read_series
     from ..data.volume import read_volume
 
