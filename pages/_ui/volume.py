@@ -154,6 +154,7 @@ def every_slice(model_name: str, vol: Volume, sha: str, plane: str, window, inde
     def step(i, img):
         def run():
             def progress(f, msg):
+                msg = msg.split("): ", 1)[-1]  # explain_slices names the slice too; say it once
                 bar.progress(min(1.0, f), text=f"Slice {i + 1} ({idx.index(i) + 1} of {len(idx)}): {msg}")
 
             return slices.explain_slices(lm, [img], [i], method, output, class_name=cls, progress=progress,
