@@ -67,10 +67,16 @@ def test_a_multi_frame_file_gets_a_frame_picker_counted_from_one():
         np.testing.assert_array_equal(at.session_state["uploaded_scan"]["image"], frames[n - 1])
 
 
-def test_a_non_image_dicom_object_is_refused_saying_what_it_is():
+def test_a_non_image_dicom_object_is_refused_saying_what_it_is_and_a_series_of_files_opens():
     at = _page()
     path = files.pydicom_file("rtdose.dcm")
     at.file_uploader(key="scan_upload").set_value((path.name, path.read_bytes(), "application/dicom")).run()
     assert not at.exception
     assert any("RT Dose" in e.value and "not a scan" in e.value for e in at.error)
+    # the page keeps working: several files of one series, given at once, open as one ordered study
+    series = [(n, d, "application/dicom") for n, d in volumes.brain_series(5, lesion=())]
+    at.file_uploader(key="scan_series").set_value(series).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("DICOM series: 5 axial slices" in c.value for c in at.caption)
+    assert at.session_state["uploaded_scan"]["name"] == "series of 5 files.zip"
 
