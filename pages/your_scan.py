@@ -7,7 +7,7 @@ import streamlit as st
 
 import xai_core as xc
 
-from pages._ui import cached, widgets
+from pages._ui import cached, volume, widgets
 from pages._ui.forms import method_picker, param_form
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
@@ -16,11 +16,12 @@ from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.data.dicom import WINDOW_PRESETS
 
-TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "dcm", "dicom"]
+TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "dcm", "dicom"] + volume.TYPES
 
 st.title("Your scan")
 st.markdown(
-    "Upload a scan (PNG, JPEG, TIFF, BMP or a DICOM slice) and see what the model predicts and where it looks. "
+    "Upload a scan (PNG, JPEG, TIFF, BMP or a DICOM slice) or a whole study (a zip of a DICOM series, a "
+    "multi-frame DICOM file, a NIfTI `.nii`/`.nii.gz` volume) and see what the model predicts and where it looks. "
     "The file stays on this computer. The scan is resized and converted to what the model expects; a warning "
     "appears when it looks unlike the scans the model was trained on, because then the prediction cannot be "
     "trusted. For DICOM, the **window** sets which range of values (e.g. Hounsfield units in CT) spans black "
@@ -29,7 +30,13 @@ st.markdown(
 
 c1, c2 = st.columns([3, 2])
 upload = c1.file_uploader("Scan", type=TYPES, key="scan_upload",
-                          help="One still image or one DICOM slice, up to the upload size limit.")
+                          help="One still image or DICOM slice, or a study: a zip of a DICOM series, a "
+                               "multi-frame DICOM file or a NIfTI volume, up to the upload size limit.")
+with c1.expander("Several DICOM files of one series"):
+    many = st.file_uploader("Series files", type=["dcm", "dicom"], accept_multiple_files=True, key="scan_series",
+                            help="All the files of one series at once; they are ordered by their positions.")
+    if many and len(many) > 1:
+        upload = volume.Upload(*volume.series_zip(many))
 with c2:
     model_name = widgets.model_picker()
 
@@ -40,7 +47,10 @@ if upload is not None:
     if stored is None or stored["sha"] != sha or stored["name"] != upload.name:
         ok = False
         with user_errors(f"Reading {upload.name}"):
-            cached.read_scan(data, upload.name)  # one sentence for a bad file, before anything is replaced
+            if volume.is_study(upload.name, data):
+                volume.read(data, upload.name)
+            else:
+                cached.read_scan(data, upload.name)  # one sentence for a bad file, before anything is replaced
             ok = True
         if not ok:
             st.stop()
@@ -63,8 +73,14 @@ if stored is None:
 
 name, data = stored["name"], stored["data"]
 image = None
+study = None
 with user_errors(f"Reading {name}"):
-    img, dicom = cached.read_scan(data, name)
+    if volume.is_study(name, data):  # a series, multi-frame file or NIfTI: browse it slice by slice
+        study = volume.read(data, name)
+        dicom, plane, slice_index = volume.pick_slice(study, stored["sha"])
+        img = dicom.render()
+    else:
+        img, dicom = cached.read_scan(data, name)
     window, window_label, preset = None, "", None
     if dicom is not None and not dicom.is_colour:
         file_w = dicom.file_window()
@@ -95,9 +111,12 @@ with user_errors(f"Reading {name}"):
                    f"{lit(info.get('photometric'), 40)}{' (inverted so bright = dense)' if info.get('inverted') else ''}"
                    f" · rescale ×{info['rescale'][0]:g} {info['rescale'][1]:+g}"
                    + (f" · window {window_label}" if window else "")
-                   + (f" · frame {info['frame_shown']} of {info['frames']}" if 'frame_shown' in info else ""))
+                   + (f" · frame {info['frame_shown']} of {info['frames']}" if 'frame_shown' in info else "")
+                   + (f" · {info['slice_label']}" if 'slice_label' in info else ""))
     image = img
     widgets.store_upload(name, data, stored["sha"], image, window, window_label, preset)
+    if study is not None:  # which slice other pages and the report are shown
+        widgets.uploaded_scan()["slice"] = (plane, slice_index)
 
 if image is None:
     st.stop()
@@ -159,3 +178,5 @@ with user_errors("Explaining the scan"):
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
     report_download("scan_report", [scan_case(model_name, [expl],
                                               widgets.upload_as_scan(widgets.uploaded_scan()).key)])
+    if study is not None:
+        volume.every_slice(model_name, study, stored["sha"], plane, window, slice_index, method, output, params)

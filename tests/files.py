@@ -15,6 +15,17 @@ def pydicom_file(name: str) -> Path:
     return Path(os.path.dirname(pydicom.data.__file__)) / "test_files" / name
 
 
+def without_pixels(name: str) -> bytes:
+    """A real image file of pydicom's with its pixel data removed (an image SOP class holding no image)."""
+    import pydicom
+
+    ds = pydicom.dcmread(pydicom_file(name))
+    del ds.PixelData
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    return buf.getvalue()
+
+
 def png(array: np.ndarray, **kw) -> bytes:
     from PIL import Image
 
@@ -76,7 +87,8 @@ def malformed() -> dict[str, tuple[str, bytes, str]]:
         "one-pixel": ("dot.png", png(np.zeros((1, 1), np.uint8)), "only 1x1"),
         "too-large": ("huge.png", huge_png_header(), "limit"),
         "animated-gif": ("anim.gif", animated_gif(), "animated"),
-        "dicom-no-pixels": ("plan.dcm", pydicom_file("rtplan.dcm").read_bytes(), "no pixel data"),
+        "dicom-no-pixels": ("ct.dcm", without_pixels("CT_small.dcm"), "no pixel data"),
+        "dicom-rt-plan": ("plan.dcm", pydicom_file("rtplan.dcm").read_bytes(), "RT Plan"),
         "dicom-truncated": ("cut.dcm", pydicom_file("MR_truncated.dcm").read_bytes(), "truncated"),
     }
 

@@ -146,3 +146,9 @@ def audits_dir() -> Path:
     """Where audits are written and the Audit page looks for them (``XAI_AUDITS_DIR``; default
     ``~/.local/share/xai-dashboard/audits``). The page never opens an audit outside this folder."""
     return Path(os.environ.get("XAI_AUDITS_DIR", _share() / "audits")).expanduser().resolve()
+
+
+def max_volume_voxels() -> int:
+    """Most voxels a volume upload (DICOM series, multi-frame file, NIfTI) may hold, checked from its headers
+    before decoding (``XAI_MAX_VOLUME_VOXELS``; default 64 Mi, 256 MB as float32: a 512x512x256 CT)."""
+    return int(_num("XAI_MAX_VOLUME_VOXELS", 64 * 2**20))

@@ -33,7 +33,7 @@ def scan_case(model: str, explanations: list, scan_key: dict, image=None, true: 
         if not up or up["sha"] != scan_key["upload"]:
             return None
         return {**base, "upload": (up["data"], up["name"]), "window": up.get("window"),
-                "window_choice": up.get("preset")}
+                "window_choice": up.get("preset"), "slice": up.get("slice")}
     return {**base, "ref": f"{scan_key['dataset']}:test:{scan_key['index']}", "image": image, "true": true}
 
 
@@ -60,7 +60,8 @@ def _build(cases: list[dict], kind: str, handout: str | None, include_ids: bool,
         if "upload" in c:
             data, filename = c["upload"]
             opt = report.window_option(c.get("window"), window_name(c.get("window_choice")))
-            scan, ids, found = report.scan_from_bytes(lm, data, filename, opt, include_ids, source=filename)
+            scan, ids, found = report.scan_from_bytes(lm, data, filename, opt, include_ids, source=filename,
+                                                      slice=c.get("slice"))
             shown.update(ids or {})
             guard.update(found)
             window = opt or window

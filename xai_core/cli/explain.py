@@ -46,6 +46,15 @@ def _arguments(e) -> None:
         else:  # read as text; the method's Param converts and checks it (bool flags accept true/false)
             e.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, metavar=p.type.__name__.upper(),
                            help=f"{p.help} (default {p.default})")
+    e.add_argument("--slices", default=None, metavar="all|A-B",
+                   help="for a study (zip of a DICOM series, series folder, .nii/.nii.gz, multi-frame .dcm): the "
+                        "slices to explain, numbered from 1 (default all); the .npz holds the map volume and its "
+                        "maximum-intensity projection")
+    e.add_argument("--plane", default=None, help="for a study: the plane to slice (default: as acquired)")
+    e.add_argument("--display-window", dest="display_window", default=None,
+                   help="for a grey study: the display window (file, full, a preset name or CENTRE,WIDTH)")
+    e.add_argument("--class", dest="map_class", default=None,
+                   help="for a study: the class whose maps are stacked (default: the most suspicious one)")
     e.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     e.add_argument("--out", required=True, help="output .npz file")
 
@@ -77,6 +86,13 @@ def run(args) -> int:
 
     cls = EXPLAINERS.get(args.method)
     given = gather_params(args, cls)
+    from ._volume import is_volume_source
+
+    if is_volume_source(args.image):
+        return _run_volume(args, given)
+    if args.slices is not None:
+        raise InputError("--slices needs a study: a zip of a DICOM series, a series folder, a NIfTI file or a "
+                         "multi-frame DICOM file.")
     image = load_image(args.image)
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     out = Path(args.out)
@@ -100,4 +116,33 @@ def run(args) -> int:
             (f"{n}: fit R^2 {s:.3f}" if s == s else f"{n}: no fit (the output does not move)")
             + f", local prediction {lp:.4f} vs model {o:.4f}" for n, s, lp, o in zip(
                 expl.class_names, fits, expl.extras["local_pred"], expl.output_values)))
+    return 0
+
+
+def _run_volume(args, given: dict) -> int:
+    """Every chosen slice of a study: scores per slice (most suspicious first) and a map volume in one .npz."""
+    from .. import api, slices
+    from ..models import load_model
+    from ._volume import load_volume, volume_window
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise InputError("--out must name a .npz file.")
+    vol = load_volume(args.image)
+    planes = vol.planes()
+    if args.plane is not None and args.plane not in planes:
+        raise InputError(f"--plane must be one of {', '.join(planes)} for this study; got {args.plane!r}.")
+    plane = args.plane or planes[0]
+    idx = slices.parse_slices(args.slices, vol.count(plane))
+    images = slices.slice_images(vol, idx, plane, volume_window(vol, args.display_window))
+    lm = load_model(args.model)
+    scores = slices.score_slices(lm, images, idx)
+    maps = slices.explain_slices(lm, images, idx, args.method, args.output, class_name=args.map_class,
+                                 cache=None if args.no_cache else api.DEFAULT_CACHE, **given)
+    maps.save(out, scores)
+    ranked = scores.table()
+    print(f"wrote {out}: {len(idx)} {plane} slices of {len(vol)}, {args.method} maps of {maps.class_name!r} "
+          f"({maps.unit}) and their maximum-intensity projection")
+    print("most suspicious first (" + scores.suspicion_label + "): " + ", ".join(
+        f"slice {int(r.slice)} {r.suspicion:.3f}" for r in ranked.head(5).itertuples()))
     return 0

@@ -35,6 +35,9 @@ def _arguments(r) -> None:
     r.add_argument("--job", action="append", default=None, metavar="JSON",
                    help='one map as JSON instead of --methods: {"method":..,"output":..,"classes":[..],"params":{..}}')
     r.add_argument("--window", default=None, help=f"DICOM display window: {WINDOW_HELP}")
+    r.add_argument("--slice", default=None, metavar="PLANE:N",
+                   help="for a study (series zip, NIfTI, multi-frame DICOM): the slice to report, numbered from 1, "
+                        "e.g. axial:12")
     r.add_argument("--handout", choices=sorted(HANDOUTS), default=None,
                    help="a class handout with plain-language notes, laid out for printing")
     r.add_argument("--include-identifiers", action="store_true",
@@ -138,7 +141,8 @@ def run(args) -> int:
                 from ..data.images import _read_bytes
 
                 scan, ids, found = report.scan_from_bytes(lm, _read_bytes(p), p.name, args.window,
-                                                          args.include_identifiers, source=str(ref))
+                                                          args.include_identifiers, source=str(ref),
+                                                          slice=_slice(args.slice))
                 shown.update(ids or {})
                 guard.update(found)
                 window_opt = report.window_option(scan.window, scan.window_name) if scan.window else window_opt
@@ -169,3 +173,13 @@ def run(args) -> int:
                  else "no domain check"))
     print(f"regenerate with: {rep.command}")
     return 0
+
+
+def _slice(text: str | None):
+    """(plane, 0-based index) from ``--slice PLANE:N`` (N from 1), or None."""
+    if text is None:
+        return None
+    plane, _, n = text.partition(":")
+    if not n.strip().isdigit() or int(n) < 1 or not plane.strip():
+        raise InputError(f"--slice must be PLANE:N with N from 1 (e.g. axial:12); got {text!r}.")
+    return plane.strip(), int(n) - 1

@@ -82,11 +82,12 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
 
 
 def read_scan(source: str | Path | bytes, filename: str = "", window: tuple[float, float] | None = None,
-              max_pixels: int | None = None):
+              max_pixels: int | None = None, frame: int | None = None):
     """Any supported single image or DICOM slice -> ((H, W, C) uint8, DicomSlice or None).
 
     DICOM files are recognised by their preamble or a ``.dcm`` name; ``window`` (centre, width) overrides
-    the file's window. Everything else is decoded as ``read_image`` does.
+    the file's window; ``frame`` (0-based) picks a frame of a multi-frame file (default: the middle one).
+    Everything else is decoded as ``read_image`` does.
     """
     from .. import config
     from .dicom import is_dicom, read_dicom
@@ -95,7 +96,7 @@ def read_scan(source: str | Path | bytes, filename: str = "", window: tuple[floa
     data = _read_bytes(source)
     filename = filename or ("" if isinstance(source, bytes) else Path(source).name)
     if is_dicom(data, filename):
-        sl = read_dicom(data, max_pixels)
+        sl = read_dicom(data, max_pixels, frame)
         img = sl.render(window)
         _check_side(img.shape[1], img.shape[0])
         return img, sl

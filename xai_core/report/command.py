@@ -84,6 +84,10 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
         args += ["--image", src]
     if window:
         args += ["--window", window]
+    picked = {(c.scan.dicom.get("plane"), c.scan.dicom.get("slice")) for c in cases if c.scan.dicom.get("slice")}
+    if len(picked) == 1:  # one slice of a study
+        plane, n = next(iter(picked))
+        args += ["--slice", f"{plane}:{n}"]
     short = short_form(cases, classes_rule)
     if short is not None:
         args += short

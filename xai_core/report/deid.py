@@ -276,7 +276,7 @@ CLASS_UIDS = frozenset({"SOPClassUID", "MediaStorageSOPClassUID", "TransferSynta
                         "ImplementationClassUID", "ReferencedSOPClassUID"})
 # The only facts about a DICOM file a report may print without being asked (DicomSlice.info keys).
 SAFE_INFO_KEYS = frozenset({"modality", "photometric", "transfer_syntax", "frames", "size", "rescale",
-                            "frame_shown", "inverted", "window"})
+                            "frame_shown", "inverted", "window", "plane", "slice", "slices", "kind"})
 
 BURNED_IN_NOTE = ("Burned-in text in the image pixels (names or dates printed into the picture) is not "
                   "detected or removed; check the scan before sharing.")

@@ -68,6 +68,9 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
             dm = c.scan.dicom
             r = dm.get("rescale", (1, 0))
             facts.append(f"DICOM {dm.get('modality', '')}, {dm.get('photometric', '')}, rescale ×{r[0]:g} {r[1]:+g}.")
+            if dm.get("slice"):
+                facts.append(f"{str(dm.get('plane', '')).capitalize()} slice {dm['slice']} of {dm.get('slices')} "
+                             f"of the study.")
         if c.scan.true_class:
             facts.append(f"True class: {clip(c.scan.true_class, NAME)}.")
         out.append(f'<p class="small">{e(" ".join(facts))}</p>')

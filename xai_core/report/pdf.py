@@ -117,6 +117,9 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
             dm = c.scan.dicom
             facts.append(f"DICOM {dm.get('modality', '')}, {dm.get('photometric', '')}, "
                          f"rescale ×{dm.get('rescale', (1, 0))[0]:g} {dm.get('rescale', (1, 0))[1]:+g}.")
+            if dm.get("slice"):
+                facts.append(f"{str(dm.get('plane', '')).capitalize()} slice {dm['slice']} of {dm.get('slices')} "
+                             f"of the study.")
         if c.scan.true_class:
             facts.append(f"True class: {clip(c.scan.true_class, NAME)}.")
         para(" ".join(facts), size=body - 1)

@@ -58,19 +58,44 @@ def file_source(sha256: str, filename: str) -> str:
     return f"scan-{sha256[:12]}{suffix}"
 
 
+def study_identifiers(data: bytes) -> dict[str, str]:
+    """``read_identifiers`` over every DICOM file of a study zip (or of one file); a value seen in several
+    files is kept once, different values under numbered keys, so the scrubbing guard knows them all."""
+    if data[:4] != b"PK\x03\x04":
+        return read_identifiers(data)
+    from ..data.dicom import is_dicom
+    from ..data.series import zip_members
+
+    out: dict[str, str] = {}
+    for name, member in zip_members(data):
+        if not is_dicom(member, name):
+            continue
+        for k, v in read_identifiers(member).items():
+            if v not in out.values():
+                out[k if k not in out else f"{k} ({sum(key.startswith(k) for key in out) + 1})"] = v
+    return out
+
+
 def scan_from_bytes(model, data: bytes, filename: str, window: str | None = None,
-                    include_identifiers: bool = False, source: str | None = None):
-    """(Scan, identifiers shown or None, identifiers to scrub) for an uploaded or named file."""
+                    include_identifiers: bool = False, source: str | None = None, slice=None):
+    """(Scan, identifiers shown or None, identifiers to scrub) for an uploaded or named file; ``slice``
+    (plane, 0-based index) picks one slice of a study (a series zip, a NIfTI or multi-frame file)."""
     from ..data.images import read_scan
     from ..models import as_model
 
     lm = as_model(model)
     sha = hashlib.sha256(data).hexdigest()
-    img, dicom = read_scan(data, filename)
+    if slice is not None:
+        from ..data.volume import read_volume
+
+        dicom = read_volume(data, filename).slice(int(slice[1]), slice[0])
+        img = dicom.render()
+    else:
+        img, dicom = read_scan(data, filename)
     w, name = parse_window(window, dicom)
     if dicom is not None and w is not None:
         img = dicom.render(w)
-    found = read_identifiers(data) if dicom is not None else {}
+    found = (study_identifiers(data) if slice is not None else read_identifiers(data)) if dicom is not None else {}
     shown = found if include_identifiers else None
     src = source if (source and include_identifiers) else file_source(sha, filename)
     scan = Scan(model_input=lm.prepare(img), source=src, sha256=sha, original=img, window=w, window_name=name,

@@ -1,0 +1,82 @@
+"""Your scan with a study, in AppTest: a series zip opens on a slice slider in order, the slice on screen is
+the one the model and the report get, and "Explain every slice" gives a map volume and its projection, exported as DICOM;
+a multi-frame file gets a frame picker counted from 1."""
+
+import io
+import zipfile
+
+import numpy as np
+import pydicom
+from streamlit.testing.v1 import AppTest
+
+from tests import files, volumes
+from tests.conftest import ROOT
+
+TIMEOUT = 300
+
+
+def _page():
+    at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
+    at.session_state["scan_method"] = "grad-cam"  # the method does not matter here; Grad-CAM is cheap
+    return at.run()
+
+
+def test_a_series_zip_browses_in_order_and_explains_every_slice():
+    at = _page()
+    data = volumes.zipped(volumes.brain_series(24))
+    at.file_uploader(key="scan_upload").set_value(("study.zip", data, "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("DICOM series: 24 axial slices of 128×128 · spacing 5 mm between slices, 1.5×1.5 mm" in c.value
+               for c in at.caption)
+    slider = next(s for s in at.slider if s.label == "Slice")
+    slider.set_value(12).run()  # slice 12 of 24, numbered from 1
+    assert not at.exception
+    expected = volumes.brain_slices(24)[11]  # stored x4 in 12 bits, shown in the file's window (510, 1020)
+    stored = at.session_state["uploaded_scan"]
+    assert stored["slice"] == ("axial", 11)
+    np.testing.assert_allclose(stored["image"][..., 0].astype(int), expected.astype(int), atol=1)
+    assert any("axial slice 12 of 24" in c.value for c in at.caption)
+    assert any("Most suspicious first (1 − p(no_tumor)): slice 1" in c.value for c in at.caption)
+    at.slider(key="vol_range").set_value((10, 15)).run()
+    at.button(key="vol_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    maps = at.session_state["vol_last_maps"]
+    assert list(maps.indices) == list(range(9, 15)) and maps.maps.shape == (6, 128, 128)
+    assert maps.class_name == "glioma" and maps.mip().shape == (128, 128)
+    titles = [str(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("Maximum-intensity projection over 6 slices" in t for t in titles)
+    # the map volume goes out as DICOM a PACS viewer opens, de-identified by default
+    at.button(key="vol_dcm_build").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    blob, n_sc, has_pm = at.session_state["vol_dcm_zip"]
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        assert sorted(zf.namelist()) == ["PM_0001.dcm"] + [f"SC_{i:04d}.dcm" for i in range(10, 16)]
+        sc = pydicom.dcmread(io.BytesIO(zf.read("SC_0012.dcm")))
+    assert n_sc == 6 and has_pm and sc.PatientIdentityRemoved == "YES" and "Doe" not in str(sc.PatientName)
+
+
+def test_a_multi_frame_file_gets_a_frame_picker_counted_from_one():
+    at = _page()
+    path = files.pydicom_file("SC_rgb_rle_2frame.dcm")
+    at.file_uploader(key="scan_upload").set_value((path.name, path.read_bytes(), "application/dicom")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    frames = pydicom.dcmread(path).pixel_array
+    for n in (1, 2):
+        next(s for s in at.slider if s.label == "Frame").set_value(n).run()
+        assert any(f"frame {n} of 2" in c.value for c in at.caption)
+        np.testing.assert_array_equal(at.session_state["uploaded_scan"]["image"], frames[n - 1])
+
+
+def test_a_non_image_dicom_object_is_refused_saying_what_it_is_and_a_series_of_files_opens():
+    at = _page()
+    path = files.pydicom_file("rtdose.dcm")
+    at.file_uploader(key="scan_upload").set_value((path.name, path.read_bytes(), "application/dicom")).run()
+    assert not at.exception
+    assert any("RT Dose" in e.value and "not a scan" in e.value for e in at.error)
+    # the page keeps working: several files of one series, given at once, open as one ordered study
+    series = [(n, d, "application/dicom") for n, d in volumes.brain_series(5, lesion=())]
+    at.file_uploader(key="scan_series").set_value(series).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("DICOM series: 5 axial slices" in c.value for c in at.caption)
+    assert at.session_state["uploaded_scan"]["name"] == "series of 5 files.zip"
+
