@@ -8,7 +8,7 @@ import pytest
 import xai_core as xc
 from tests import volumes
 from xai_core import slices
-from xai_core.data.volume import read_volume
+from xai_core.data.study import read_volume
 from xai_core.export.deid import new_uid
 from xai_core.export.dicom import export_dicom
 

@@ -10,7 +10,7 @@ from tests import volumes
 
 def test_report_of_a_study_slice_names_the_slice_and_leaks_nothing(tmp_path, capsys):
     from xai_core.cli import main
-    from xai_core.data.volume import read_volume
+    from xai_core.data.study import read_volume
     from xai_core.report.scans import scan_from_bytes
 
     data = volumes.zipped(volumes.brain_series(6, lesion=range(2, 4)))

@@ -7,7 +7,7 @@ import pytest
 import xai_core as xc
 from tests import volumes
 from xai_core import slices
-from xai_core.data.volume import read_volume
+from xai_core.data.study import read_volume
 from xai_core.errors import Cancelled
 
 LESION = range(10, 14)  # 0-based: slices 11-14 as a viewer numbers them

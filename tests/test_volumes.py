@@ -9,7 +9,7 @@ import pytest
 import xai_core as xc
 from tests import files, volumes
 from xai_core.data.series import read_series
-from xai_core.data.volume import read_volume
+from xai_core.data.study import read_volume
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def series_zip(files: list) -> tuple[str, bytes]:
 
 @st.cache_data(show_spinner="Reading the study…", max_entries=4)
 def read(data: bytes, name: str, series_uid: str | None = None) -> Volume:
-    from xai_core.data.volume import read_volume
+    from xai_core.data.study import read_volume
 
     return read_volume(data, name, series_uid)
 

@@ -29,7 +29,7 @@ def is_volume_source(image: str) -> bool:
 def load_volume(image: str, series: str | None = None):
     """The ``Volume`` at ``image`` (file or series folder), read within the upload limits."""
     from ..data.series import read_series
-    from ..data.volume import read_volume
+    from ..data.study import read_volume
 
     p = Path(image)
     if p.is_dir():

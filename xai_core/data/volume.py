@@ -133,20 +133,3 @@ def geometry_spacing(positions: np.ndarray, normal: np.ndarray) -> float | None:
 
 def is_volume_name(filename: str) -> bool:
     return filename.lower().endswith((".zip", ".nii", ".nii.gz"))
-
-
-def read_volume(data: bytes, filename: str, series_uid: str | None = None) -> Volume:
-    """The volume in an upload: a zip of a DICOM series (or of one NIfTI file), a NIfTI file, or a
-    multi-frame DICOM file. Limits are checked from the headers before any pixel is decoded."""
-    name = filename.lower()
-    if name.endswith(".zip") or data[:4] == b"PK\x03\x04":
-        from .series import read_zip_study
-
-        return read_zip_study(data, filename, series_uid)
-    if name.endswith((".nii", ".nii.gz")):
-        from .nifti import read_nifti
-
-        return read_nifti(data, filename)
-    from .series import read_multiframe
-
-    return read_multiframe(data)

@@ -86,7 +86,7 @@ def scan_from_bytes(model, data: bytes, filename: str, window: str | None = None
     lm = as_model(model)
     sha = hashlib.sha256(data).hexdigest()
     if slice is not None:
-        from ..data.volume import read_volume
+        from ..data.study import read_volume
 
         dicom = read_volume(data, filename).slice(int(slice[1]), slice[0])
         img = dicom.render()
