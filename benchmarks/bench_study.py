@@ -18,7 +18,7 @@ from _timing import best_of  # noqa: E402
 def main() -> None:
     from tests import volumes
     from xai_core import models, slices
-    from xai_core.data.volume import read_volume
+    from xai_core.data.study import read_volume
     from xai_core.export.dicom import export_dicom
 
     data = volumes.zipped(volumes.brain_series(24))
