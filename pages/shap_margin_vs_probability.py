@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import widgets
-from pages._ui.progressive import refine
+from pages._ui.progressive import refine, stopped_refinement, stopped_words
 from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
@@ -47,10 +47,23 @@ with user_errors("Loading the model"):
     request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
                    slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
-    if submitted or shown is None:
+    partial = stopped_refinement("shap_refine")  # the rerun a Stop click caused: keep what had finished
+    partial = None if submitted else partial
+    if partial is not None and partial["explanations"] is None:
+        st.warning(stopped_words(partial, "evaluations per map", "Explain"), icon=":material/stop_circle:")
+        st.stop()
+    if partial is not None:
+        margin, prob = partial["explanations"]
+        shown = st.session_state[RESULT] = {"request": partial["request"], "margin": margin, "probability": prob,
+                                            "probs": probs, "true": true_name,
+                                            "stopped": stopped_words(partial, "evaluations per map", "Explain")}
+    elif submitted or shown is None:
         # A coarse map at once, sharpened up to max_evals; the last step is the one-shot map, bit for bit.
         params = dict(max_evals=int(max_evals), masker=masker, seed=int(seed), top_k=int(top_k))
-        live = {space: st.empty() for space in ("margin", "probability")}
+        live = {}
+
+        def places():
+            live.update({space: st.empty() for space in ("margin", "probability")})
 
         def draw(j, e):
             space = e.output_space
@@ -60,13 +73,16 @@ with user_errors("Loading the model"):
                 explanation_row(e, probabilities=probs, key=f"live_{space}_{e.params['max_evals']}")
 
         margin, prob = refine(model_name, image, [dict(method=METHOD, output=o, title=f"SHAP, {o}", **params)
-                                                  for o in live], draw, key="shap_refine")
+                                                  for o in ("margin", "probability")], draw, key="shap_refine",
+                              request=request, places=places)
         for ph in live.values():
             ph.empty()
         shown = st.session_state[RESULT] = {"request": request, "margin": margin, "probability": prob,
                                             "probs": probs, "true": true_name}
     elif shown["request"] != request:
         st.caption("The maps below are for the previous settings; press **Explain** to update them.")
+    if shown.get("stopped"):
+        st.warning(shown["stopped"], icon=":material/stop_circle:")
 
     margin, prob = shown["margin"], shown["probability"]
     req = shown["request"]
@@ -81,9 +97,10 @@ with user_errors("Loading the model"):
         st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
                         width="stretch", key="probs")
 
-    region = margin.info.get("features", 0) / max(1, req["max_evals"] / 2)
+    evals = int(margin.params["max_evals"])  # below the request's budget when refinement was stopped
+    region = margin.info.get("features", 0) / max(1, evals / 2)
     how = "computed" if not (margin.cached and prob.cached) else "served from cache"
-    st.caption(f"{req['max_evals']:,} evaluations per map ({how}; {margin.seconds + prob.seconds:.1f} s of compute). "
+    st.caption(f"{evals:,} evaluations per map ({how}; {margin.seconds + prob.seconds:.1f} s of compute). "
                f"At this budget SHAP resolves regions of roughly {region:,.0f} pixels; raise max_evals for finer maps. "
                "The margin is the class score just before softmax turns the scores into probabilities.",
                help=f"Margin from the {lm.head_how}.")
@@ -107,7 +124,7 @@ with user_errors("Loading the model"):
                help=f"Largest residual: {worst:.1e} (SHAP's Partition explainer is exactly additive; "
                     "a residual above about 1e-4 of the output would mean something went wrong).")
     d1, d2, d3 = st.columns(3)
-    stem = f"shap_{req['model']}_{req['slug']}_{req['max_evals']}evals"
+    stem = f"shap_{req['model']}_{req['slug']}_{evals}evals"
     d1.download_button("Margin maps (.npz)", npz_bytes(margin), f"{stem}_margin.npz", key="dl_m")
     d2.download_button("Probability maps (.npz)", npz_bytes(prob), f"{stem}_probability.npz", key="dl_p")
     d3.download_button("Additivity table (.csv)", table.to_csv(index=False), f"{stem}_additivity.csv", key="dl_t")
