@@ -14,6 +14,7 @@ from pages._ui.render import npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
 from xai_core import plots
+from xai_core.prediction import prediction_words, tied_top
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
@@ -105,8 +106,8 @@ with user_errors("Showing the LIME results"):
                                            req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
                         width="stretch", key="lime_img")
     with right:
-        st.markdown(f"**Prediction:** {lm.class_names[top_two[0]]} ({p[top_two[0]]:.1%}); runner-up "
-                    f"{lm.class_names[top_two[1]]} ({p[top_two[1]]:.1%})")
+        st.markdown(f"**Prediction:** {prediction_words(lm.class_names, p)}" + (
+            f"; runner-up {lm.class_names[top_two[1]]} ({p[top_two[1]]:.1%})" if len(tied_top(p)) == 1 else ""))
         st.plotly_chart(plots.probability_figure(p, lm.class_names, highlight=top_two[0]), width="stretch",
                         key="lime_probs")
 

@@ -9,6 +9,7 @@ from pages._ui.render import absolute_scale_toggle, additivity_frame, explanatio
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
+from xai_core.prediction import prediction_words
 from xai_core.explainers.shap_partition import MASKERS
 
 RESULT = "shap_mvp_result"
@@ -93,7 +94,7 @@ with user_errors("Loading the model"):
                         width="stretch", key="img")
     with right:
         top = int(np.argmax(shown["probs"]))
-        st.markdown(f"**Prediction:** {lm.class_names[top]} ({shown['probs'][top]:.1%})")
+        st.markdown(f"**Prediction:** {prediction_words(lm.class_names, shown['probs'])}")
         st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
                         width="stretch", key="probs")
 

@@ -49,3 +49,38 @@ def test_stop_during_refinement_keeps_the_latest_finished_step_of_the_new_scan(m
     at.run()  # any later rerun (a toggle) still shows the stopped maps and says so
     assert at.session_state["shap_mvp_result"]["request"]["scan"]["index"] == 5
     assert any("Stopped after step 1 of 2" in w.value for w in at.warning)
+
+
+def test_shortcut_page_reports_true_wall_time_runs_its_control_and_says_what_better_means(monkeypatch):
+    import re
+    import time
+
+    import xai_core.models.training as training
+
+    real, calls = training.train, []
+
+    def slow_train(*args, **kwargs):
+        calls.append(kwargs)
+        time.sleep(2.0)  # work the model's own fit timer does not see (as explaining training scans is)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train", slow_train)
+    at = AppTest.from_file(str(ROOT / "pages/shortcut.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # a drop in accuracy is a difference of two percentages: percentage points, not a percent
+    deltas = [m.delta for m in at.metric if m.delta]
+    assert deltas and all(re.fullmatch(r"[+-]\d+(\.\d)? pp", d) for d in deltas), deltas
+    assert any("percentage points" in m.value for m in at.markdown if "once the shortcut is gone" in m.value)
+    captions = " ".join(c.value for c in at.caption)
+    assert "a lower marker share is better" in captions and "**hides** it" in captions
+    at.number_input(key="sc_epochs").set_value(1)
+    at.number_input(key="sc_limit").set_value(8)
+    at.number_input(key="sc_guide_images").set_value(2)
+    at.button(key="sc_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [bool(c.get("guided_augmentation")) for c in calls] == [True, False]
+    assert calls[1]["random_erasing"] is True and 0 < calls[1]["erase_area"] < 1  # same area as the guided run
+    said = next(s.value for s in at.success if "Retrained" in s.value)
+    assert int(re.search(r" in (\d+) s", said).group(1)) >= 4, said  # both 2-s sleeps are in the wall time
+    roles = list(at.dataframe[0].value["role"])
+    assert "guided (this run)" in roles and "random-erasing control (this run)" in roles, roles

@@ -1,5 +1,9 @@
 """Figures and labels a first-day user reads (issue 28): no cut or colliding names, no misleading axes."""
 
+from types import SimpleNamespace
+
+import numpy as np
+
 from xai_core.plots import audit as aplots
 
 
@@ -35,3 +39,35 @@ def test_audit_facets_name_their_own_metric_list_every_method_once_and_keep_name
     for t in fig.data:
         assert all(len(line) <= 14 for x in t.x for line in x.split("<br>")), t.x
     assert "meningioma<br>tumour" in {x for t in fig.data for x in t.x}
+
+
+def test_a_tie_reads_as_a_tie_and_a_clear_winner_with_its_probability():
+    from xai_core.prediction import percentage_points, prediction_words, tied_top
+    from xai_core.report.content import Case
+
+    names = ["glioma", "meningioma", "no tumour", "pituitary"]
+    assert prediction_words(names, [0.62, 0.2, 0.1, 0.08]) == "glioma (62.0%)"
+    untrained = [0.25000003, 0.2499999, 0.25, 0.25000007]
+    assert tied_top(untrained) == [0, 1, 2, 3]
+    words = prediction_words(names, untrained)
+    assert words.startswith("a tie: every class at 25.0% each") and "glioma" in words and "pituitary" in words
+    assert prediction_words(names, [0.4, 0.4, 0.2, 0.0]) == "a tie: glioma and meningioma at 40.0% each"
+    # the reports say it too (case report and class handout, HTML and PDF)
+    case = SimpleNamespace(class_names=names, probabilities=np.array(untrained))
+    assert Case.predicted_words.fget(case).startswith("a tie")
+    assert percentage_points(-0.162) == "-16.2 pp" and percentage_points(0.05, 0) == "+5 pp"
+
+
+def test_an_in_domain_verdict_is_said_in_words_not_as_a_raw_feature_distance():
+    from xai_core.report.content import Verdict
+
+    detector = SimpleNamespace(dataset="synthetic-brain-mri", model_name="brain-basic-cnn", threshold=1.21,
+                               percentile=95.0, spec=SimpleNamespace(display_name="Feature distance (Mahalanobis)"),
+                               val_scores=np.linspace(-2, 2, 200))
+    check = SimpleNamespace(detector=detector, scores=np.array([-0.553]), flags=np.array([False]),
+                            percentile=lambda i: 30.0)
+    v = Verdict.from_check(check)
+    assert v.flagged is False and v.score == -0.553
+    assert "-0.553" not in v.text and "−0.553" not in v.text and "distance" not in v.text, v.text
+    assert "more like them than 70% of that dataset's own held-out images" in v.text
+    assert "95%" in v.text

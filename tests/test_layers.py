@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
     {"errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits", "magnitude",
-     "userdata"},  # shared types and budgets, no plug-ins
+     "userdata", "prediction"},  # shared types and budgets, no plug-ins
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures, training
     {"segmenters"},

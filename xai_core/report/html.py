@@ -67,8 +67,7 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         if c.scan.true_class:
             facts.append(f"True class: {c.scan.true_class}.")
         out.append(f'<p class="small">{e(" ".join(facts))}</p>')
-        out.append(f"<h3>Prediction</h3><p>{e(c.model_name)} predicts <b>{e(c.predicted)}</b> "
-                   f"({c.probabilities.max():.1%}).</p>")
+        out.append(f"<h3>Prediction</h3><p>{e(c.model_name)} predicts <b>{e(c.predicted_words)}</b>.</p>")
         out.append(_img(figures.get(f"case{i}-probabilities"), "class probabilities"))
         out.append(table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
                          ["class", "probability"]))

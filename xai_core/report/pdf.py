@@ -119,7 +119,7 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
             facts.append(f"True class: {c.scan.true_class}.")
         para(" ".join(facts), size=body - 1)
         heading("Prediction", 11)
-        para(f"{c.model_name} predicts {c.predicted} ({c.probabilities.max():.1%}).")
+        para(f"{c.model_name} predicts {c.predicted_words}.")
         table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
               ["class", "probability"], widths=(3, 1))
         heading("Out-of-domain check", 11)
