@@ -5,7 +5,8 @@ import streamlit as st
 
 from pages._ui import widgets
 from pages._ui.progressive import refine, stopped_refinement, stopped_words
-from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
+from pages._ui.render import (absolute_scale_toggle, additivity_frame, explanation_notes, explanation_row,
+                              npz_bytes, user_errors)
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
@@ -16,16 +17,17 @@ RESULT = "shap_mvp_result"
 METHOD = "shap-partition"
 
 st.title("SHAP: margin vs probability")
-st.markdown(
-    "A classifier first gives every class a **score** (the *margin*, or logit), then squashes the scores "
-    "with softmax into **probabilities** that add up to 1. SHAP shares out the change from a blurred-out "
-    "scan (the *base value*) to this scan among the pixels: **red** pixels raise the class's output, "
-    "**blue** pixels lower it. In margin space that credit is evidence, and it adds up without limit. "
-    "In probability space the same evidence counts for little once the model is already sure "
-    "(98% → 99% needs far more evidence than 40% → 50%), so the maps of confident or unlikely classes "
-    "look faint: read the margin row for *what the model uses*, the probability row for *what moves "
-    "this decision*."
-)
+st.markdown("Per class, the SHAP map of its **margin** (score) beside its **probability**: **red** pixels raise "
+            "that output, **blue** lower it.")
+with st.expander("How to read the two spaces"):
+    st.markdown(
+        "A classifier first gives every class a **score** (the *margin*, or logit), then squashes the scores "
+        "with softmax into **probabilities** that add up to 1. SHAP shares out the change from a blurred-out "
+        "scan (the *base value*) to this scan among the pixels. In margin space that credit is evidence, and it "
+        "adds up without limit. In probability space the same evidence counts for little once the model is "
+        "already sure (98% → 99% needs far more evidence than 40% → 50%), so the maps of confident or unlikely "
+        "classes look faint: read the margin map for *what the model uses*, the probability map for *what moves "
+        "this decision*.")
 
 with user_errors("Loading the model"):
     scan = widgets.model_and_scan()
@@ -37,13 +39,13 @@ with user_errors("Loading the model"):
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
 
-    with st.form("shap_settings"):
-        s1, s2, s3, s4 = st.columns(4)
-        masker = s1.selectbox("Masker (how hidden pixels are filled)", MASKERS)
-        max_evals = s2.slider("max_evals (more = finer map, slower)", 100, 10_000, 1000, step=100)
+    with st.form("shap_settings", border=False):  # no frame: the maps below must fit a 1280x720 first screen
+        s1, s2, s3, s4, s5 = st.columns([3, 3, 2, 2, 1.3], vertical_alignment="bottom")
+        masker = s1.selectbox("Masker", MASKERS, help="How hidden pixels are filled.")
+        max_evals = s2.slider("max_evals", 100, 10_000, 1000, step=100, help="More evaluations: a finer map, slower.")
         top_k = s3.slider("Top-K classes", 1, lm.num_classes, min(4, lm.num_classes))
         seed = s4.number_input("Seed", 0, 2**31 - 1, 0)
-        submitted = st.form_submit_button("Explain", type="primary")
+        submitted = s5.form_submit_button("Explain", type="primary")
 
     request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
                    slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
@@ -87,17 +89,13 @@ with user_errors("Loading the model"):
 
     margin, prob = shown["margin"], shown["probability"]
     req = shown["request"]
-    left, right = st.columns([1, 2])
-    with left:
-        st.plotly_chart(plots.image_figure(margin.image, req["label"] + (f" (true: {shown['true']})"
-                                                                          if shown["true"] else "")),
-                        width="stretch", key="img")
-    with right:
-        top = int(np.argmax(shown["probs"]))
-        st.markdown(f"**Prediction:** {prediction_words(lm.class_names, shown['probs'])}")
-        st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
-                        width="stretch", key="probs")
-
+    absolute = st.session_state.get("shap_absolute", False)
+    st.plotly_chart(plots.spaces_figure(margin, prob, probabilities=shown["probs"], absolute=absolute,
+                                        panel_height=150), width="stretch", key="spaces")
+    st.markdown(f"**Prediction:** {prediction_words(lm.class_names, shown['probs'])} · {req['label']}"
+                + (f" (true: {shown['true']})" if shown["true"] else ""))
+    for e in (margin, prob):  # a sentence for every map that says nothing
+        explanation_notes(e)
     evals = int(margin.params["max_evals"])  # below the request's budget when refinement was stopped
     region = margin.info.get("features", 0) / max(1, evals / 2)
     how = "computed" if not (margin.cached and prob.cached) else "served from cache"
@@ -105,13 +103,20 @@ with user_errors("Loading the model"):
                f"At this budget SHAP resolves regions of roughly {region:,.0f} pixels; raise max_evals for finer maps. "
                "The margin is the class score just before softmax turns the scores into probabilities.",
                help=f"Margin from the {lm.head_how}.")
-    absolute = absolute_scale_toggle("shap_absolute")
-    st.subheader("Margin (logit) space")
-    explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
+    absolute_scale_toggle("shap_absolute")
+    left, right = st.columns([1, 2])
+    with left:
+        st.plotly_chart(plots.image_figure(margin.image, req["label"] + (f" (true: {shown['true']})"
+                                                                          if shown["true"] else "")),
+                        width="stretch", key="img")
+    with right:
+        top = int(np.argmax(shown["probs"]))
+        st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
+                        width="stretch", key="probs")
     mask = scan_mask(scan["scan"], req["scan"])
+    st.subheader("Margin (logit) space")
     trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
-    explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
     trust_card(req["model"], prob.image, prob, mask=mask, key="trust_probability")
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")
