@@ -98,7 +98,13 @@ with user_errors("Showing the comparison"):
     st.plotly_chart(trust_plots.methods_figure(table.summary, table.better), width="stretch", key="trust_bars")
     with st.expander("Per-scan rows"):
         st.dataframe(table.rows, hide_index=True, width="stretch", key="trust_rows")
+    settings = {"model": req["model"], "model file sha256": cached.model(req["model"]).file_hash,
+                "dataset": req["dataset"], "output space": req["output"],
+                "scans": [f"test #{i}" for i in req["indices"]], "methods": list(req["methods"]),
+                "metrics": list(req["metrics"])}
+    files = list(table.exports(settings).items())  # each file carries its settings and is named after them
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Summary (.csv)", table.summary.to_csv(index=False), "trust_summary.csv", key="trust_dl_s")
-    d2.download_button("Per-scan rows (.csv)", table.rows.to_csv(index=False), "trust_rows.csv", key="trust_dl_r")
-    d3.download_button("Everything (.json)", table.to_json(), "trust.json", key="trust_dl_j")
+    for col, label, key, (name, content) in zip((d1, d2, d3), ("Summary (.csv)", "Per-scan rows (.csv)",
+                                                               "Everything (.json)"),
+                                                ("trust_dl_s", "trust_dl_r", "trust_dl_j"), files):
+        col.download_button(label, content, name, key=key, help=f"Saved as {name}; every row carries the settings.")

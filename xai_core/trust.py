@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,6 +142,25 @@ class MethodsTable:
     def to_json(self) -> str:
         return json.dumps({"summary": self.summary.to_dict("records"), "rows": self.rows.to_dict("records"),
                            "better": self.better}, default=lambda o: None if o is pd.NA else str(o))
+
+    def exports(self, settings: dict) -> dict[str, str]:
+        """The summary, the per-scan rows and everything as JSON, each carrying ``settings`` (model, dataset,
+        output space, scans, methods, metrics) and named after them, as Compare's and Audit's exports are:
+        {file name: content}."""
+        def part(v) -> str:
+            text = "-".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+            return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+
+        n = len(settings.get("scans", []))
+        stem = "_".join(["trust", part(settings.get("model", "model")), part(settings.get("dataset", "data")),
+                         f"{n}scans", part(settings.get("output space", "")), part(settings.get("methods", []))])
+        stem = stem[:150]  # a readable name; the full settings are inside the files
+        flat = {f"setting: {k}": ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+                for k, v in settings.items()}
+        return {f"{stem}_summary.csv": self.summary.assign(**flat).to_csv(index=False),
+                f"{stem}_rows.csv": self.rows.assign(**flat).to_csv(index=False),
+                f"{stem}.json": json.dumps({"settings": settings, **json.loads(self.to_json())},
+                                           default=str)}
 
     def wide(self) -> pd.DataFrame:
         """Methods x metrics: "mean [lo, hi]" cells."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -130,7 +129,7 @@ def _slug(text: str) -> str:
 def upload_as_scan(up: dict) -> CurrentScan:
     win = f", window {up['window_label']}" if up.get("window_label") else ""
     return CurrentScan(source="upload", image=up["image"], label=f"your scan {up['name']}{win}",
-                       slug=_slug(f"upload-{Path(up['name']).stem}"),
+                       slug=f"scan-{up['sha'][:12]}",  # file names from the scan's hash, never its name (as reports)
                        key={"upload": up["sha"], "window": up.get("window")})
 
 
