@@ -207,22 +207,21 @@ with user_errors("Showing the LIME results"):
             "(1 = always the same ones); with many near-equal weights it can be low while nothing moves much.",
             help="Weight spread = RMS over superpixels of the weight's standard deviation across seeds, divided "
                  f"by the mean |weight| of the top {first.top} superpixels (xai_core/metrics/stability.py).")
-    small = dict(width="small")  # narrow numeric columns: every column fits at 1280 px, none hidden to the right
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "segmenter": st.column_config.TextColumn(width="medium"),
-        "verdict": st.column_config.TextColumn(width="medium"),
-        "superpixels": st.column_config.NumberColumn("segments", **small),
-        "median size (px)": st.column_config.NumberColumn("median px", format="%.0f", **small),
-        "largest share": st.column_config.NumberColumn("largest", format="percent", **small,
+    # short labels and columns sized to their content, so every column fits at 1280 px (none hidden to the
+    # right); the median superpixel size is in the segmentation panels' titles and the seconds in the CSV
+    shown_cols = [c for c in table.columns if c not in ("median size (px)", "seconds")]
+    st.dataframe(table, hide_index=True, width="stretch", column_order=shown_cols, column_config={
+        "superpixels": st.column_config.NumberColumn("segments"),
+        "largest share": st.column_config.NumberColumn("largest", format="percent",
                                                        help="The largest superpixel's share of the image."),
-        "fit R²": st.column_config.NumberColumn(format="%.2f", **small),
-        "local prediction": st.column_config.NumberColumn("local pred.", format="%.4f", **small,
+        "fit R²": st.column_config.NumberColumn(format="%.2f"),
+        "local prediction": st.column_config.NumberColumn("local pred.", format="%.4f",
                                                           help="What LIME's linear model predicts here."),
-        "model output": st.column_config.NumberColumn("model", format="%.4f", **small,
+        "model output": st.column_config.NumberColumn("model", format="%.4f",
                                                       help="What the network outputs for this scan."),
-        "weight spread": st.column_config.NumberColumn("spread", format="%.3f", **small),
-        "top overlap (Jaccard)": st.column_config.NumberColumn("top overlap", format="%.2f", **small),
-        "seconds": st.column_config.NumberColumn("s", format="%.1f", **small)})
+        "weight spread": st.column_config.NumberColumn("spread", format="%.3f"),
+        "top overlap (Jaccard)": st.column_config.NumberColumn("top overlap", format="%.2f",
+                                                               help="Jaccard index of the top superpixels.")})
     st.caption(thesis_check(table))
     if stab:
         st.plotly_chart(plots.spread_figure(main, {n: stab[n].std[k[n]] for n in main}, target,

@@ -5,8 +5,7 @@ import streamlit as st
 
 from pages._ui import widgets
 from pages._ui.progressive import refine, stopped_refinement, stopped_words
-from pages._ui.render import (absolute_scale_toggle, additivity_frame, explanation_notes, explanation_row,
-                              npz_bytes, user_errors)
+from pages._ui.render import absolute_scale_toggle, additivity_frame, explanation_row, npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_card
 from xai_core import plots
@@ -94,8 +93,6 @@ with user_errors("Loading the model"):
                                         panel_height=150), width="stretch", key="spaces")
     st.markdown(f"**Prediction:** {prediction_words(lm.class_names, shown['probs'])} · {req['label']}"
                 + (f" (true: {shown['true']})" if shown["true"] else ""))
-    for e in (margin, prob):  # a sentence for every map that says nothing
-        explanation_notes(e)
     evals = int(margin.params["max_evals"])  # below the request's budget when refinement was stopped
     region = margin.info.get("features", 0) / max(1, evals / 2)
     how = "computed" if not (margin.cached and prob.cached) else "served from cache"
@@ -114,9 +111,12 @@ with user_errors("Loading the model"):
         st.plotly_chart(plots.probability_figure(shown["probs"], lm.class_names, highlight=top),
                         width="stretch", key="probs")
     mask = scan_mask(scan["scan"], req["scan"])
+    # below the first screen: each space's maps at full size, each with its trust card
     st.subheader("Margin (logit) space")
+    explanation_row(margin, probabilities=shown["probs"], key="margin", absolute=absolute)
     trust_card(req["model"], margin.image, margin, mask=mask, key="trust_margin")
     st.subheader("Probability space")
+    explanation_row(prob, probabilities=shown["probs"], key="probability", absolute=absolute)
     trust_card(req["model"], prob.image, prob, mask=mask, key="trust_probability")
 
     st.subheader("Additivity: base value + sum of SHAP values = model output")

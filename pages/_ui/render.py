@@ -42,20 +42,15 @@ def additivity_frame(*expls: xc.Explanation) -> pd.DataFrame:
 def explanation_row(expl: xc.Explanation, probabilities=None, key: str = "", title: str | None = None,
                     absolute: bool = False):
     """The maps of one explanation in a row, then one sentence per map that says nothing."""
-    fig = plots.explanation_figure(expl, probabilities=probabilities, title=title, absolute=absolute)
-    st.plotly_chart(fig, width="stretch", key=f"fig_{key}")
-    explanation_notes(expl)
-    return fig
-
-
-def explanation_notes(expl: xc.Explanation) -> None:
-    """One sentence per map of ``expl`` that says nothing (its values are negligible)."""
     from xai_core.magnitude import negligible_message
 
+    fig = plots.explanation_figure(expl, probabilities=probabilities, title=title, absolute=absolute)
+    st.plotly_chart(fig, width="stretch", key=f"fig_{key}")
     for k in range(len(expl.class_names)):
         msg = negligible_message(expl, k)
         if msg:
             st.info(msg, icon=":material/blur_off:")
+    return fig
 
 
 def absolute_scale_toggle(key: str) -> bool:
