@@ -84,3 +84,24 @@ def test_shortcut_page_reports_true_wall_time_runs_its_control_and_says_what_bet
     assert int(re.search(r" in (\d+) s", said).group(1)) >= 4, said  # both 2-s sleeps are in the wall time
     roles = list(at.dataframe[0].value["role"])
     assert "guided (this run)" in roles and "random-erasing control (this run)" in roles, roles
+
+
+def test_compare_shows_focus_and_its_chance_level_readably():
+    """The focus scores under the panels are at the title's size (no 7-px <sup>), with the chance level, and
+    the table shows both focus columns next to the prediction instead of past the right edge."""
+    import json
+
+    at = AppTest.from_file(str(ROOT / "pages/compare_architectures.py"), default_timeout=TIMEOUT).run()
+    at.multiselect(key="cmp_models_synthetic-brain-mri").set_value(["brain-basic-cnn", "lung-basic-cnn"])
+    at.multiselect(key="cmp_images_synthetic-brain-mri").set_value([2])
+    at.select_slider(key="cmp_evals").set_value(300)
+    at.button(key="cmp_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in fig["layout"]["annotations"] if "focus" in a.get("text", "")]
+    assert titles and all("<sup>" not in t and "chance" in t for t in titles), titles
+    assert fig["layout"]["annotations"][0]["font"]["size"] >= 12
+    grid = at.dataframe[0]
+    order = list(grid.proto.column_order)
+    assert "focus by chance" in order[:8], order
+    assert grid.value["focus by chance"].between(0, 1).all()

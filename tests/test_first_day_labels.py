@@ -71,3 +71,40 @@ def test_an_in_domain_verdict_is_said_in_words_not_as_a_raw_feature_distance():
     assert "-0.553" not in v.text and "−0.553" not in v.text and "distance" not in v.text, v.text
     assert "more like them than 70% of that dataset's own held-out images" in v.text
     assert "95%" in v.text
+
+
+def test_trust_exports_carry_and_name_their_settings():
+    import json
+
+    import pandas as pd
+
+    from xai_core.trust import MethodsTable
+
+    summary = pd.DataFrame([{"method": "lime", "metric": "deletion", "mean": 0.2, "low": 0.1, "high": 0.3,
+                             "best": True}])
+    rows = pd.DataFrame([{"method": "lime", "metric": "deletion", "index": 3, "value": 0.2}])
+    table = MethodsTable(rows=rows, summary=summary, better={"deletion": "lower"})
+    settings = {"model": "brain-basic-cnn", "dataset": "synthetic-brain-mri", "output space": "margin",
+                "scans": ["test #3", "test #7"], "methods": ["lime", "grad-cam"], "metrics": ["deletion"]}
+    files = table.exports(settings)
+    names = sorted(files)
+    assert all(n.startswith("trust_brain-basic-cnn_synthetic-brain-mri_2scans_margin_lime-grad-cam") for n in names)
+    assert [n.rsplit("_", 1)[-1] for n in names if n.endswith(".csv")] == ["rows.csv", "summary.csv"]
+    for name, text in files.items():
+        if name.endswith(".csv"):
+            frame = pd.read_csv(__import__("io").StringIO(text))
+            assert frame["setting: model"].eq("brain-basic-cnn").all()
+            assert frame["setting: scans"].eq("test #3, test #7").all()
+            assert frame["setting: methods"].eq("lime, grad-cam").all()
+            assert frame["setting: output space"].eq("margin").all()
+        else:
+            data = json.loads(text)
+            assert data["settings"] == settings and data["summary"][0]["method"] == "lime"
+
+
+def test_an_upload_is_named_by_its_hash_not_its_file_name():
+    from pages._ui.widgets import upload_as_scan
+
+    scan = upload_as_scan({"name": "Doe, Jane 1961-04-02.dcm", "sha": "0123456789abcdef" * 4,
+                           "image": np.zeros((8, 8, 1), np.float32)})
+    assert scan.slug == "scan-0123456789ab"
