@@ -19,8 +19,8 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px s
 h3{font-size:1.05rem;margin-bottom:.3rem}
 .disclaimer{font-weight:bold;border:2px solid #b00;padding:.4rem .6rem;margin:.6rem 0}
 .small{font-size:.85rem;color:#444}figure{margin:.4rem 0}figure img{max-width:100%;height:auto}
-table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
-vertical-align:top}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}
+table{border-collapse:collapse;margin:.4rem 0;max-width:100%}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
+vertical-align:top;overflow-wrap:anywhere}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f5f5f5;padding:.5rem}
 .flag{color:#b00;font-weight:bold}
 body.handout{font-size:17px}
