@@ -19,7 +19,7 @@ LAYERS = [
     {"ood"},
     # metrics that re-run an explanation (stability, randomisation) call the API, so they share its layer
     {"metrics", "api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
-     "progressive", "warmup", "trust", "shortcut", "audit"},  # workflows over the plug-ins
+     "progressive", "warmup", "trust", "shortcut", "audit", "estimate"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__", "report"},  # entry points and the documents they write
 ]
