@@ -49,6 +49,12 @@ def test_stop_during_refinement_keeps_the_latest_finished_step_of_the_new_scan(m
     at.run()  # any later rerun (a toggle) still shows the stopped maps and says so
     assert at.session_state["shap_mvp_result"]["request"]["scan"]["index"] == 5
     assert any("Stopped after step 1 of 2" in w.value for w in at.warning)
+    # choosing the class handout keeps the report section open (it used to fold on the rerun)
+    report = next(e for e in at.expander if e.label.startswith("Download report"))
+    assert not report.proto.expanded
+    at.radio(key="shap_report_kind").set_value("handout").run()
+    report = next(e for e in at.expander if e.label.startswith("Download report"))
+    assert report.proto.expanded and at.radio(key="shap_report_kind").value == "handout"
 
 
 def test_shortcut_page_reports_true_wall_time_runs_its_control_and_says_what_better_means(monkeypatch):
@@ -105,3 +111,26 @@ def test_compare_shows_focus_and_its_chance_level_readably():
     order = list(grid.proto.column_order)
     assert "focus by chance" in order[:8], order
     assert grid.value["focus by chance"].between(0, 1).all()
+
+
+def test_trust_page_estimates_from_a_forward_pass_timed_here(monkeypatch):
+    """No fixed "about a minute": the estimate is the counted model evaluations times a timed forward pass,
+    so a model ten times slower gets an estimate ten times longer."""
+    import xai_core.explainers.shap_superpixel as timing
+    from xai_core import estimate
+
+    def estimate_with(per_image: float) -> str:
+        monkeypatch.setattr(timing, "forward_seconds", lambda model, batch_size=256: per_image)
+        st.cache_data.clear()  # the page keeps its timing per model
+        at = AppTest.from_file(str(ROOT / "pages/trust.py"), default_timeout=TIMEOUT).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert not any("about a minute" in i.value for i in at.info)
+        return next(c.value for c in at.caption if c.value.startswith("Estimate:"))
+
+    fast, slow = estimate_with(0.0005), estimate_with(0.05)
+    methods = ["shap-partition", "lime", "integrated-gradients", "grad-cam"]
+    metrics = ["deletion", "insertion", "relevance-mass", "pointing-game", "relevance-rank"]
+    passes = estimate.trust_seconds(1.0, methods, metrics, 16)
+    assert passes > 16 * (1000 + 1000)  # SHAP's and LIME's 1,000 evaluations per map at the least
+    assert estimate.words(0.05 * passes) in slow and "50.0 ms" in slow, slow
+    assert estimate.words(0.0005 * passes) in fast and "0.5 ms" in fast, fast

@@ -111,3 +111,19 @@ def test_cross_domain_page_shows_what_the_model_says_on_the_first_screen(project
     maps = pg.locator(".js-plotly-plot").filter(has_text="synthetic-lung-ct #")
     maps.scroll_into_view_if_needed()
     _titles_apart(pg, maps)
+
+
+def test_html_report_tables_stay_inside_the_page(projector, brain_model, tmp_path):
+    """A long parameter value (no spaces to break at) wraps inside the parameter table instead of pushing
+    it past the right margin."""
+    from tests.test_report import _fake_case
+    from xai_core import report
+
+    case = _fake_case(brain_model, extra={"masker": "blur(20,20)", "segmenter_params": "n_segments=12," * 40})
+    html = report.write(report.assemble([case], [brain_model]), tmp_path / "r.html").read_text()
+    _, pg = projector
+    pg.set_content(html)
+    wide = pg.evaluate("() => Array.from(document.querySelectorAll('table')).map(t => "
+                       "[t.getBoundingClientRect().right, document.body.getBoundingClientRect().right])"
+                       ".filter(([t, b]) => t > b + 1)")
+    assert not wide, wide

@@ -108,3 +108,30 @@ def test_an_upload_is_named_by_its_hash_not_its_file_name():
     scan = upload_as_scan({"name": "Doe, Jane 1961-04-02.dcm", "sha": "0123456789abcdef" * 4,
                            "image": np.zeros((8, 8, 1), np.float32)})
     assert scan.slug == "scan-0123456789ab"
+
+
+def test_pdf_never_strands_a_heading_or_the_closing_disclaimer(brain_model, tmp_path):
+    """Reports of 1 to 4 scans (so page breaks fall in different places): no page ends on a heading, and
+    the last page holds more than the disclaimer (every page's footer carries it anyway)."""
+    import pypdf
+
+    from tests.test_report import _fake_case
+    from xai_core import report
+
+    headings = {"Prediction", "Out-of-domain check", "Parameters", "Library versions", "Regenerate this report",
+                "Disclaimer", "Model card", "Trust"}
+    for n in (1, 2, 3, 4):
+        rep = report.assemble([_fake_case(brain_model, index=i, spaces=("margin", "probability"))
+                               for i in range(n)], [brain_model])
+        pages = pypdf.PdfReader(str(report.write(rep, tmp_path / f"r{n}.pdf"))).pages
+        for k, page in enumerate(pages):
+            text = page.extract_text()
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            # the footer (and the closing paragraph, which repeats it) left out
+            body = [ln for ln in lines if "page " not in ln and not ln.startswith(rep.disclaimer[:30])]
+            assert [ln for ln in body if ln != "Disclaimer"], \
+                f"page {k + 1} of {len(pages)} holds nothing but the disclaimer ({n} scans)"
+            if body[-1] == "Disclaimer":  # the closing section: its paragraph must follow on the same page
+                assert text.count(rep.disclaimer[:40]) >= 2, f"page {k + 1}: the heading 'Disclaimer' alone"
+            else:
+                assert body[-1] not in headings, f"page {k + 1} of {n}-scan report ends on the heading {body[-1]!r}"
