@@ -134,3 +134,22 @@ def test_trust_page_estimates_from_a_forward_pass_timed_here(monkeypatch):
     assert passes > 16 * (1000 + 1000)  # SHAP's and LIME's 1,000 evaluations per map at the least
     assert estimate.words(0.05 * passes) in slow and "50.0 ms" in slow, slow
     assert estimate.words(0.0005 * passes) in fast and "0.5 ms" in fast, fast
+
+
+def test_find_a_model_says_how_long_honestly():
+    """No "a few seconds each": the button says what it runs and that the first check of a large model takes
+    minutes, and the page shows progress model by model."""
+
+    def page():
+        import numpy as np
+
+        from pages._ui import widgets
+
+        noise = np.random.default_rng(0).uniform(0, 255, (128, 128, 1)).astype(np.float32)
+        widgets.domain_warning("brain-basic-cnn", noise)
+
+    at = AppTest.from_function(page, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    button = next(b for b in at.button if b.label.startswith("Find a model"))
+    assert "a few seconds" not in button.help and "model by model" in button.help, button.help
+    assert "other models" in button.help and any(ch.isdigit() for ch in button.help)
