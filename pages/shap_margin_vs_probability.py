@@ -50,7 +50,8 @@ with user_errors("Loading the model"):
                    slug=scan["scan"].slug, masker=masker, max_evals=int(max_evals), top_k=int(top_k), seed=int(seed))
     shown = st.session_state.get(RESULT)
     partial = stopped_refinement("shap_refine")  # the rerun a Stop click caused: keep what had finished
-    partial = None if submitted else partial
+    if submitted or (partial and any(partial["request"][k] != request[k] for k in ("model_hash", "scan"))):
+        partial = None  # a new start, or another scan chosen mid-run: its probabilities would not match
     if partial is not None and partial["explanations"] is None:
         st.warning(stopped_words(partial, "evaluations per map", "Explain"), icon=":material/stop_circle:")
         st.stop()
