@@ -23,7 +23,7 @@ with st.expander("How to read the two spaces"):
         "A classifier first gives every class a **score** (the *margin*, or logit), then squashes the scores "
         "with softmax into **probabilities** that add up to 1. SHAP shares out the change from a blurred-out "
         "scan (the *base value*) to this scan among the pixels. In margin space that credit is evidence, and it "
-        "adds up without limit. In probability space the same evidence counts for little once the model is "
+        "adds up without limit. Among probabilities the same evidence counts for little once the model is "
         "already sure (98% → 99% needs far more evidence than 40% → 50%), so the maps of confident or unlikely "
         "classes look faint: read the margin map for *what the model uses*, the probability map for *what moves "
         "this decision*.")
