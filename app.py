@@ -7,6 +7,12 @@ from xai_core import cancel
 from xai_core.segmenters import SEGMENTERS
 
 st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
+# A projector is 1280x720: less empty space above and beside the page, and a smaller page title, so each
+# classroom page's headline comparison fits on the first screen (tests/test_browser_first_screen.py).
+st.html("<style>[data-testid='stMainBlockContainer']{padding:3.5rem 2rem 3rem 2rem}"
+        "[data-testid='stMainBlockContainer'] h1{font-size:2.1rem;padding:0.25rem 0 0.5rem 0}"
+        # a metric's name wraps instead of ending in "…" in narrow columns (trust cards)
+        "[data-testid='stMetricLabel'] *{white-space:normal !important;overflow:visible !important}</style>")
 
 pages = [
     st.Page("pages/home.py", title="Home: models, data and gallery", icon=":material/home:", default=True),

@@ -146,10 +146,10 @@ if summary is not None:
     with user_errors("Drawing the breakdown"):
         b1, b2 = st.columns(2)
         b1.markdown("**Per true class**")
-        b1.plotly_chart(aplots.grouped_figure(summary["by_class"], "true_class", metric_names), width="stretch",
+        b1.plotly_chart(aplots.grouped_figure(summary["by_class"], "true_class", metric_names, columns=2), width="stretch",
                         key="aud_by_class")
         b2.markdown("**Correctly classified vs misclassified**")
-        b2.plotly_chart(aplots.grouped_figure(summary["by_outcome"], "outcome", metric_names), width="stretch",
+        b2.plotly_chart(aplots.grouped_figure(summary["by_outcome"], "outcome", metric_names, columns=2), width="stretch",
                         key="aud_by_outcome")
         st.caption("Right for the wrong reasons shows as a class (or the correct group) with high accuracy but "
                    "low focus.")

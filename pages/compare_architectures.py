@@ -109,7 +109,8 @@ with user_errors("Drawing the grid"):
         row = []
         for j, title in enumerate(result.image_titles):
             r = table.iloc[i * len(result.image_titles) + j]
-            focus = "" if np.isnan(r["focus"]) else f"<br><sup>focus {r['focus']:.2f}</sup>"  # own line: never cut
+            # own line, at the title's full size (a <sup> line is about 7 px tall): never cut, always readable
+            focus = "" if np.isnan(r["focus"]) else f"<br>focus {r['focus']:.2f} (chance {r['focus by chance']:.2f})"
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "says_nothing": plots.faint(result.explanations[i][j]),
@@ -127,15 +128,16 @@ with user_errors("Drawing the grid"):
 
 st.subheader("Numbers")
 with user_errors("Showing the table"):
-    st.dataframe(table, width="stretch", hide_index=True, column_config={
+    # the focus columns next to the prediction, so they are on screen, not past the right edge
+    first = ["model", "image", "predicted", "probability", "correct", "focus", "focus by chance"]
+    order = [c for c in first if c in table] + [c for c in table.columns if c not in first]
+    st.dataframe(table, width="stretch", hide_index=True, column_order=order, column_config={
         "probability": st.column_config.ProgressColumn("probability", format="%.3f", min_value=0, max_value=1),
         "p(explained)": st.column_config.NumberColumn(format="%.3f"),
         "additivity residual": st.column_config.NumberColumn(format="%.1e",
                                                              help="|base + sum of SHAP values − model output|"),
-        "focus": st.column_config.NumberColumn(format="%.3f", width="small",
-                                               help="share of positive attribution in the lesion"),
-        "focus by chance": st.column_config.NumberColumn(format="%.3f", width="medium",
-                                                         help="the lesion's share of the image"),
+        "focus": st.column_config.NumberColumn(format="%.3f", help="share of positive attribution in the lesion"),
+        "focus by chance": st.column_config.NumberColumn(format="%.3f", help="the lesion's share of the image"),
     })
     by_model = table.groupby("model", sort=False).agg(
         accuracy_on_these=("correct", "mean"), mean_focus=("focus", "mean"), mean_chance=("focus by chance", "mean"))

@@ -16,18 +16,19 @@ from xai_core.cross_domain import default_groups, entropy, suggested_target
 from xai_core.exports import csv_text
 
 st.title("Cross-domain: a model on data it never saw")
-st.markdown(
-    "The source paper ran its brain-MRI model, unchanged, on lung CT scans. It still answered, often with "
-    "high confidence, and SHAP showed it looking at irrelevant areas. A model **always** returns one of the "
-    "classes it knows, so a confident answer on a foreign scan means nothing. This page runs a model over "
-    "another dataset, tabulates what it says, and scores every image for how far it lies from the model's "
-    "training data (the **out-of-domain score**: above the threshold, the image is less like the training "
-    "data than 95% of the model's own validation images)."
-)
+st.markdown("A model **always** answers with one of the classes it knows, even on scans from another domain: "
+            "what does it say there, and does the out-of-domain score catch them?")
+with st.expander("Why this matters, and how the out-of-domain score works"):
+    st.markdown(
+        "The source paper ran its brain-MRI model, unchanged, on lung CT scans. It still answered, often with "
+        "high confidence, and SHAP showed it looking at irrelevant areas, so a confident answer on a foreign scan "
+        "means nothing. This page runs a model over another dataset, tabulates what it says, and scores every "
+        "image for how far it lies from the model's training data (the **out-of-domain score**: above the "
+        "threshold, the image is less like the training data than 95% of the model's own validation images).")
 
 result = None
 with user_errors("Running the model on the other domain"):
-    c1, c2, c3 = st.columns([2, 2, 1])
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 2])
     with c1:
         model_name = widgets.model_picker(label="Source model")
     lm = cached.model(model_name)
@@ -35,8 +36,8 @@ with user_errors("Running the model on the other domain"):
     target_default = suggested_target(lm.metadata.dataset, names)
     target = c2.selectbox("Target dataset", names, index=names.index(target_default), key="cd_target")
     split = c3.selectbox("Split", ["test", "val", "train"], key="cd_split")
-    groups = st.text_input(
-        "Class groups (summed probabilities)", value=default_groups(lm.class_names), key=f"cd_groups_{model_name}",
+    groups = c4.text_input(
+        "Class groups (summed)", value=default_groups(lm.class_names), key=f"cd_groups_{model_name}",
         help="NAME=class,class; separate groups with ';'. E.g. tumor=glioma,meningioma,pituitary gives a "
              "p_group_tumor column, the paper's combined tumour probability.")
     result = cached.cross_domain(model_name, target, split, groups)
@@ -150,12 +151,12 @@ with user_errors("Explaining the examples"):
         src_test = src.split("test")
         pick = np.flatnonzero(src_test.labels == src.class_names.index(cls))[:n_each] \
             if cls in src.class_names else np.arange(n_each)
-        rows.append([(src.image("test", int(i)), f"{ref_name} #{i} ({src.class_names[src_test.labels[i]]})")
+        rows.append([(src.image("test", int(i)), f"{ref_name} #{i}<br>({src.class_names[src_test.labels[i]]})")
                      for i in pick])
         titles.append("source")
     order = np.argsort(-table[f"p_{cls}"].to_numpy(), kind="stable")[:n_each]
     rows.append([(ds_target.image(split, int(table['index'].iloc[i])),
-                  f"{target} #{int(table['index'].iloc[i])} ({table['actual'].iloc[i]})") for i in order])
+                  f"{target} #{int(table['index'].iloc[i])}<br>({table['actual'].iloc[i]})") for i in order])
     titles.append("target")
     panels = []
     if was_stopped("cd", "Explain the examples"):  # the maps wait; the rest of the page stays

@@ -15,6 +15,7 @@ from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
 from pages._ui.literal import lit
 from xai_core import gates, plots
+from xai_core.prediction import prediction_words, tied_top
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
 from xai_core.segmenters import SEGMENTERS, segment_stats
@@ -25,15 +26,37 @@ QUICK_SAMPLES = 500  # 6 segmenters x 1 run: about 10 s on 2 cores (benchmarks/b
 HIDE_LABELS = {"mean": "mean colour", "blur": "blurred", "0": "black"}  # short: the box is narrow
 
 st.title(f"LIME: {len(SEGMENTERS)} segmenters")
-st.markdown(
-    "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a "
-    "simple weighted linear model to how the class probability changes. Each superpixel gets one weight: "
-    "**green** superpixels support the class, **red** ones speak against it. The superpixels come from a "
-    "*segmentation* algorithm, and that choice changes the answer: the source thesis found Quickshift "
-    "and the watershed segmenters gave poor, unequal superpixels and unusable explanations, while "
-    "Felzenszwalb and SLIC worked. LIME is also random: the first view runs each segmenter once, quickly; "
-    "**Check stability** repeats it with other seeds and shows how much the weights move."
-)
+st.markdown("One prediction explained by **LIME** with each segmenter: **green** superpixels support the class, "
+            "**red** ones speak against it.")
+with st.expander("How LIME works, and what the source thesis found"):
+    st.markdown(
+        "**LIME** explains one prediction by hiding random groups of pixels (*superpixels*) and fitting a simple "
+        "weighted linear model to how the class probability changes. Each superpixel gets one weight. The "
+        "superpixels come from a *segmentation* algorithm, and that choice can change the answer. **The source "
+        "thesis's finding** (CIFAR-10 photos at its own segmenter settings, figs. 4.12 and 4.13): Quickshift gave "
+        "superpixels of very unequal size and the three watershed segmenters no clear segmentation, so their "
+        "explanations were hard to use, while Felzenszwalb and SLIC highlighted the object. That is a finding "
+        "about those images and settings, not a rule: the table in section 3 shows, for the scan opened here, "
+        "each segmenter's largest superpixel, fit R² and (with **Check stability**) how much its weights move, "
+        "and the line under it says whether the finding holds on this scan. LIME is also random: the first view "
+        "runs each segmenter once, quickly; **Stability** (in the settings) repeats it with other seeds.")
+
+
+
+def thesis_check(table: pd.DataFrame) -> str:
+    """Whether the thesis's finding (Quickshift and watershed unusable, Felzenszwalb and SLIC fine) shows on
+    this scan, from the fit R² and the largest superpixel of each segmenter."""
+    poor = table[(table["fit R²"] < 0.3) | (table["largest share"] > 0.5)
+                 | (table.get("verdict", pd.Series("", index=table.index)) == "unstable")]["segmenter"].tolist()
+    lo, hi = table["fit R²"].min(), table["fit R²"].max()
+    if not poor:
+        return (f"On this scan the thesis's finding does **not** show: every segmenter fits at R² "
+                f"{lo:.2f} to {hi:.2f}, none has a superpixel over half the image"
+                + ("" if "verdict" in table else " (turn on Stability to check the weights too)")
+                + ". The finding was about the thesis's small photos and settings.")
+    return (f"On this scan the thesis's finding shows for **{', '.join(poor)}**: fit R² below 0.3, a superpixel "
+            "over half the image, or unstable weights; the others fit at R² up to " f"{hi:.2f}.")
+
 
 shown = None
 with user_errors("Loading the model"):
@@ -45,31 +68,33 @@ with user_errors("Loading the model"):
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
 
-    with st.form("lime_settings"):
-        s1, s2, s3, s4, s5 = st.columns(5)
+    with st.form("lime_settings", border=False):  # no frame: the six maps must fit a 1280x720 first screen
+        s1, s2, s3, s4, s5, s6 = st.columns([2.3, 2.2, 2, 2.1, 1.5, 3.4], vertical_alignment="bottom")
         num_samples = s1.slider(SAMPLES_LABEL, 100, 5000, QUICK_SAMPLES, step=100,
                                 help="How many perturbed images LIME scores. More give a better-fitted, more "
                                      f"stable local model and take longer; {QUICK_SAMPLES} keeps the first view "
                                      "to about 10 s on a 2-core machine.")
-        hide_color = s2.selectbox("Hidden superpixels show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get,
+        hide_color = s2.selectbox("Hidden show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get,
                                   help="What a hidden superpixel is filled with. Mean colour: the superpixel's own "
                                        "mean colour (lime's default); blurred: a blurred copy of the image; "
                                        "black: zeros.")
         output = s3.selectbox("Explain", ["probability", "margin"],
                               help="probability: what lime explains by default; margin: the class score (logit).")
-        check = s4.toggle("Check stability", key="lime_check_stability",
-                          help="Repeat every segmenter with other seeds and measure how much the weights move.")
-        repeats = s4.slider("Repeats", 2, 10, 3, help="With Check stability on: LIME runs this many times with "
-                            "seeds seed, seed+1, ...; the first run is the one shown.")
+        check = s4.toggle("Stability", key="lime_check_stability",
+                          help="Check stability: repeat every segmenter with other seeds and measure how much the "
+                               "weights move.")
         seed = s5.number_input("Seed", 0, 2**31 - 1, 0)
+        submitted = s6.form_submit_button("Explain with every segmenter", type="primary")
         seg_params = {}
-        with st.expander("Segmenter parameters (defaults give about 20 to 80 superpixels at 128 px)"):
+        with st.expander("More settings: repeats of the stability check, segmenter parameters (defaults give "
+                         "about 20 to 80 superpixels at 128 px)"):
+            repeats = st.slider("Repeats", 2, 10, 3, help="With Stability on: LIME runs this many times with "
+                                "seeds seed, seed+1, ...; the first run is the one shown.")
             cols = st.columns(3)
             for i, (name, seg) in enumerate(SEGMENTERS.items()):
                 with cols[i % 3]:
                     st.markdown(f"**{seg.display_name}**: {seg.description}")
                     seg_params[name] = param_form(seg.params, f"_seg_{name}", columns=1)
-        submitted = st.form_submit_button("Explain with every segmenter", type="primary")
 
     request = dict(model=model_name, model_hash=lm.file_hash, scan=scan["scan"].key, label=scan["label"],
                    slug=scan["scan"].slug,
@@ -101,29 +126,8 @@ with user_errors("Showing the LIME results"):
     stab = {name: superpixel_stability(r) for name, r in runs.items() if len(r) > 1}
     top_two = [int(i) for i in np.argsort(-p, kind="stable")[:2]]
 
-    left, right = st.columns([1, 2])
-    with left:
-        st.plotly_chart(plots.image_figure(next(iter(main.values())).image,
-                                           req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
-                        width="stretch", key="lime_img")
-    with right:
-        st.markdown(f"**Prediction:** {lit(lm.class_names[top_two[0]])} ({p[top_two[0]]:.1%}); runner-up "
-                    f"{lit(lm.class_names[top_two[1]])} ({p[top_two[1]]:.1%})")
-        st.plotly_chart(plots.probability_figure(p, lm.class_names, highlight=top_two[0]), width="stretch",
-                        key="lime_probs")
-
-    st.subheader("1. Segmentation")
-    st.plotly_chart(plots.segmentation_figure(main[next(iter(main))].image,
-                                              {n: e.extras["segments"] for n, e in main.items()}),
-                    width="stretch", key="lime_segments")
-    st.caption("LIME hides whole superpixels, so fair-sized ones matter: a huge superpixel that mixes an important "
-               "detail with background gets all the credit or none (thesis, section 4.5). Hover for sizes.")
-
-    st.subheader("2. Explanation")
-    e1, e2 = st.columns([2, 1])
-    runner_up = e1.toggle("Explain the runner-up class instead", key="lime_runner_up",
-                          help="Like the thesis's dog-versus-cat example: what speaks for the second guess?")
-    top_n = e2.slider("Superpixels to show (top N pro and con)", 1, 10, 5, key="lime_top_n")
+    runner_up = st.session_state.get("lime_runner_up", False)
+    top_n = st.session_state.get("lime_top_n", 5)
     target = top_two[1] if runner_up else top_two[0]
     name = lm.class_names[target]
     k = {n: int(np.flatnonzero(e.class_indices == target)[0]) for n, e in main.items()}
@@ -132,12 +136,21 @@ with user_errors("Showing the LIME results"):
                  + (f" · {stab[n].verdict(k[n])}" if n in stab else "") + "</sup>" for n, e in main.items()}
     tab_pc, tab_hide = st.tabs([f"Top {top_n} pro (green) and con (red) for {name}",
                                 f"Top {top_n} pro for {name}, rest hidden"])
-    with tab_pc:
-        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, extra_titles=titles), width="stretch",
-                        key="lime_pro_con")
+    with tab_pc:  # one row of six: the headline comparison fits the first screen of a 1280x720 projector
+        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, extra_titles=titles, cols=len(main),
+                                             height_per_row=190), width="stretch", key="lime_pro_con")
     with tab_hide:
-        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, hide_rest=True, extra_titles=titles),
-                        width="stretch", key="lime_hide_rest")
+        st.plotly_chart(plots.pro_con_figure(main, target, top=top_n, hide_rest=True, extra_titles=titles,
+                                             cols=len(main), height_per_row=190), width="stretch",
+                        key="lime_hide_rest")
+    st.markdown(f"**Prediction:** {lit(prediction_words(lm.class_names, p), 400)}" + (
+        f"; runner-up {lit(lm.class_names[top_two[1]])} ({p[top_two[1]]:.1%})" if len(tied_top(p)) == 1 else "")
+        + f" · {lit(req['label'])}" + (f" (true: {lit(shown['true'])})" if shown["true"] else "")
+        + ". Each panel's fit R² says how well LIME's linear model matches the network near this scan.")
+    e1, e2 = st.columns([2, 1])
+    e1.toggle("Explain the runner-up class instead", key="lime_runner_up",
+              help="Like the thesis's dog-versus-cat example: what speaks for the second guess?")
+    e2.slider("Superpixels to show (top N pro and con)", 1, 10, 5, key="lime_top_n")
     st.caption(f"Trust cards, one per segmenter, for the top class {lit(lm.class_names[top_two[0]])}:")
     trust_cards([(n, req["model"], e, scan_mask(scan["scan"], req["scan"])) for n, e in main.items()],
                 key="lime_trust")
@@ -153,6 +166,22 @@ with user_errors("Showing the LIME results"):
     st.caption(f"{req['num_samples']:,} samples and seed {req['seed']} for every segmenter, in {req['output']} space. "
                "Fit R² says how well the linear model matches the network near this image (1 = perfectly; "
                "below about 0.3 the weights say little).")
+
+    left, right = st.columns([1, 2])
+    with left:
+        st.plotly_chart(plots.image_figure(next(iter(main.values())).image,
+                                           req["label"] + (f" (true: {shown['true']})" if shown["true"] else "")),
+                        width="stretch", key="lime_img")
+    with right:
+        st.plotly_chart(plots.probability_figure(p, lm.class_names, highlight=top_two[0]), width="stretch",
+                        key="lime_probs")
+
+    st.subheader("2. Segmentation")
+    st.plotly_chart(plots.segmentation_figure(main[next(iter(main))].image,
+                                              {n: e.extras["segments"] for n, e in main.items()}),
+                    width="stretch", key="lime_segments")
+    st.caption("LIME hides whole superpixels, so fair-sized ones matter: a huge superpixel that mixes an important "
+               "detail with background gets all the credit or none (thesis, section 4.5). Hover for sizes.")
 
     st.subheader("3. Stability across seeds")
     rows = []
@@ -186,17 +215,22 @@ with user_errors("Showing the LIME results"):
             "(1 = always the same ones); with many near-equal weights it can be low while nothing moves much.",
             help="Weight spread = RMS over superpixels of the weight's standard deviation across seeds, divided "
                  f"by the mean |weight| of the top {first.top} superpixels (xai_core/metrics/stability.py).")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "segmenter": st.column_config.TextColumn(width="medium"),
-        "verdict": st.column_config.TextColumn(width="medium"),
-        "median size (px)": st.column_config.NumberColumn(format="%.0f"),
-        "largest share": st.column_config.NumberColumn(format="percent"),
+    # short labels and columns sized to their content, so every column fits at 1280 px (none hidden to the
+    # right); the median superpixel size is in the segmentation panels' titles and the seconds in the CSV
+    shown_cols = [c for c in table.columns if c not in ("median size (px)", "seconds")]
+    st.dataframe(table, hide_index=True, width="stretch", column_order=shown_cols, column_config={
+        "superpixels": st.column_config.NumberColumn("segments"),
+        "largest share": st.column_config.NumberColumn("largest", format="percent",
+                                                       help="The largest superpixel's share of the image."),
         "fit R²": st.column_config.NumberColumn(format="%.2f"),
-        "local prediction": st.column_config.NumberColumn(format="%.4f"),
-        "model output": st.column_config.NumberColumn(format="%.4f"),
-        "weight spread": st.column_config.NumberColumn(format="%.3f"),
-        "top overlap (Jaccard)": st.column_config.NumberColumn(format="%.2f"),
-        "seconds": st.column_config.NumberColumn(format="%.1f")})
+        "local prediction": st.column_config.NumberColumn("local pred.", format="%.4f",
+                                                          help="What LIME's linear model predicts here."),
+        "model output": st.column_config.NumberColumn("model", format="%.4f",
+                                                      help="What the network outputs for this scan."),
+        "weight spread": st.column_config.NumberColumn("spread", format="%.3f"),
+        "top overlap (Jaccard)": st.column_config.NumberColumn("top overlap", format="%.2f",
+                                                               help="Jaccard index of the top superpixels.")})
+    st.caption(thesis_check(table))
     if stab:
         st.plotly_chart(plots.spread_figure(main, {n: stab[n].std[k[n]] for n in main}, target,
                                             extra_titles={n: f" · spread {stab[n].relative_std[k[n]]:.2f}"

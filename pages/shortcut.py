@@ -1,5 +1,7 @@
 """Debug a model: find a shortcut, see it in the explanations, retrain without it, prove the fix."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,6 +15,7 @@ from pages._ui.trust import dataset_mask, trust_cards
 from pages._ui.literal import lit, lits
 from xai_core.untrusted import plotly_literal
 from xai_core import plots
+from xai_core.prediction import percentage_points
 from xai_core.shortcut import shortcut_setup
 from xai_core.exports import csv_text
 
@@ -59,13 +62,13 @@ else:
         m1, m2, m3 = st.columns(3)
         m1.metric(f"Accuracy on {drop['tagged_split']}", f"{drop['accuracy_tagged']:.1%}")
         m2.metric(f"Accuracy on {drop['clean_split']}", f"{drop['accuracy_clean']:.1%}",
-                  delta=f"{-drop['drop']:+.1%}", delta_color="normal")
+                  delta=percentage_points(-drop["drop"]), delta_color="normal")
         worst = max(drop["per_class"], key=lambda r: r["drop"])
         m3.metric(f"Largest recall drop: {lit(worst['class'], 60)}", f"{worst['recall_clean']:.0%}",
-                  delta=f"{-worst['drop']:+.0%}", delta_color="normal")
+                  delta=percentage_points(-worst["drop"], 0), delta_color="normal")
         verdict = ("This looks like a shortcut: " if drop["drop"] >= 0.15 else
                    "No clear shortcut here: " if drop["drop"] < 0.05 else "Some reliance on the shortcut: ")
-        st.markdown(f"{verdict}accuracy changes by {-drop['drop']:+.1%} once the shortcut is gone, and "
+        st.markdown(f"{verdict}accuracy changes by {percentage_points(-drop['drop'])} (percentage points) once the shortcut is gone, and "
                     f"**{lit(worst['class'])}** recall falls from {worst['recall_tagged']:.0%} to "
                     f"{worst['recall_clean']:.0%}.")
         st.plotly_chart(ui.recall_figure(drop), width="stretch", key="sc_recall")
@@ -130,6 +133,11 @@ if res is not None:
         st.markdown(f"- **{r['method']}** puts {r['marker_share']:.1%} of the evidence on a marker that covers "
                     f"{r['marker_area']:.2%} of the image and {r['lesion_focus']:.1%} on the lesion: it "
                     + ("**reveals** the shortcut." if reveals else "**hides** the shortcut."))
+    st.caption("**Marker share** is the part of a map's evidence that lies on the marker. This model is known to "
+               "lean on the marker (step 1), so a method whose map puts much of its evidence there **reveals** the "
+               "shortcut; a method that **hides** it shows maps where the marker looks unimportant, and reading "
+               "them you would not notice that the model cheats. For the *model*, the opposite holds: in step 4, "
+               "**a lower marker share is better**, because it means the retrained model relies less on the marker.")
     table = pd.DataFrame(rows).drop(columns=["params"], errors="ignore")
     st.download_button("Download the audit (CSV)", csv_text(table), f"{model_name}-audit.csv",
                        "text/csv", key="sc_dl_audit")
@@ -141,7 +149,7 @@ st.markdown("The model's own explanations of training scans show where it looks 
             "the same size at random places, so a gain is due to *where* the guided run erases.")
 
 
-def before_after(extra: dict | None = None) -> pd.DataFrame:
+def before_after(extra: list[dict] | None = None) -> pd.DataFrame:
     rows = []
     for role, name in ui.related_models(model_name).items():
         a = ui.audit(name, dataset_name, ["shap-partition"], n=12, allow_compute=False)
@@ -151,8 +159,7 @@ def before_after(extra: dict | None = None) -> pd.DataFrame:
         rows.append({"role": role, "model": name, "clean accuracy": acc,
                      "marker share (SHAP)": r.get("marker_share", float("nan")),
                      "lesion focus (SHAP)": r.get("lesion_focus", float("nan"))})
-    if extra:
-        rows.append(extra)
+    rows.extend(extra or [])
     return pd.DataFrame(rows)
 
 
@@ -165,6 +172,7 @@ guide_method = g3.selectbox("Guide method", xc.EXPLAINERS.names(), key="sc_guide
 guide_images = g4.number_input("Training scans explained", 1, 1000, 64, key="sc_guide_images")
 if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
     history: dict[str, list[float]] = {}
+    phase = ["guided"]  # the control's epochs count from 1 again: its live charts need their own keys
     bar = st.progress(0.0, text="Explaining training scans…")
     chart = st.empty()
 
@@ -172,32 +180,56 @@ if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
         bar.progress(min(1.0, epoch / total), text=f"Epoch {epoch} of at most {total}")
-        chart.plotly_chart(plots.curves_figure(history), width="stretch", key=f"sc_live_{epoch}")
+        chart.plotly_chart(plots.curves_figure(history), width="stretch", key=f"sc_live_{len(phase)}_{epoch}")
 
     with user_errors("Retraining"):
         from xai_core.training import train
 
         target = ui.live_target(model_name)
-        meta = train(dataset_name, lm.metadata.arch or "basic-cnn", target, epochs=int(epochs),
-                     seed=int(lm.metadata.seed or 0), limit=int(limit) or None, guided_augmentation=True,
-                     guide_method=guide_method, guide_model=lm, guide_images=int(guide_images), on_epoch=on_epoch,
-                     progress=lambda f, m: bar.progress(min(1.0, f), text=m))
+        settings = dict(epochs=int(epochs), seed=int(lm.metadata.seed or 0), limit=int(limit) or None,
+                        on_epoch=on_epoch)
+        started = time.perf_counter()  # the whole click: explaining training scans, training, scoring, saving
+        meta = train(dataset_name, lm.metadata.arch or "basic-cnn", target, guided_augmentation=True,
+                     guide_method=guide_method, guide_model=lm, guide_images=int(guide_images),
+                     progress=lambda f, m: bar.progress(min(1.0, f), text=m), **settings)
+        guided_seconds = time.perf_counter() - started
+        # the control: the same training with a rectangle of the same area erased at random places
+        bar.progress(0.0, text="Training the random-erasing control…")
+        history.clear()
+        phase.append("control")
+        control_target = target.with_name(target.name.replace("-guided-live", "-erasing-live"))
+        control = train(dataset_name, lm.metadata.arch or "basic-cnn", control_target, random_erasing=True,
+                        erase_area=float(meta.trained_with["guided"]["area"]), **settings)
+        seconds = time.perf_counter() - started
         bar.empty()
         cached.model.clear()
-        clean_acc = meta.trained_with.get("accuracy_on_other_splits", {}).get(setup["clean_split"], float("nan"))
-        st.session_state["sc_live"] = {"role": "guided (this run)", "model": target.name, "clean accuracy": clean_acc,
-                                       "marker share (SHAP)": float("nan"), "lesion focus (SHAP)": float("nan")}
-        st.success(f"Retrained **{target.name}** in {meta.trained_with['seconds']:.0f} s: accuracy "
-                   f"{meta.test_accuracy:.1%} on test, {clean_acc:.1%} on {setup['clean_split']}. It erased "
-                   f"{meta.trained_with['guided']['area']:.1%} of each training scan where the explanations "
-                   "pointed outside the lesion. It is private to this session; *Your models and data* can add it to "
-                   "the shared library.")
-        st.code(meta.trained_with["command"], language="bash")
+        other = "accuracy_on_other_splits"
+        clean_acc = meta.trained_with.get(other, {}).get(setup["clean_split"], float("nan"))
+        control_acc = control.trained_with.get(other, {}).get(setup["clean_split"], float("nan"))
+        st.session_state["sc_live"] = [
+            {"role": "guided (this run)", "model": target.name, "clean accuracy": clean_acc,
+             "marker share (SHAP)": float("nan"), "lesion focus (SHAP)": float("nan")},
+            {"role": "random-erasing control (this run)", "model": control_target.name,
+             "clean accuracy": control_acc, "marker share (SHAP)": float("nan"),
+             "lesion focus (SHAP)": float("nan")}]
+        st.success(f"Retrained **{target.name}** and its random-erasing control in {seconds:.0f} s "
+                   f"(guided {guided_seconds:.0f} s, of which {meta.trained_with['seconds']:.0f} s training; "
+                   f"control {seconds - guided_seconds:.0f} s). Guided: accuracy {meta.test_accuracy:.1%} on test, "
+                   f"{clean_acc:.1%} on {setup['clean_split']}; control: {control.test_accuracy:.1%} and "
+                   f"{control_acc:.1%}. Both erased {meta.trained_with['guided']['area']:.1%} of each training "
+                   "scan: the guided run where the explanations pointed outside the lesion, the control at "
+                   "random places. Both are private to this session; *Your models and data* can add them to the "
+                   "shared library.")
+        st.code(meta.trained_with["command"] + "\n" + control.trained_with["command"], language="bash")
 
 with user_errors("The before/after table"):
     live = st.session_state.get("sc_live")
-    table = before_after(live if live and live["model"] == ui.live_target(model_name).name else None)
+    table = before_after(live if live and live[0]["model"] == ui.live_target(model_name).name else None)
     st.dataframe(table.style.format({c: "{:.1%}" for c in table.columns if c not in ("role", "model")},
                                     na_rep="–"), hide_index=True, key="sc_table")
+    st.caption("Read the table as: clean accuracy higher is better; **marker share lower is better** (less of the "
+               "model's evidence on the shortcut); lesion focus higher is better. The random-erasing control "
+               "erases as much of each scan as the guided run, at random places: only a gain over the control is "
+               "due to *where* the guided run erases.")
     st.download_button("Download the before/after table (CSV)", csv_text(table),
                        f"{model_name}-before-after.csv", "text/csv", key="sc_dl_table")

@@ -10,7 +10,7 @@ import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import progress_bar, user_errors
-from xai_core import trust
+from xai_core import estimate, trust
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
 from xai_core.exports import csv_text
@@ -37,6 +37,14 @@ def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tupl
                                       {m: {} for m in methods}, list(metrics), output=output, progress=progress)
 
 
+@st.cache_data(show_spinner="Timing one batch of the model…", max_entries=32)
+def _forward_seconds(model_name: str, model_hash: str) -> float:
+    """Seconds per image of this model's forward pass, timed here once (a batch of 32)."""
+    from xai_core.explainers.shap_superpixel import forward_seconds
+
+    return forward_seconds(cached.model(model_name), batch_size=32)
+
+
 def _styled(table: trust.MethodsTable):
     wide = table.wide()
     best = table.summary.pivot(index="method", columns="metric", values="best").reindex_like(wide)
@@ -45,6 +53,7 @@ def _styled(table: trust.MethodsTable):
                             axis=None)
 
 
+eta_words = "the time depends on the model"
 with user_errors("Setting up the comparison"):
     model_name, lm, dataset_name, _ = widgets.model_and_dataset()
     ds = cached.dataset(dataset_name)
@@ -63,6 +72,12 @@ with user_errors("Setting up the comparison"):
         output = g2.radio("Output space", ["margin", "probability"], horizontal=True, key="trust_output")
         submitted = st.form_submit_button("Evaluate", type="primary")
     indices = trust.lesion_scans(ds, "test", int(n_scans))
+    per_image = _forward_seconds(model_name, lm.file_hash)
+    eta = estimate.trust_seconds(per_image, methods, metrics, len(indices), tuple(lm.input_shape[:2]))
+    eta_words = (f"{estimate.words(eta)} for {len(indices)} scans x {len(methods)} methods x {len(metrics)} "
+                 f"metrics with {model_name} (one image through the model takes {per_image * 1000:.1f} ms here)")
+    st.caption(f"Estimate: {eta_words}.", help="Images each method and metric sends through the model, at their "
+               "default settings, times a forward pass timed on this machine: an order of magnitude, not a promise.")
     request = dict(model=model_name, dataset=dataset_name, indices=indices, methods=methods, metrics=metrics,
                    output=output)
     was_stopped("trust", "Evaluate")
@@ -76,7 +91,7 @@ with user_errors("Setting up the comparison"):
 
 shown = st.session_state.get(RESULT)
 if shown is None:
-    st.info("Choose methods and metrics, then press **Evaluate** (16 scans x 4 methods take about a minute).")
+    st.info(f"Choose methods and metrics, then press **Evaluate** ({eta_words}).")  # timed, not promised
     st.stop()
 
 with user_errors("Showing the comparison"):
@@ -97,7 +112,13 @@ with user_errors("Showing the comparison"):
     st.plotly_chart(trust_plots.methods_figure(table.summary, table.better), width="stretch", key="trust_bars")
     with st.expander("Per-scan rows"):
         st.dataframe(table.rows, hide_index=True, width="stretch", key="trust_rows")
+    settings = {"model": req["model"], "model file sha256": cached.model(req["model"]).file_hash,
+                "dataset": req["dataset"], "output space": req["output"],
+                "scans": [f"test #{i}" for i in req["indices"]], "methods": list(req["methods"]),
+                "metrics": list(req["metrics"])}
+    files = list(table.exports(settings).items())  # each file carries its settings and is named after them
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Summary (.csv)", csv_text(table.summary), "trust_summary.csv", key="trust_dl_s")
-    d2.download_button("Per-scan rows (.csv)", csv_text(table.rows), "trust_rows.csv", key="trust_dl_r")
-    d3.download_button("Everything (.json)", table.to_json(), "trust.json", key="trust_dl_j")
+    for col, label, key, (name, content) in zip((d1, d2, d3), ("Summary (.csv)", "Per-scan rows (.csv)",
+                                                               "Everything (.json)"),
+                                                ("trust_dl_s", "trust_dl_r", "trust_dl_j"), files):
+        col.download_button(label, content, name, key=key, help=f"Saved as {name}; every row carries the settings.")

@@ -14,6 +14,7 @@ from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_card
 from pages._ui.literal import lit
 from xai_core import plots
+from xai_core.prediction import prediction_words
 from xai_core.data.dicom import WINDOW_PRESETS
 
 TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "dcm", "dicom"] + volume.TYPES
@@ -139,7 +140,7 @@ with right, user_errors("Running the model"):
     if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
-    st.markdown(f"**{lit(model_name)}** says **{lit(lm.class_names[top])}** ({probs[top]:.1%}).")
+    st.markdown(f"**{lit(model_name)}** says **{lit(prediction_words(lm.class_names, probs), 400)}**.")
     st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
                     key="scan_probs")
     st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "

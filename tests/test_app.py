@@ -64,7 +64,7 @@ def test_lime_page_compares_every_segmenter_with_stability():
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.subheader] == ["1. Segmentation", "2. Explanation", "3. Stability across seeds"]
+    assert [s.value for s in at.subheader] == ["2. Segmentation", "3. Stability across seeds"]  # 1: the headline maps
     table = at.dataframe[0].value
     names = [s.display_name for _, s in xc.SEGMENTERS.items()]
     assert list(table["segmenter"]) == names and len(names) == 6

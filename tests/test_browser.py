@@ -162,7 +162,7 @@ def test_lime_page_runs_six_segmenters(server, page):
     # image, probabilities, segmentations, pro/con, hide-the-rest (hidden tab) and spread figures
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=120_000)
     time.sleep(2)
-    pro_con = page.locator(".js-plotly-plot").nth(3)
+    pro_con = page.locator(".js-plotly-plot").filter(has_text="fit R²").first  # the headline, whatever its place
     titles = pro_con.locator(".gtitle, .annotation-text").all_text_contents()
     assert sum("fit R²" in t for t in titles) == 6, titles  # one explanation panel per segmenter
     assert pro_con.locator(".heatmaplayer .hm, image").count() >= 6

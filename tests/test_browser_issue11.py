@@ -107,7 +107,7 @@ def test_out_of_domain_photo_is_said_in_plain_words_and_collapsed(server, page, 
 
 
 @pytest.mark.parametrize("path, ready, selector, needle", [
-    ("/lime-segmenters", "1. Segmentation", 'input[role="combobox"]', "mean colour"),
+    ("/lime-segmenters", "2. Segmentation", 'input[role="combobox"]', "mean colour"),
     ("/cross-domain", "Only flagged images", '[data-testid="stWidgetLabel"] p', "Only flagged images"),
     ("/model-report", "Macro AUC", '[data-testid="stMetricLabel"] p', "Macro AUC"),
 ])

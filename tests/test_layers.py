@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parent.parent / "xai_core"
 
 LAYERS = [
     {"version", "agreement", "errors", "params", "registry", "config", "explanation", "cache", "cancel", "limits",
-     "magnitude", "userdata", "exports", "untrusted", "paths"},  # shared types, budgets and safe output
+     "magnitude", "userdata", "exports", "untrusted", "paths", "prediction"},  # shared types, budgets, safe output
     {"data"},  # images, scans, datasets
     {"models"},  # loading, heads, white-box access, architectures
     {"segmenters"},
@@ -20,7 +20,7 @@ LAYERS = [
     # metrics that re-run an explanation (stability, randomisation) call the API, so they share its layer
     {"metrics", "api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
      "progressive", "warmup", "trust", "shortcut", "audit", "training", "gates", "regions",
-     "domain_reference", "strategies", "slices"},  # workflows over the plug-ins
+     "domain_reference", "strategies", "slices", "estimate"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__", "report", "export"},  # entry points and the documents they write
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,6 +163,27 @@ class MethodsTable:
         return json.dumps({"summary": self.summary.to_dict("records"), "rows": self.rows.to_dict("records"),
                            "better": self.better, "excluded": self.excluded},
                           default=lambda o: None if o is pd.NA else str(o))
+
+    def exports(self, settings: dict) -> dict[str, str]:
+        """The summary, the per-scan rows and everything as JSON, each carrying ``settings`` (model, dataset,
+        output space, scans, methods, metrics) and named after them, as Compare's and Audit's exports are:
+        {file name: content}."""
+        def part(v) -> str:
+            text = "-".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+            return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+
+        n = len(settings.get("scans", []))
+        stem = "_".join(["trust", part(settings.get("model", "model")), part(settings.get("dataset", "data")),
+                         f"{n}scans", part(settings.get("output space", "")), part(settings.get("methods", []))])
+        stem = stem[:150]  # a readable name; the full settings are inside the files
+        flat = {f"setting: {k}": ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+                for k, v in settings.items()}
+        from .exports import csv_text  # formula-looking text cells escaped, as in every export
+
+        return {f"{stem}_summary.csv": csv_text(self.summary.assign(**flat)),
+                f"{stem}_rows.csv": csv_text(self.rows.assign(**flat)),
+                f"{stem}.json": json.dumps({"settings": settings, **json.loads(self.to_json())},
+                                           default=str)}
 
     def wide(self) -> pd.DataFrame:
         """Methods x metrics: "mean [lo, hi]" cells."""

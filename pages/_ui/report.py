@@ -76,6 +76,10 @@ def _build(cases: list[dict], kind: str, handout: str | None, include_ids: bool,
             "html": report.to_bytes(rep, "html", figures)}
 
 
+def _keep_open(key: str) -> None:
+    st.session_state[f"{key}_open"] = True
+
+
 def report_download(key: str, cases: list[dict], handout: str | None = None, classes_rule: str | None = None):
     """A "Download report" section: PDF and self-contained HTML, built on click.
 
@@ -89,7 +93,8 @@ def report_download(key: str, cases: list[dict], handout: str | None = None, cla
         return
     dicom = any("upload" in c and c["upload"][1].lower().endswith((".dcm", ".dicom")) or
                 ("upload" in c and c["upload"][0][128:132] == b"DICM") for c in cases)
-    with st.expander("Download report (PDF, HTML)"):
+    # stays open once used: choosing the handout or building reruns the page, which would fold it again
+    with st.expander("Download report (PDF, HTML)", expanded=bool(st.session_state.get(f"{key}_open"))):
         st.caption("A case report with the scan, prediction, out-of-domain check, every map with its colour bar, "
                    "the model card, every parameter and the command that regenerates it. "
                    "For research and teaching; not a medical device; not for diagnosis.")
@@ -97,7 +102,8 @@ def report_download(key: str, cases: list[dict], handout: str | None = None, cla
         kind = "case"
         if handout:
             kind = c1.radio("Variant", ["case", "handout"], key=f"{key}_kind", horizontal=True,
-                            format_func={"case": "case report", "handout": "class handout (for printing)"}.get)
+                            format_func={"case": "case report", "handout": "class handout (for printing)"}.get,
+                            on_change=_keep_open, args=(key,))
         n = st.session_state.get(f"{key}_ids_round", 0)
         include_ids = False
         if dicom:
@@ -106,7 +112,7 @@ def report_download(key: str, cases: list[dict], handout: str | None = None, cla
                                            "PS3.15 identifier are left out. Text burned into the pixels is not "
                                            "removed either way.")
         sig = _signature(cases, kind, handout, include_ids, classes_rule)
-        if c3.button("Build report", key=f"{key}_build"):
+        if c3.button("Build report", key=f"{key}_build", on_click=_keep_open, args=(key,)):
             with user_errors("Building the report"), st.spinner("Building the report…"):
                 st.session_state[f"{key}_built"] = {**_build(cases, kind, handout, include_ids,
                                                                          classes_rule)}

@@ -23,6 +23,7 @@ from xai_core.plots import trust as trust_plots
 
 MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "n/a": "➖"}
 WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "n/a": "not applicable"}
+COLOURS = {"pass": "green", "warn": "orange", "fail": "red", "n/a": "gray"}  # the word in its colour
 
 
 def _mask_hash(mask) -> str | None:
@@ -96,7 +97,8 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
         cols = st.columns(len(cheap))
         for col, (name, r) in zip(cols, cheap.items()):
             col.metric(METRICS.get(name).display_name, _value(r), help=_help(name, r))
-            col.caption(r.meaning)
+            v = r.verdict if np.isfinite(r.value) else "n/a"
+            col.caption(f":{COLOURS[v]}-badge[{WORDS[v]}] {r.meaning}")  # the verdict not by emoji alone
         costly = trust.costly_metrics()
         done = trust.card(lm, explanation.image, explanation, costly, mask=mask, compute=False, out_of_domain=ood)
         names = ", ".join(METRICS.get(n).display_name.lower() for n in costly)

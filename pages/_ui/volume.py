@@ -19,6 +19,7 @@ import streamlit as st
 from pages._ui import cached, jobs
 from xai_core import slices
 from xai_core.data.volume import Volume, is_volume_name
+from xai_core.exports import csv_text
 
 TYPES = ["zip", "nii", "gz"]
 
@@ -133,7 +134,7 @@ def every_slice(model_name: str, vol: Volume, sha: str, plane: str, window, inde
                + ", ".join(f"slice {int(s)}" for s in table["slice"].head(5)) + ".")
     with st.expander(f"All {len(table)} slices, most suspicious first"):
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Table (.csv)", table.to_csv(index=False).encode(),
+        st.download_button("Table (.csv)", csv_text(table).encode(),
                            f"slices_{model_name}_{sha[:12]}_{plane}.csv", key="vol_csv")
 
     n = vol.count(plane)

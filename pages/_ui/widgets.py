@@ -130,8 +130,7 @@ def _slug(text: str) -> str:
 def upload_as_scan(up: dict) -> CurrentScan:
     win = f", window {up['window_label']}" if up.get("window_label") else ""
     return CurrentScan(source="upload", image=up["image"], label=f"your scan {up['name']}{win}",
-                       # a file name can carry a patient's name: downloads are named by the scan's hash, as reports
-                       slug=f"upload-scan-{str(up['sha'])[:12]}",
+                       slug=f"scan-{up['sha'][:12]}",  # file names from the scan's hash, never its name (as reports)
                        key={"upload": up["sha"], "window": up.get("window")})
 
 
@@ -203,12 +202,17 @@ def domain_warning(model_name: str, image) -> bool:
     c1, c2 = st.columns([1, 2])
     c1.caption("How this is measured", help=check.technical(0))
     key = f"_ood_next_{model_name}_{image_hash(np.asarray(image))[:16]}"
+    others = [r["name"] for r in models() if r["name"] != model_name]
     if c2.button("Find a model whose training scans are like this one", key=f"btn{key}",
-                 help="Runs every other model's own out-of-domain check on this scan (a few seconds each, "
-                      "the first time)."):
-        others = [r["name"] for r in models() if r["name"] != model_name]
-        with st.spinner("Asking every other model's out-of-domain check…"):
-            st.session_state[key] = accepting_models(image, [cached.model(n) for n in others])
+                 help=f"Loads each of the {len(others)} other models and runs its own out-of-domain check on this "
+                      "scan. A model's first check also runs it over its training scans: seconds for the small "
+                      "models, minutes for large ones. Progress is shown model by model."):
+        bar, found = st.progress(0.0), []
+        for i, name in enumerate(others):  # one model at a time, so the wait is visible and can be stopped
+            bar.progress(i / len(others), text=f"Model {i + 1} of {len(others)}: {name}…")
+            found += accepting_models(image, [cached.model(name)])
+        bar.empty()
+        st.session_state[key] = sorted(found, key=lambda r: r["percentile"])
     found = st.session_state.get(key)
     if found is not None:
         if found:

@@ -19,6 +19,7 @@ from .domain import confusion_figure, distributions_figure, panels_figure  # noq
 from .methods import agreement_figure, method_map_figure  # noqa: F401
 from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: F401
 from .report import compare_grid_figure, curves_figure, feature_maps_figure  # noqa: F401
+from .spaces import spaces_figure  # noqa: F401
 
 
 def explanation_figure(expl: Explanation, vmax: float | None = None, title: str | None = None,

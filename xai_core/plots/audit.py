@@ -21,33 +21,59 @@ def leaderboard_table(summary: dict) -> pd.DataFrame:
     return df.reset_index()
 
 
-def _bars(fig, entries: list[dict], group: str, row: int, col: int, show_legend: bool) -> None:
-    methods = list(dict.fromkeys(e["method"] for e in entries))
-    for i, m in enumerate(methods):
+def _wrap(text, width: int) -> str:
+    """Break ``text`` after spaces or hyphens into lines of at most about ``width`` characters (Plotly's <br>),
+    so long metric and class names are shown whole instead of running into their neighbours or being cut."""
+    import re
+
+    lines = [""]
+    for word in re.findall(r"[^\s-]+-?|\s", str(text)):
+        if lines[-1].strip() and len(lines[-1]) + len(word) > width:
+            lines.append("")
+        lines[-1] += word
+    return "<br>".join(line.strip() for line in lines)
+
+
+def _bars(fig, entries: list[dict], group: str, row: int, col: int, shown: set, colours: dict) -> None:
+    """One bar trace per method; each method enters the legend once, at its first facet with a value."""
+    for m in dict.fromkeys(e["method"] for e in entries):
         es = [e for e in entries if e["method"] == m and e["mean"] is not None]
         if not es:
             continue
-        x = [str(e[group]) for e in es]
+        x = [_wrap(e[group], 14) for e in es]
         y = np.array([e["mean"] for e in es])
+        colour = colours.setdefault(m, PALETTE[len(colours) % len(PALETTE)])
         fig.add_trace(go.Bar(
-            x=x, y=y, name=m, legendgroup=m, showlegend=show_legend, marker_color=PALETTE[i % len(PALETTE)],
+            x=x, y=y, name=m, legendgroup=m, showlegend=m not in shown, marker_color=colour,
             error_y=dict(type="data", symmetric=False, array=[e["hi"] - e["mean"] for e in es],
                          arrayminus=[e["mean"] - e["lo"] for e in es]),
-            customdata=[[e["lo"], e["hi"], e["n"]] for e in es],
-            hovertemplate=f"{m}<br>%{{x}}: mean %{{y:.3f}}<br>95% interval [%{{customdata[0]:.3f}}, "
+            customdata=[[e["lo"], e["hi"], e["n"], str(e[group])] for e in es],
+            hovertemplate=f"{m}<br>%{{customdata[3]}}: mean %{{y:.3f}}<br>95% interval [%{{customdata[0]:.3f}}, "
                           "%{customdata[1]:.3f}]<br>n = %{customdata[2]}<extra></extra>"), row=row, col=col)
+        shown.add(m)
 
 
-def grouped_figure(entries: list[dict], group: str, metrics: list[str], height: int = 320) -> go.Figure:
-    """One panel per metric: the mean per ``group`` (metric, true class, outcome) and method, with
-    bootstrap 95% intervals as error bars."""
+def grouped_figure(entries: list[dict], group: str, metrics: list[str], height: int = 300,
+                   columns: int = 3) -> go.Figure:
+    """One panel per metric, at most ``columns`` a row: the mean per ``group`` (metric, true class, outcome)
+    and method, with bootstrap 95% intervals as error bars. Each panel's own y axis says which metric's
+    mean it shows; the legend names every method once."""
     metrics = [m for m in metrics if any(e["metric"] == m for e in entries)] or metrics[:1]
-    fig = make_subplots(rows=1, cols=max(1, len(metrics)), subplot_titles=metrics, horizontal_spacing=0.08)
-    for j, metric in enumerate(metrics, start=1):
-        _bars(fig, [e for e in entries if e["metric"] == metric], group, 1, j, j == 1)
-        fig.update_yaxes(title_text=f"mean {metric}" if j == 1 else None, row=1, col=j)
-    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.2))
+    cols = max(1, min(columns, len(metrics)))
+    rows = int(np.ceil(len(metrics) / cols)) or 1
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[_wrap(m, 22) for m in metrics],
+                        horizontal_spacing=0.12, vertical_spacing=0.3 / rows + 0.1)
+    shown: set = set()
+    colours: dict = {}
+    for j, metric in enumerate(metrics):
+        r, c = j // cols + 1, j % cols + 1
+        _bars(fig, [e for e in entries if e["metric"] == metric], group, r, c, shown, colours)
+        fig.update_yaxes(title_text=_wrap(f"mean {metric}", 22), title_font_size=11, row=r, col=c)
+    fig.update_xaxes(automargin=True, tickfont_size=11)
+    fig.update_yaxes(automargin=True)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(barmode="group", height=height * rows, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(title="method"))
     return fig
 
 

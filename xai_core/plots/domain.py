@@ -59,7 +59,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     titles = [t + (FAINT_NOTE if e is not None and faint(e, k) else "")
               for r in rows for e, k, t in r + [(None, 0, "")] * (cols - len(r))]
     fig = make_subplots(rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
-                        vertical_spacing=0.1, row_titles=row_titles)
+                        vertical_spacing=0.18, row_titles=row_titles)
     maps = [e.map(k) for r in rows for e, k, _ in r]
     vmax = symmetric_limit(np.stack(maps)) if maps else 1.0
     first = rows[0][0][0]
@@ -79,7 +79,8 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", constrain="domain")
     fig.update_yaxes(scaleanchor="x", row=1, col=1)
-    fig.update_layout(height=len(rows) * height_per_row + 40, margin=dict(l=10, r=40, t=40, b=10),
+    fig.update_annotations(font_size=12)  # titles of three lines (name, class, probability) stay apart
+    fig.update_layout(height=len(rows) * height_per_row + 40, margin=dict(l=10, r=40, t=70, b=10),
                       coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
                                      colorbar=dict(title=dict(text=label.replace(" (", "<br>("), side="right"),
                                                    thickness=14)))

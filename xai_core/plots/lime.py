@@ -83,8 +83,13 @@ def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5
     first = next(iter(expls.values()))
     unit = UNITS.get(first.output_space, first.output_space)
     vmax = lime_weight_limit(expls.values(), class_index)
-    titles = [f"{name}{(extra_titles or {}).get(name, '')}" for name in expls]
+    # narrow panels: "Watershed (sobel)" on two lines, so neighbouring titles never run into each other
+    titles = [f"{name.replace(' (', '<br>(') if cols > 3 else name}{(extra_titles or {}).get(name, '')}"
+              for name in expls]
     fig, cells = _grid(len(expls), cols, titles, height_per_row)
+    if cols > 3:
+        fig.update_annotations(font_size=12)
+        fig.update_layout(margin=dict(l=0, r=0, t=58, b=0))
     for (row, col), (name, e) in zip(cells, expls.items()):
         seg = e.extras["segments"]
         w = e.extras["weights"][class_position(e, class_index)]

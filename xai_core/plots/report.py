@@ -75,8 +75,8 @@ def compare_grid_figure(cells: list[list[dict]], row_titles: list[str], output_s
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
     for k in range(1, n_rows * n_cols + 1):
         fig.update_yaxes(scaleanchor=f"x{k if k > 1 else ''}", row=(k - 1) // n_cols + 1, col=(k - 1) % n_cols + 1)
-    fig.update_annotations(font_size=11)
-    fig.update_layout(height=40 + n_rows * height_per_row, margin=dict(l=10, r=40, t=40, b=10),
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=40 + n_rows * height_per_row, margin=dict(l=10, r=40, t=48, b=10),
                       coloraxis=dict(colorscale=SHAP_COLORSCALE, cmin=-vmax, cmax=vmax, cmid=0,
                                      colorbar=dict(title=dict(text=label.replace(" (", "<br>("), side="right"),
                                                    thickness=14)))

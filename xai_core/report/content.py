@@ -61,9 +61,10 @@ class Verdict:
         score, thr = float(check.scores[i]), float(d.threshold)
         if check.flags[i]:
             return cls(check.message(i), True, score, thr)
-        return cls(f"This image looks like the {d.dataset} images {d.model_name} learned from: its "
-                   f"{d.spec.display_name.lower()} {score:.3g} is within the threshold {thr:.3g} (the 95th "
-                   "percentile of that dataset's own validation images).", False, score, thr)
+        more = 100.0 - check.percentile(i)  # share of held-out images that look less ordinary than this one
+        return cls(f"This image looks like the {d.dataset} images {d.model_name} learned from: it looks more like "
+                   f"them than {more:.0f}% of that dataset's own held-out images do, and the check would flag it "
+                   f"only if it looked less like them than {d.percentile:g}% of those images.", False, score, thr)
 
     @classmethod
     def unavailable(cls, reason: str) -> "Verdict":
@@ -94,6 +95,13 @@ class Case:
     @property
     def predicted(self) -> str:
         return self.class_names[int(np.argmax(self.probabilities))]
+
+    @property
+    def predicted_words(self) -> str:
+        """The prediction with its probability, or the tie when several classes share the top."""
+        from ..prediction import prediction_words
+
+        return prediction_words(self.class_names, self.probabilities)
 
 
 @dataclass

@@ -22,7 +22,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px s
 h3{font-size:1.05rem;margin-bottom:.3rem}
 .disclaimer{font-weight:bold;border:2px solid #b00;padding:.4rem .6rem;margin:.6rem 0}
 .small{font-size:.85rem;color:#444}figure{margin:.4rem 0}figure img{max-width:100%;height:auto}
-table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
+table{border-collapse:collapse;margin:.4rem 0;max-width:100%}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
 vertical-align:top;overflow-wrap:anywhere}h2,h3,p{overflow-wrap:anywhere}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:.85rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f5f5f5;padding:.5rem}
 .flag{color:#b00;font-weight:bold}
@@ -77,8 +77,7 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         # the verdict first: it qualifies the answer below it
         cls = ' class="flag"' if c.verdict.flagged else ""
         out.append(f"<h3>Out-of-domain check</h3><p{cls}>{e(c.verdict.text)}</p>")
-        out.append(f"<h3>Prediction</h3><p>{e(c.model_name, NAME)} predicts <b>{e(c.predicted, NAME)}</b> "
-                   f"({c.probabilities.max():.1%}).</p>")
+        out.append(f"<h3>Prediction</h3><p>{e(c.model_name, NAME)} predicts <b>{e(c.predicted_words, NAME)}</b>.</p>")
         out.append(_img(figures.get(f"case{i}-probabilities"), "class probabilities"))
         out.append(table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
                          ["class", "probability"]))

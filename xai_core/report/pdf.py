@@ -63,7 +63,11 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
     handout = report.kind == "handout"
     body = 11 if handout else 9.5
 
-    def heading(text, size=13):
+    def heading(text, size=13, keep=30):
+        # never a heading alone at the foot of a page: it starts the next page unless ``keep`` mm of what
+        # follows it fit below it
+        if pdf.will_page_break(size * 0.5 + 2 + keep):
+            pdf.add_page()
         pdf.ln(2)
         pdf.set_font("Sans", "B", size)
         pdf.multi_cell(0, size * 0.5, clip(t(text), NAME), new_x="LMARGIN", new_y="NEXT", align="L")
@@ -127,7 +131,7 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
         heading("Out-of-domain check", 11)
         para(c.verdict.text)
         heading("Prediction", 11)
-        para(f"{clip(c.model_name, NAME)} predicts {clip(c.predicted, NAME)} ({c.probabilities.max():.1%}).")
+        para(f"{clip(c.model_name, NAME)} predicts {clip(c.predicted_words, NAME)}.")
         table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
               ["class", "probability"], widths=(3, 1))
         for j, m in enumerate(c.maps):
@@ -157,6 +161,9 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
         heading("Identifiers (included at the user's request)")
         table([{"attribute": k, "value": v} for k, v in report.identifiers.items()], ["attribute", "value"],
               widths=(1, 2))
-    heading("Disclaimer", 11)
-    para(report.disclaimer)
+    # the closing disclaimer, unless it would make a last page of its own: every page's footer carries it
+    closing = pdf.multi_cell(0, body * 0.48, t(report.disclaimer), dry_run=True, output="HEIGHT") + 12
+    if not pdf.will_page_break(closing):
+        heading("Disclaimer", 11, keep=0)
+        para(report.disclaimer)
     return bytes(pdf.output())
