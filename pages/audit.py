@@ -10,17 +10,17 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ui import cached, strategies, widgets
+from pages._ui.forms import budget_values, param_form
 from pages._ui.literal import lit
 from pages._ui.render import progress_bar, user_errors
 from pages._ui.session import owner
 from xai_core import config
 from xai_core.audit import AuditSpec, AuditStore, audit_folder, list_audits, private_root, run_audit, share_audit
 from xai_core.audit.spec import default_metrics
-from xai_core.explainers import EXPLAINERS
+from xai_core.explainers import EXPLAINERS, featured
 from xai_core.plots import audit as aplots
 
-BUDGETS = {"shap-partition": ("max_evals", "SHAP evaluations per scan", 200),
-           "lime": ("num_samples", "LIME samples per scan", 200)}
+AUDIT_SHARE = 0.2  # an audit explains every scan: each sampling method runs at a fifth of its usual budget
 GALLERY = 6
 FOCUS = ("focus", "relevance-mass")  # the focus score's registry name, before and after the trust metrics
 
@@ -41,16 +41,17 @@ with st.expander("Start a new audit", expanded=not list_audits(root, owner())):
     with user_errors("Starting the audit"):
         model_name, lm, dataset_name, split = widgets.model_and_dataset(split_key="aud_split")
         c4, c5, c6 = st.columns([2, 2, 1])
-        methods = c4.multiselect("Methods", EXPLAINERS.names(), default=["shap-partition", "lime"], key="aud_methods")
+        methods = c4.multiselect("Methods", EXPLAINERS.names(), default=featured(2), key="aud_methods")
         metrics = c5.multiselect("Metrics", list(default_metrics()), default=list(default_metrics()), key="aud_metrics")
         limit = c6.number_input("Scans", 1, 100_000, 16, key="aud_limit", help="the first N scans of the split")
         c7, c8 = st.columns([1, 2])
         classes = c7.radio("Explain which class", ["predicted", "true", "all"], key="aud_classes", horizontal=True)
         params = {}
         for col, m in zip(st.columns(max(1, len(methods))), methods):
-            if m in BUDGETS:
-                p, label, default = BUDGETS[m]
-                params[m] = {p: int(col.number_input(label, 10, 100_000, default, key=f"aud_budget_{m}"))}
+            quick = budget_values(m, AUDIT_SHARE)
+            if quick:  # the method's own budget Param (its range), with the audit's cheaper default
+                params[m] = param_form([p for p in EXPLAINERS.get(m).params if p.name in quick],
+                                       f"aud_budget_{m}", col, 1, quick)
         default_name = f"{model_name}-{dataset_name}-{split}".replace(":", "-").replace("/", "-")
         name = c8.text_input("Audit name (a folder in the audits folder)", default_name, key="aud_name")
         if st.button("Start the audit", type="primary", key="aud_start"):

@@ -14,7 +14,7 @@ from pages._ui.trust import trust_cards
 from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
-from xai_core.explainers.shap_partition import MASKERS
+from xai_core.explainers import featured
 from xai_core.exports import csv_text
 
 st.title("Compare architectures")
@@ -45,8 +45,8 @@ with user_errors("Comparing the models"):
     st.session_state[mkey] = [m for m in st.session_state[mkey] if m in models][:MAX_MODELS]
     keep(ikey, (with_lesion or list(range(len(test))))[:3])
     st.session_state[ikey] = [i for i in st.session_state[ikey] if 0 <= i < len(test)][:MAX_IMAGES]
-    for k, v in (("cmp_target", "true"), ("cmp_output", "probability"), ("cmp_evals", 1000),
-                 ("cmp_masker", MASKERS[0]), ("cmp_sigma", 0.0), ("cmp_seed", 0), ("cmp_method", "shap-partition")):
+    for k, v in (("cmp_target", "true"), ("cmp_output", "probability"), ("cmp_sigma", 0.0),
+                 ("cmp_method", featured(1)[0])):
         keep(k, v)
     chosen = c1.multiselect(f"Models (2 to {MAX_MODELS})", models, max_selections=MAX_MODELS, key=mkey)
     indices = st.multiselect(
@@ -59,22 +59,13 @@ with user_errors("Comparing the models"):
                       help="Probability maps are in the same unit for every model; margins (logits) are not.")
     method = method_picker(s3, key="cmp_method")
     ecls = xc.EXPLAINERS.get(method)
-    if method == "shap-partition":
-        max_evals = s3.select_slider("SHAP evaluations per map", [300, 500, 1000, 2000, 4000],
-                                     key="cmp_evals", help="The same budget for every map; more gives finer maps.")
-        masker = s3.selectbox("Masker", MASKERS, key="cmp_masker", help="How hidden pixels are filled in.")
-        method_params = None
-    else:
-        max_evals, masker = 1000, MASKERS[0]
-        with st.expander(f"{ecls.display_name} settings"):
-            method_params = param_form(ecls.params, f"cmp_{method}")
+    with s3.expander(f"{ecls.display_name} settings (the same for every map)"):
+        method_params = param_form(ecls.params, f"cmp_{method}", columns=1, keep=True)
     sigma = s4.slider("Gaussian smoothing σ (pixels)", 0.0, 8.0, step=0.5, key="cmp_sigma",
                       help="The poster shows smoothed SHAP. Smoothing only changes the display and the focus "
                            "score, not the computation (no recomputing).")
-    seed = s4.number_input("Seed", 0, 2**31 - 1, key="cmp_seed", help="Seed of SHAP's masking order.")
     request = dict(models=list(chosen), dataset=dataset_name, images=[int(i) for i in indices], target=target,
-                   output=output, max_evals=int(max_evals), masker=masker, seed=int(seed), method=method,
-                   params=method_params)
+                   output=output, method=method, params=method_params)
     if len(chosen) < 2:
         st.info("Pick at least two models to compare.")
     elif not indices:
@@ -82,8 +73,8 @@ with user_errors("Comparing the models"):
     start = st.button("Compare", type="primary", key="cmp_start", disabled=len(chosen) < 2 or not indices,
                       help=f"Explains every model on every image: {len(chosen) * len(indices)} maps "
                            f"({ecls.display_name}).")
-    steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, max_evals, masker,
-                                            seed=int(seed), method=method, params=method_params)) for m in chosen]
+    steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, method, method_params))
+             for m in chosen]
     state = run_steps(RESULT, request, steps, start)
     if state is not None and state["done"]:
         result = merge_rows([state["done"][m] for m in state["names"] if m in state["done"]])
@@ -97,9 +88,9 @@ with user_errors("Comparing the models"):
 if result is None:
     st.stop()
 req = state["request"]
-target, output, max_evals, masker, seed, method = (req[k] for k in ("target", "output", "max_evals", "masker", "seed",
-                                                                      "method"))
+target, output, method = (req[k] for k in ("target", "output", "method"))
 ecls = xc.EXPLAINERS.get(method)
+settings_text = ", ".join(f"{k} {v}" for k, v in (req["params"] or {}).items() if not isinstance(v, dict))
 
 with user_errors("Drawing the grid"):
     table = result.table(sigma)
@@ -123,8 +114,7 @@ with user_errors("Drawing the grid"):
     st.caption(f"Rows are models, columns are images. Each panel explains "
                f"{'the true class' if target == 'true' else 'the model’s own prediction'} in {output} units; "
                f"✓/✗ marks whether the model got the image right. "
-               + (f"SHAP Partition, {max_evals:,} evaluations, masker {masker}" if method == "shap-partition"
-                  else ecls.display_name) + f", σ = {sigma:g}.")
+               + f"{ecls.display_name} ({settings_text}), σ = {sigma:g}.")
 
 st.subheader("Numbers")
 with user_errors("Showing the table"):
@@ -148,8 +138,7 @@ with user_errors("Showing the table"):
                     f"{by_model.loc[best, 'mean_chance']:.2f} by chance).")
     settings = {"models": ", ".join(result.models), "dataset": req["dataset"],
                 "scans": ", ".join(f"test #{i}" for i in req["images"]), "method": ecls.display_name,
-                **({"masker": masker, "SHAP evaluations per map": max_evals, "seed": seed}
-                   if method == "shap-partition" else {f"{method} {k}": v for k, v in (req["params"] or {}).items()}),
+                **{f"{method} {k}": v for k, v in (req["params"] or {}).items()},
                 "output space": output, "sigma (pixels)": sigma, "explained class": target}
     stem = f"compare_{'-'.join(result.models)}_{req['dataset']}_test{'-'.join(map(str, req['images']))}_{method}"
     export = table.assign(**{f"setting: {k}": str(v) for k, v in settings.items()})

@@ -13,6 +13,7 @@ from pages._ui.trust import trust_cards
 from xai_core.untrusted import plotly_literal
 from xai_core import plots
 from xai_core.cross_domain import default_groups, entropy, suggested_target
+from xai_core.explainers import featured
 from xai_core.exports import csv_text
 
 st.title("Cross-domain: a model on data it never saw")
@@ -128,8 +129,8 @@ with user_errors("Drawing the matrix and distributions"):
     st.caption("A model that is as sure on the foreign scans as on its own is not telling you it is lost: "
                "only the out-of-domain score, which looks at what the network sees inside, separates them.")
 
-_shown = xc.EXPLAINERS.get(st.session_state.get("cd_method", "shap-partition"))
-st.subheader(f"3. Where it looks: {'SHAP' if _shown.name == 'shap-partition' else _shown.display_name} on both domains")
+_shown = xc.EXPLAINERS.get(st.session_state.get("cd_method") or featured(1)[0])
+st.subheader(f"3. Where it looks: {_shown.short_label()} on both domains")
 with user_errors("Explaining the examples"):
     ref_name = ood.get("reference_dataset") or lm.metadata.dataset
     s0, s1, s2, s3 = st.columns(4)
@@ -138,12 +139,8 @@ with user_errors("Explaining the examples"):
     cls = s1.selectbox("Source class to explain", lm.class_names, key=f"cd_class_{model_name}",
                        index=lm.class_names.index(top_class))
     n_each = s2.slider("Images per domain", 1, 4, 3, key="cd_n")
-    if method == "shap-partition":
-        params = dict(max_evals=int(s3.select_slider("max_evals", [300, 500, 1000, 2000], 500, key="cd_evals")),
-                      masker="blur(20,20)", seed=0)
-    else:
-        with st.expander(f"{ecls.display_name} settings"):
-            params = param_form(ecls.params, f"cd_{method}")
+    with s3.expander(f"{ecls.display_name} settings"):
+        params = param_form(ecls.params, f"cd_{method}", columns=1)
     c = lm.class_names.index(cls)
     rows, titles = [], []
     if ref_name and ref_name in xc.DATASETS and not same_domain:

@@ -15,11 +15,10 @@ from pages._ui.trust import scan_mask, trust_cards
 from pages._ui.literal import lit
 from xai_core.magnitude import negligible_message
 from xai_core import plots
-from xai_core.explainers import EXPLAINERS
+from xai_core.explainers import EXPLAINERS, featured
 from xai_core.method_comparison import normalised, rank_agreement, summary_row
 from xai_core.exports import csv_text
 
-DEFAULT_SET = ["shap-partition", "lime", "integrated-gradients", "grad-cam", "smoothgrad", "rise", "xrai"]
 PER_ROW = 4
 RESULT = "methods_result"
 
@@ -54,7 +53,7 @@ with user_errors("Loading the model and scan"):
     common = c3.toggle("Common scale", value=False, key="methods_common",
                        help="Divide every map by its largest |value|, so all read on one -1..1 scale.")
     names = EXPLAINERS.names()
-    chosen = st.multiselect("Methods", names, default=[n for n in DEFAULT_SET if n in names], key="methods_set",
+    chosen = st.multiselect("Methods", names, default=featured(), key="methods_set",
                             format_func=lambda n: f"{EXPLAINERS.get(n).display_name} ({EXPLAINERS.get(n).family})")
 
     settings = {}
@@ -64,18 +63,11 @@ with user_errors("Loading the model and scan"):
             if cls_.params:
                 st.markdown(f"**{cls_.display_name}**: {cls_.description}")
                 settings[n] = param_form(cls_.params, f"methods_{n}")
-    if "shap-superpixel" in chosen:
-        from xai_core.explainers.shap_superpixel import EXACT_LIMIT, estimate_seconds
-        from xai_core.segmenters import SEGMENTERS
-
-        p = EXPLAINERS.get("shap-superpixel").validate(settings.get("shap-superpixel", {}))
-        m = int(SEGMENTERS.get(p["segmenter"])(x, **p["segmenter_params"]).max()) + 1
-        exact = m <= p["max_exact"]
-        st.caption(f"SHAP (superpixels): this scan splits into {m} superpixels, so "
-                   + (f"the exact values need 2^{m} = {2 ** m:,} model calls, about "
-                      f"{estimate_seconds(lm, m):.0f} s here." if exact else
-                      f"more than {p['max_exact']} (the exact limit, at most {EXACT_LIMIT}): Kernel SHAP samples "
-                      f"{p['samples']:,} coalitions, about {estimate_seconds(lm, 99, p['samples']):.0f} s."))
+    for n in chosen:  # a method whose cost depends on the scan says so before computing
+        cls_ = EXPLAINERS.get(n)
+        note = cls_.cost_note(lm, x, cls_.validate(settings.get(n, {})))
+        if note:
+            st.caption(f"{cls_.display_name}: {note}")
 
     jobs = [dict(method=n, output=output, classes=[int(cls)], title=EXPLAINERS.get(n).display_name,
                  **settings.get(n, {})) for n in chosen]

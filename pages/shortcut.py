@@ -10,14 +10,17 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached
 from pages._ui import shortcut as ui
+from pages._ui.forms import budget_values
 from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
 from pages._ui.literal import lit, lits
 from xai_core.untrusted import plotly_literal
 from xai_core import plots
+from xai_core.explainers import featured
+from xai_core.exports import csv_text
 from xai_core.prediction import percentage_points
 from xai_core.shortcut import shortcut_setup
-from xai_core.exports import csv_text
+from xai_core.training.guided import DEFAULT_GUIDE_METHOD
 
 st.title("Debug a model: find a shortcut")
 st.markdown(
@@ -96,8 +99,8 @@ if setup["clean_split"] is not None:
                                               f"clean #{i}: {plotly_literal(f['label'])} → "
                                               f"{plotly_literal(f['predicted_clean'])}"),
                            width="stretch", key=f"sc_clean_{i}")
-            expl = cached.explain(model_name, tagged_split.images[i], "shap-partition", "margin", top_k=1,
-                                  label="Explaining the tagged scan", max_evals=500)
+            expl = cached.explain(model_name, tagged_split.images[i], featured(1)[0], "margin", top_k=1,
+                                  label="Explaining the tagged scan", **budget_values(featured(1)[0], 0.5))
             fig = plots.explanation_figure(expl, title=f"with the marker: {plotly_literal(f['predicted_tagged'] or '?')}")
             if tag is not None and tag[i].any():
                 rows, cols = np.nonzero(ui.outline(tag[i]))
@@ -114,8 +117,7 @@ if setup["clean_split"] is not None:
 
 # ---------------------------------------------------------------- step 3
 st.subheader("3. Which explanations show it: marker share vs lesion focus")
-methods = st.multiselect("Methods", xc.EXPLAINERS.names(), default=[m for m in ("shap-partition", "lime")
-                                                                    if m in xc.EXPLAINERS.names()], key="sc_methods")
+methods = st.multiselect("Methods", xc.EXPLAINERS.names(), default=featured(2), key="sc_methods")
 res = None
 with user_errors("The attribution audit"):
     if methods:
@@ -152,7 +154,7 @@ st.markdown("The model's own explanations of training scans show where it looks 
 def before_after(extra: list[dict] | None = None) -> pd.DataFrame:
     rows = []
     for role, name in ui.related_models(model_name).items():
-        a = ui.audit(name, dataset_name, ["shap-partition"], n=12, allow_compute=False)
+        a = ui.audit(name, dataset_name, featured(1), n=12, allow_compute=False)
         r = a["methods"][0] if a else {}
         acc = (cached.evaluation(name, cached.model(name).file_hash, dataset_name, setup["clean_split"])["accuracy"]
                if setup["clean_split"] else float("nan"))
@@ -168,7 +170,7 @@ epochs = g1.number_input("Epochs (at most)", 1, 200, 30, key="sc_epochs")
 limit = g2.number_input("Images per split (0 = all)", 0, 100_000, 0, key="sc_limit",
                         help="A quick run on a subset, e.g. 64, to try it.")
 guide_method = g3.selectbox("Guide method", xc.EXPLAINERS.names(), key="sc_guide_method",
-                            index=xc.EXPLAINERS.names().index("shap-partition"))
+                            index=xc.EXPLAINERS.names().index(DEFAULT_GUIDE_METHOD))
 guide_images = g4.number_input("Training scans explained", 1, 1000, 64, key="sc_guide_images")
 if st.button("Retrain with guided augmentation", type="primary", key="sc_go"):
     history: dict[str, list[float]] = {}

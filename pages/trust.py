@@ -11,12 +11,13 @@ from pages._ui import cached, widgets
 from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.render import progress_bar, user_errors
 from xai_core import estimate, trust
+from xai_core.explainers import featured
 from xai_core.metrics import METRICS
 from xai_core.plots import trust as trust_plots
 from xai_core.exports import csv_text
 
 RESULT = "trust_page_result"
-DEFAULT_METHODS = ("shap-partition", "lime", "integrated-gradients", "grad-cam")
+DEFAULT_METHODS = 4  # the first four featured methods (xai_core.explainers.featured)
 DEFAULT_METRICS = ("deletion", "insertion", "relevance-mass", "pointing-game", "relevance-rank")
 
 st.title("Which method can I trust?")
@@ -60,7 +61,7 @@ with user_errors("Setting up the comparison"):
     with st.form("trust_settings"):
         f1, f2 = st.columns(2)
         methods_all = xc.EXPLAINERS.names()
-        methods = f1.multiselect("Methods", methods_all, [m for m in DEFAULT_METHODS if m in methods_all],
+        methods = f1.multiselect("Methods", methods_all, featured(DEFAULT_METHODS),
                                  format_func=lambda n: xc.EXPLAINERS.get(n).display_name, key="trust_methods")
         metrics = f2.multiselect("Metrics", METRICS.names(), [m for m in DEFAULT_METRICS if m in METRICS],
                                  format_func=lambda n: f"{METRICS.get(n).display_name}"

@@ -16,6 +16,7 @@ from pages._ui.literal import lit
 from xai_core import plots
 from xai_core.prediction import prediction_words
 from xai_core.data.dicom import WINDOW_PRESETS
+from xai_core.explainers import featured
 
 TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "gif", "dcm", "dicom"] + volume.TYPES
 
@@ -146,8 +147,8 @@ with right, user_errors("Running the model"):
     st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
                f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
 
-_shown = xc.EXPLAINERS.get(st.session_state.get("scan_method", "shap-partition"))
-st.subheader(f"Where the model looks ({'SHAP' if _shown.name == 'shap-partition' else _shown.display_name})")
+_shown = xc.EXPLAINERS.get(st.session_state.get("scan_method") or featured(1)[0])
+st.subheader(f"Where the model looks ({_shown.short_label()})")
 with user_errors("Explaining the scan"):
     s0, s1, s2, s3 = st.columns(4)
     method = method_picker(s0, key="scan_method")
@@ -156,12 +157,8 @@ with user_errors("Explaining the scan"):
                       help="Margin: the model's raw score (logit), additive and unsquashed. Probability: the "
                            "softmax output, bounded 0 to 1.")
     top_k = s2.slider("Classes", 1, min(4, lm.num_classes), min(2, lm.num_classes), key="scan_topk")
-    if method == "shap-partition":
-        params = {"max_evals": s3.select_slider("SHAP evaluations", [300, 500, 1000, 2000, 4000], 1000,
-                                                key="scan_evals")}
-    else:
-        with st.expander(f"{ecls.display_name} settings"):
-            params = param_form(ecls.params, f"scan_{method}")
+    with s3.expander(f"{ecls.display_name} settings"):
+        params = param_form(ecls.params, f"scan_{method}", columns=1)
     expl = cached.explain(model_name, x, method, output, top_k=top_k, label="Explaining your scan", **params)
     explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
                     title=f"{ecls.display_name} ({output}); red raises the class score, blue lowers it")
@@ -173,9 +170,9 @@ with user_errors("Explaining the scan"):
                    help=f"Largest residual: {worst:.1e}. {ecls.completeness.capitalize()}.")
     else:
         st.caption(f"{ecls.description} Values: {ecls.unit_label(output)}; {ecls.completeness}.")
-    budget = params.get("max_evals", "")
+    budget = params.get(ecls.budget_param) if ecls.budget_param else None
     stem = (f"{method}_{model_name}_{widgets.upload_as_scan(widgets.uploaded_scan()).slug}_{output}"
-            + (f"_{budget}evals" if budget else ""))
+            + (f"_{ecls.budget_param}-{budget}" if budget else ""))
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
     report_download("scan_report", [scan_case(model_name, [expl],
                                               widgets.upload_as_scan(widgets.uploaded_scan()).key)])

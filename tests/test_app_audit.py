@@ -15,8 +15,8 @@ def test_audit_page_starts_an_audit_and_reports_it(tmp_path, monkeypatch):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("No audit yet" in i.value for i in at.info)
     at.number_input(key="aud_limit").set_value(3)
-    at.number_input(key="aud_budget_shap-partition").set_value(40)
-    at.number_input(key="aud_budget_lime").set_value(20)
+    at.number_input(key="aud_budget_shap-partition_max_evals").set_value(40)
+    at.number_input(key="aud_budget_lime_num_samples").set_value(20)
     at.text_input(key="aud_name").set_value("../escape")
     at.button(key="aud_start").click().run()
     assert any("letters, digits" in e.value for e in at.error) and not (tmp_path / "escape").exists()

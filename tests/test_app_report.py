@@ -25,7 +25,7 @@ def _text(html: bytes) -> str:
 
 def test_your_scan_builds_a_de_identified_report_on_click_and_identifiers_only_when_ticked(tmp_path):
     at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
-    at.session_state["scan_evals"] = 300
+    at.session_state["scan_shap-partition_max_evals"] = 300
     at.run()
     at.file_uploader[0].set_value(("DOE_JANE_12345.dcm", _dicom_bytes(tmp_path), "application/dicom")).run()
     # a CT is out of domain: its maps are hidden until asked for, for this scan

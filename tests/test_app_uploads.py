@@ -12,7 +12,7 @@ TIMEOUT = 300
 
 def _scan_page():
     at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
-    at.session_state["scan_evals"] = 300
+    at.session_state["scan_shap-partition_max_evals"] = 300
     return at.run()
 
 

@@ -13,7 +13,7 @@ def test_compare_page_shows_a_grid_and_focus_scores():
     at = AppTest.from_file(str(ROOT / "pages/compare_architectures.py"), default_timeout=TIMEOUT)
     at.session_state["cmp_models_synthetic-brain-mri"] = ["brain-basic-cnn", "lung-basic-cnn"]
     at.session_state["cmp_images_synthetic-brain-mri"] = [0, 1]
-    at.session_state["cmp_evals"] = 300
+    at.session_state["cmp_shap-partition_max_evals"] = 300
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert not at.dataframe and any("Press **Compare**" in i.value for i in at.info)  # heavy: starts on a button

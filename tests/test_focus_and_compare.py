@@ -40,7 +40,7 @@ def test_compare_uses_the_same_settings_and_reports_focus(brain, brain_model):
     lung = xc.load_model("lung-basic-cnn")
     r = compare([brain_model, lung], [test.images[i] for i in idx], [f"#{i}" for i in idx],
                 [brain.class_names[test.labels[i]] for i in idx], [test.masks[i] for i in idx],
-                target="true", output="probability", max_evals=300)
+                target="true", output="probability", params={"max_evals": 300})
     table = r.table()
     assert len(table) == 4
     params = {(e.params["max_evals"], e.params["masker"], e.output_space) for row in r.explanations for e in row}

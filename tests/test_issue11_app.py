@@ -24,7 +24,7 @@ def test_new_upload_resets_the_window_to_the_files_own():
     from xai_core.data.images import read_scan
 
     at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
-    at.session_state["scan_evals"] = 300
+    at.session_state["scan_shap-partition_max_evals"] = 300
     _upload(at.run(), "CT_small.dcm")
     at.selectbox(key="scan_window").set_value("bone").run()
     assert not at.exception and not at.error
@@ -43,7 +43,7 @@ def test_new_upload_resets_the_window_to_the_files_own():
 def test_the_upload_survives_page_changes_and_opens_on_shap():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.switch_page("pages/your_scan.py").run()
-    at.session_state["scan_evals"] = 300
+    at.session_state["scan_shap-partition_max_evals"] = 300
     _upload(at, "MR_small.dcm")
     at.selectbox(key="scan_window").set_value("brain").run()
     assert not at.exception and not at.error
@@ -72,7 +72,7 @@ def test_compare_keeps_its_selections_across_pages_starts_on_a_button_and_shows_
     at.switch_page("pages/compare_architectures.py").run()
     at.multiselect(key="cmp_models_synthetic-brain-mri").set_value(["brain-basic-cnn", "lung-basic-cnn"])
     at.multiselect(key="cmp_images_synthetic-brain-mri").set_value([2])
-    at.select_slider(key="cmp_evals").set_value(300)
+    at.number_input(key="cmp_shap-partition_max_evals").set_value(300)
     at.radio(key="cmp_output").set_value("margin").run()
     assert not at.exception and not at.dataframe  # nothing heavy before the button
     at.button(key="cmp_start").click().run()
@@ -84,7 +84,8 @@ def test_compare_keeps_its_selections_across_pages_starts_on_a_button_and_shows_
     assert not at.exception and not at.error
     assert at.multiselect(key="cmp_models_synthetic-brain-mri").value == ["brain-basic-cnn", "lung-basic-cnn"]
     assert at.multiselect(key="cmp_images_synthetic-brain-mri").value == [2]
-    assert at.select_slider(key="cmp_evals").value == 300 and at.radio(key="cmp_output").value == "margin"
+    assert at.number_input(key="cmp_shap-partition_max_evals").value == 300
+    assert at.radio(key="cmp_output").value == "margin"
     assert len(at.dataframe[0].value) == 2  # the finished result is still shown
     # a run interrupted after its first model (Stop is a rerun: the script ends mid-way) keeps that model
     state = at.session_state["cmp_result"]

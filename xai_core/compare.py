@@ -1,8 +1,8 @@
 """Comparing architectures: the same images through several models, SHAP maps side by side.
 
-Every map in a comparison is computed with the same explainer settings
-(masker, ``max_evals``, output space, seed), so differences come from the
-models alone. The explained class is either the image's true class (the
+Every map in a comparison is computed with the same method and settings
+(its parameters, the output space), so differences come from the models
+alone. The explained class is either the image's true class (the
 same question asked of every model; models that do not know that class fall
 back to their own prediction) or each model's own prediction. Where a
 ground-truth lesion mask exists, each map gets a focus score: the share of
@@ -78,17 +78,18 @@ class Comparison:
 
 def compare(models: list, images: list[np.ndarray], image_titles: list[str] | None = None,
             true_classes: list[str | None] | None = None, masks: list[np.ndarray | None] | None = None,
-            target: str = "true", output: str = "probability", max_evals: int = 1000,
-            masker: str = "blur(20,20)", seed: int = 0, cache: DiskCache | None = DEFAULT_CACHE,
-            progress: Progress | None = None, method: str = "shap-partition",
-            params: dict | None = None) -> Comparison:
+            target: str = "true", output: str = "probability", method: str | None = None,
+            params: dict | None = None, cache: DiskCache | None = DEFAULT_CACHE,
+            progress: Progress | None = None) -> Comparison:
     """Maps of 1-4 images under 2-4 models (names or ``LoadedModel``s), with the same method and settings.
 
-    ``method`` is any registered explainer; ``params`` are its parameters. For the default SHAP Partition,
-    ``max_evals``, ``masker`` and ``seed`` are used when ``params`` is not given.
+    ``method`` is any registered explainer (default: the first featured one, SHAP Partition); ``params``
+    are its parameters (its own defaults where not given).
     """
-    if params is None:
-        params = {"max_evals": max_evals, "masker": masker, "seed": seed} if method == "shap-partition" else {}
+    from .explainers import featured
+
+    method = method or featured(1)[0]
+    params = dict(params or {})
     lms = [as_model(m) for m in models]
     n_m, n_i = len(lms), len(images)
     if not 1 <= n_m <= MAX_MODELS:

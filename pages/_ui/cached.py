@@ -127,7 +127,7 @@ def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices: tuple, target: str, output: str,
-             max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params_json: str = "null"):
+             method: str, params_json: str):
     from xai_core.compare import compare as run
 
     ds = dataset(dataset_name)
@@ -136,17 +136,16 @@ def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices
         return run([model(n) for n in model_names], [test.images[i] for i in indices],
                    [f"test #{i}" for i in indices], [ds.class_names[test.labels[i]] for i in indices],
                    [test.masks[i] if test.masks is not None else None for i in indices],
-                   target=target, output=output, max_evals=max_evals, masker=masker, seed=seed, method=method,
-                   params=json.loads(params_json), progress=progress)
+                   target=target, output=output, method=method, params=json.loads(params_json), progress=progress)
 
 
-def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str,
-            max_evals: int, masker: str, seed: int = 0, method: str = "shap-partition", params: dict | None = None):
+def compare(model_names: list[str], dataset_name: str, indices: list[int], target: str, output: str, method: str,
+            params: dict | None = None):
     """Maps of test images ``indices`` under every model, with the same method and settings (see
     ``xai_core.compare``)."""
     names = tuple(model_names)
     return _compare(names, tuple(model(n).file_hash for n in names), dataset_name, tuple(int(i) for i in indices),
-                    target, output, int(max_evals), masker, int(seed), method, json.dumps(params, sort_keys=True))
+                    target, output, method, json.dumps(params or {}, sort_keys=True, default=str))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -43,11 +43,20 @@ class Explainer(ABC):
     # the largest relative residual the method guarantees (None: approximate, reported but not promised)
     residual_tolerance: ClassVar[float | None] = 1e-4
     libraries: ClassVar[tuple[str, ...]] = ()
+    short_name: ClassVar[str | None] = None  # what headings call it where users say less ("SHAP"): see short_label
+    # Rank among the methods a page selects before the user chooses (1 first); None: not selected by default.
+    # Pages take the first n (``explainers.featured(n)``), so no page names a method.
+    featured: ClassVar[int | None] = None
 
     @classmethod
     def unit_label(cls, output: str) -> str:
         """The colour-bar label for maps computed in ``output`` space, e.g. "IG attribution (logit)"."""
         return cls.unit.format(space=SPACE_UNITS.get(output, output))
+
+    @classmethod
+    def short_label(cls) -> str:
+        """The method's name in a heading: ``short_name`` where one is usual, else ``display_name``."""
+        return cls.short_name or cls.display_name
 
     @classmethod
     def describe(cls) -> dict:
@@ -80,6 +89,12 @@ class Explainer(ABC):
     def validate(cls, params: dict) -> dict:
         """Fill in defaults and check every parameter; unknown names are refused."""
         return validate(cls.params, params, cls.name)
+
+    @classmethod
+    def cost_note(cls, model, image: np.ndarray, params: dict) -> str | None:
+        """One sentence on what explaining ``image`` (fitted to ``model``) will cost with these validated
+        ``params``, for a page to show before computing, where the cost depends on the image; else None."""
+        return None
 
     def result(self, model, image: np.ndarray, classes, output: str, *, values, base_values, output_values,
                params: dict, seconds: float, extras: dict | None = None, info: dict | None = None) -> Explanation:

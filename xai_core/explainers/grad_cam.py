@@ -19,6 +19,7 @@ from .base import Param
 class GradCam(PairExplainer):
     name = "grad-cam"
     display_name = "Grad-CAM"
+    featured = 4
     description = "Where the last convolutional layer's features that raise the class score are active."
     family = "CAM"
     unit = "Grad-CAM, relative"

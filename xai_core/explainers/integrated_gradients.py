@@ -19,6 +19,7 @@ from .base import Param
 class IntegratedGradients(PairExplainer):
     name = "integrated-gradients"
     display_name = "Integrated Gradients"
+    featured = 3
     description = ("Gradients summed along a path from a baseline image to the scan: each pixel's share of "
                    "f(scan) - f(baseline).")
     unit = "IG attribution ({space})"

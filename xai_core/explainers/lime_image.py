@@ -53,6 +53,7 @@ def hidden_image(image: np.ndarray, segments: np.ndarray, hide_color: str) -> np
 class Lime(Explainer):
     name = "lime"
     display_name = "LIME"
+    featured = 2
     description = ("A weighted linear model over superpixels, fitted to the model's outputs on images with "
                    "random superpixels hidden. Depends on the segmentation and on the random samples.")
     additive = False

@@ -44,6 +44,7 @@ def rise_masks(grids: np.ndarray, shifts: np.ndarray, h: int, w: int, cell_size:
 class Rise(Explainer):
     name = "rise"
     display_name = "RISE"
+    featured = 6
     description = ("The model scores the scan under thousands of random smooth masks; a pixel matters if the "
                    "score is high when it is visible.")
     family = "perturbation"

@@ -141,6 +141,8 @@ class _CsrRows:
 class ShapPartition(Explainer):
     name = "shap-partition"
     display_name = "SHAP (Partition)"
+    featured = 1
+    short_name = "SHAP"  # the source paper's and the users' word for it
     description = ("Owen values over a hierarchy of image regions; masked regions are blurred or "
                    "inpainted. Exactly additive.")
     family = "SHAP"

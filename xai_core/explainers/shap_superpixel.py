@@ -107,6 +107,17 @@ class ShapSuperpixel(Explainer):
         Lime.validate({"hide_color": p["hide_color"]})
         return p
 
+    @classmethod
+    def cost_note(cls, model, image, params):
+        """The exact values need 2^M model calls for M superpixels: say M and the time before computing."""
+        m = int(SEGMENTERS.get(params["segmenter"])(image, **params["segmenter_params"]).max()) + 1
+        if m <= params["max_exact"]:
+            return (f"this scan splits into {m} superpixels, so the exact values need 2^{m} = {2 ** m:,} model "
+                    f"calls, about {estimate_seconds(model, m):.0f} s here.")
+        return (f"this scan splits into {m} superpixels, more than {params['max_exact']} (the exact limit, at "
+                f"most {EXACT_LIMIT}): Kernel SHAP samples {params['samples']:,} coalitions, about "
+                f"{estimate_seconds(model, 99, params['samples']):.0f} s.")
+
     def explain(self, model, image, classes, output, progress=None, *, segmenter, segmenter_params, hide_color,
                 max_exact, samples, batch_size, seed):
         classes = np.asarray(classes, np.int64)

@@ -21,6 +21,7 @@ from .base import Param
 class SmoothGrad(PairExplainer):
     name = "smoothgrad"
     display_name = "SmoothGrad"
+    featured = 5
     description = "Gradients averaged over noisy copies of the image: less speckle than the plain gradient."
     unit = "mean gradient ({space} per grey level)"
     completeness = "not additive: an average local slope"

@@ -19,6 +19,7 @@ from .base import Param
 class Xrai(PairExplainer):
     name = "xrai"
     display_name = "XRAI"
+    featured = 7
     description = "Regions ranked by how much integrated-gradient attribution they gather per pixel."
     unit = "XRAI region density ({space} per pixel)"
     completeness = "not additive: a ranking of regions by IG density"
