@@ -126,6 +126,7 @@ def test_pages_show_class_and_file_names_as_text(tmp_path, monkeypatch):
     at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=300)
     at.session_state["_owner"] = owner
     at.session_state["model"] = "hostile"
+    at.session_state["scan_method"] = "grad-cam"  # the cheapest map: the names are the point here
     at.run()
     image = (np.arange(256).reshape(16, 16) * 7 % 255).astype(np.uint8)
     at.file_uploader(key="scan_upload").set_value(("![p](https://evil.example/p.png).png", png(image),
