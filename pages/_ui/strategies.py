@@ -15,6 +15,7 @@ from xai_core.exports import csv_text
 from xai_core.audit import AuditSpec
 from xai_core.plots import strategies as splots
 from xai_core.strategies import cluster_table
+from xai_core.untrusted import message_literal
 
 EXPLAIN_PAGES = ("pages/methods.py", "pages/shap_margin_vs_probability.py")  # side by side, if it exists
 SHIPPED = config.ASSETS_DIR / "strategies"  # examples computed by `make shipped-models`
@@ -67,11 +68,11 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
     member_info = {m["image_id"]: m for m in doc["members"]}
     zmax = max(max(map(max, c["prototype"])) for c in doc["clusters"])
     for c in doc["clusters"]:
-        flag = "🚩 **suspicious**: " + c["reason"] if c["suspicious"] else "no flag"
+        flag = "🚩 **suspicious**: " + message_literal(c["reason"]) if c["suspicious"] else "no flag"
         with st.container(border=True):
             left, right = st.columns([1, 3])
             left.plotly_chart(splots.prototype_figure(c, zmax), width="stretch", key=f"{key}_proto_{c['id']}")
-            right.markdown(f"**Cluster {c['id']}**: {lit(c['description'], 400)}  \n{lit(flag, 400) if c['suspicious'] else flag}")
+            right.markdown(f"**Cluster {c['id']}**: {message_literal(c['description'])}  \n{flag}")
             s = c["shares"]
             corner, share = max(s["corners"].items(), key=lambda kv: kv[1])
             right.caption(
