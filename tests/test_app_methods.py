@@ -55,8 +55,8 @@ def plugins():
     EXPLAINERS.register(Brightness.name, Brightness)
     SEGMENTERS.register(GRID.name, GRID)
     yield
-    EXPLAINERS._items.pop(Brightness.name, None)
-    SEGMENTERS._items.pop(GRID.name, None)
+    EXPLAINERS.unregister(Brightness.name)
+    SEGMENTERS.unregister(GRID.name)
 
 
 def _methods_page():

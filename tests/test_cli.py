@@ -87,7 +87,7 @@ def test_explain_an_image_file(tmp_path):
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
       "--segmenter", "slico"], "Did you mean"),
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
-      "--segmenter-param", "scale=10"], "no parameter scale"),
+      "--segmenter-param", "scale=10"], "no parameter 'scale'"),
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "lime",
       "--segmenter-param", "n_segments"], "NAME=VALUE"),
     (["--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--segmenter", "slic"],

@@ -1,6 +1,8 @@
 """Every registered explainer, one contract (Xplique's tests/attributions/test_common.py, in our terms):
-shapes, finite values, declared metadata, determinism per seed, npz round trip and a cache hit on repeat,
-on tiny grey and RGB models in both output spaces. Registry-driven: a new method is tested with no edit."""
+shapes, finite values, the explained classes, declared metadata and parameters, additivity where promised,
+determinism per seed, npz round trip and a cache hit on repeat, on tiny grey and RGB models in both output
+spaces. Registry-driven: a new method is tested with no edit. (The one explainer contract: the registry
+contract, tests/test_registry_contract.py, covers the other kinds of plug-in.)"""
 
 import numpy as np
 import pytest
@@ -29,20 +31,40 @@ def test_metadata_is_declared(method):
 
 
 @pytest.mark.parametrize("method", xc.EXPLAINERS.names())
-@pytest.mark.parametrize("shape,output", [((16, 16, 1), "margin"), ((16, 16, 3), "probability")],
-                         ids=["grey-margin", "rgb-probability"])
+def test_parameters_refuse_unknown_names_and_values_out_of_range(method):
+    cls = xc.EXPLAINERS.get(method)
+    with pytest.raises(xc.InputError, match="no parameter"):
+        cls.validate({"not_a_param": 1})
+    for p in cls.params:
+        if p.min is not None:
+            with pytest.raises(xc.InputError, match=p.name):
+                cls.validate({p.name: p.min - 1})
+
+
+@pytest.mark.parametrize("method", xc.EXPLAINERS.names())
+@pytest.mark.parametrize("shape,output", [((16, 16, 1), "margin"), ((16, 16, 1), "probability"),
+                                          ((16, 16, 3), "margin"), ((16, 16, 3), "probability")],
+                         ids=["grey-margin", "grey-probability", "rgb-margin", "rgb-probability"])
 def test_contract(method, shape, output, tmp_path):
+    cls = xc.EXPLAINERS.get(method)
     model = tiny_loaded(input_shape=shape, classes=3)
     image = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
     params = QUICK.get(method, {})
     cache = DiskCache(tmp_path / "cache")
     e = xc.explain(model, image, method=method, output=output, top_k=2, cache=cache, **params)
+    assert isinstance(e, xc.Explanation) and e.output_space == output and e.method == method
     assert e.values.shape == (2, *shape) and np.isfinite(e.values).all()
     assert e.output_values.shape == e.base_values.shape == (2,)
+    # the top two classes, named, with the model's own outputs for them
+    assert list(e.class_indices) == list(np.argsort(-model.predict_proba(image[None])[0])[:2])
+    assert e.class_names == [model.class_names[i] for i in e.class_indices]
     np.testing.assert_allclose(e.output_values, model.output_fn(output)(image[None])[0][e.class_indices],
                                rtol=1e-6, atol=1e-6)
-    if xc.EXPLAINERS.get(method).additive:
+    assert set(e.params) == {p.name for p in cls.params}  # every setting recorded, defaults included
+    if cls.additive:
         assert np.isfinite(e.base_values).all() and np.isfinite(e.residuals).all()
+        if cls.residual_tolerance is not None:
+            assert e.relative_residuals.max() < cls.residual_tolerance
     # determinism: the same seed and parameters give the same map, computed afresh
     again = xc.explain(model, image, method=method, output=output, top_k=2, cache=None, **params)
     np.testing.assert_allclose(again.values, e.values, rtol=1e-6, atol=1e-9)

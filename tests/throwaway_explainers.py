@@ -88,4 +88,4 @@ def registered():
         yield
     finally:
         for cls in THROWAWAY:
-            EXPLAINERS._items.pop(cls.name, None)
+            EXPLAINERS.unregister(cls.name)

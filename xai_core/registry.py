@@ -39,6 +39,11 @@ class Registry(Generic[T]):
 
         return _add(obj) if obj is not None else _add
 
+    def unregister(self, name: str) -> T | None:
+        """Remove ``name`` (a throw-away plug-in of a test or a notebook); returns what was registered, or None."""
+        with self._lock:
+            return self._items.pop(name, None)
+
     def _discover(self) -> None:
         if self._discovered:
             return

@@ -1,4 +1,4 @@
-"""Issue 11 in a real browser: the DICOM window after a new upload, the out-of-domain collapse, and
+"""In a real browser: the DICOM window after a new upload, the out-of-domain collapse, deep links, and
 texts that must not be cut off (``scrollWidth <= clientWidth``)."""
 
 from pathlib import Path
@@ -59,7 +59,7 @@ def test_ct_bone_then_mr_shows_the_mr_in_its_own_window(server, page, tmp_path):
     _upload(page, tmp_path, "CT_small.dcm", files.pydicom_file("CT_small.dcm").read_bytes())
     page.get_by_text("Show the prediction and maps anyway").wait_for(timeout=300_000)  # the run is over
     _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "issue11_ct.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "scan_window_ct.png"), full_page=True)
     window = page.get_by_role("combobox", name="Window")
     assert window.input_value() == "full range"  # CT_small stores no window of its own
     window.click()
@@ -88,7 +88,7 @@ def test_ct_bone_then_mr_shows_the_mr_in_its_own_window(server, page, tmp_path):
     assert shown[0] == expected.shape[1]
     assert abs(shown[1] - float(expected.mean())) < 3.0, (shown, float(expected.mean()))
     assert shown[1] < 200  # the lung preset left over made it all white
-    page.screenshot(path=str(ARTIFACTS / "issue11_mr_window.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "scan_window_mr.png"), full_page=True)
     _no_errors(page)
 
 
@@ -126,9 +126,9 @@ def test_probability_axis_reaches_100_percent(server, page):  # noqa: F811
     page.get_by_text("Probability space").first.wait_for(timeout=300_000)
     _settle(page)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=120_000)
-    page.screenshot(path=str(ARTIFACTS / "issue11_shap.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "scan_window_shap.png"), full_page=True)
     ticks = page.locator(".js-plotly-plot .xtick").all_text_contents()
-    page.screenshot(path=str(ARTIFACTS / "issue11_shap.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "scan_window_shap.png"), full_page=True)
     assert "100%" in ticks, ticks
     # maps readable: each SHAP panel at least ~300 px wide at a 1,500 px window
     widths = page.locator(".js-plotly-plot").filter(has_text="SHAP value").first.evaluate(

@@ -1,4 +1,5 @@
-"""Issue 11 in AppTest: the DICOM window, the upload as a first-class scan, state kept across pages."""
+"""The Your scan upload in AppTest: its DICOM window, the upload as a first-class scan on every page, choices
+kept across pages, and work that stops and goes on (first asked for in issue 11)."""
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
