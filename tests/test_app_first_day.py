@@ -17,13 +17,14 @@ def test_stop_during_refinement_keeps_the_latest_finished_step_of_the_new_scan(m
     says how far it got, instead of going back to the previous scan's maps."""
     import pages._ui.progressive as progressive
 
+    real = progressive.explain_progressive
+    # the first scan's maps at a small budget (the page opens at 1,000): only which scan they are for matters
+    monkeypatch.setattr(progressive, "explain_progressive", lambda *a, **k: real(*a, **{**k, "max_evals": 100}))
     at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT)
     at.session_state["_w_index"] = 0
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["shap_mvp_result"]["request"]["scan"]["index"] == 0
-
-    real = progressive.explain_progressive
 
     def stops_at_the_second_step(*args, **kwargs):
         # (no disk cache: a final map cached by an earlier test run would be served at once, in one step)
