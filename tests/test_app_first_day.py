@@ -154,3 +154,16 @@ def test_find_a_model_says_how_long_honestly():
     button = next(b for b in at.button if b.label.startswith("Find a model"))
     assert "a few seconds" not in button.help and "model by model" in button.help, button.help
     assert "other models" in button.help and any(ch.isdigit() for ch in button.help)
+
+
+def test_lime_words_the_thesis_finding_as_the_thesis_and_checks_it_on_this_scan():
+    at = AppTest.from_file(str(ROOT / "pages/lime_segmenters.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = " ".join(m.value for m in at.markdown)
+    assert "unusable explanations" not in text and "The source thesis's finding" in text
+    check = next(c.value for c in at.caption if c.value.startswith("On this scan the thesis's finding"))
+    table = at.dataframe[0].value
+    if (table["fit R²"] >= 0.3).all() and (table["largest share"] <= 0.5).all():
+        assert "does **not** show" in check, check
+    else:
+        assert "shows for" in check, check
