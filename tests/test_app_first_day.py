@@ -17,13 +17,14 @@ def test_stop_during_refinement_keeps_the_latest_finished_step_of_the_new_scan(m
     says how far it got, instead of going back to the previous scan's maps."""
     import pages._ui.progressive as progressive
 
+    real = progressive.explain_progressive
+    # the first scan's maps at a small budget (the page opens at 1,000): only which scan they are for matters
+    monkeypatch.setattr(progressive, "explain_progressive", lambda *a, **k: real(*a, **{**k, "max_evals": 100}))
     at = AppTest.from_file(str(ROOT / "pages/shap_margin_vs_probability.py"), default_timeout=TIMEOUT)
     at.session_state["_w_index"] = 0
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["shap_mvp_result"]["request"]["scan"]["index"] == 0
-
-    real = progressive.explain_progressive
 
     def stops_at_the_second_step(*args, **kwargs):
         # (no disk cache: a final map cached by an earlier test run would be served at once, in one step)
@@ -153,3 +154,16 @@ def test_find_a_model_says_how_long_honestly():
     button = next(b for b in at.button if b.label.startswith("Find a model"))
     assert "a few seconds" not in button.help and "model by model" in button.help, button.help
     assert "other models" in button.help and any(ch.isdigit() for ch in button.help)
+
+
+def test_lime_words_the_thesis_finding_as_the_thesis_and_checks_it_on_this_scan():
+    at = AppTest.from_file(str(ROOT / "pages/lime_segmenters.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = " ".join(m.value for m in at.markdown)
+    assert "unusable explanations" not in text and "The source thesis's finding" in text
+    check = next(c.value for c in at.caption if c.value.startswith("On this scan the thesis's finding"))
+    table = at.dataframe[0].value
+    if (table["fit R²"] >= 0.3).all() and (table["largest share"] <= 0.5).all():
+        assert "does **not** show" in check, check
+    else:
+        assert "shows for" in check, check

@@ -86,9 +86,11 @@ def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5
     # narrow panels: "Watershed (sobel)" on two lines, so neighbouring titles never run into each other
     titles = [f"{name.replace(' (', '<br>(') if cols > 3 else name}{(extra_titles or {}).get(name, '')}"
               for name in expls]
+    if cols > 3:  # and the fit line at the title's size: a <sup> line is about 7 px, too small to read
+        titles = [t.replace("<sup>", "").replace("</sup>", "") for t in titles]
     fig, cells = _grid(len(expls), cols, titles, height_per_row)
     if cols > 3:
-        fig.update_annotations(font_size=12)
+        fig.update_annotations(font=dict(size=12, color="#111"))
         fig.update_layout(margin=dict(l=0, r=0, t=58, b=0))
     for (row, col), (name, e) in zip(cells, expls.items()):
         seg = e.extras["segments"]
