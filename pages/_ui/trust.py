@@ -17,11 +17,11 @@ import xai_core as xc
 from pages._ui import cached
 from pages._ui.render import user_errors
 from xai_core import trust
-from xai_core.metrics import METRICS
+from xai_core.metrics import METRICS, VERDICT_WORDS
 from xai_core.plots import trust as trust_plots
 
-MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "n/a": "➖"}
-WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "n/a": "not applicable"}
+MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "inconclusive": "❔", "n/a": "➖"}
+WORDS = VERDICT_WORDS
 
 
 def _mask_hash(mask) -> str | None:

@@ -84,6 +84,15 @@ class Lime(Explainer):
             raise InputError(f"hide_color must be mean, blur or a grey level 0..255; got {p['hide_color']!r}.")
         return p
 
+    @classmethod
+    def reference_image(cls, explanation, image):
+        segments = explanation.extras.get("segments")
+        if segments is None:
+            return None
+        hide = str(explanation.params.get("hide_color", "mean"))
+        return hidden_image(image, np.asarray(segments)[0] if np.ndim(segments) == 3 else np.asarray(segments),
+                            hide), f"{cls.display_name}'s hidden superpixels ({hide})"
+
     def explain(self, model, image, classes, output, progress=None, *, segmenter, segmenter_params,
                 num_samples, hide_color, kernel_width, batch_size, seed):
         classes = np.asarray(classes, np.int64)
