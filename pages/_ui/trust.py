@@ -87,15 +87,8 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
                 st.markdown(f"{MARKS[r.verdict]} **{METRICS.get(name).display_name}** {r.value:.2f} "
                             f"({WORDS[r.verdict]}): {r.meaning}", help=_help(name, r))
         if st.toggle("Show the curves", key=f"{key}_curves"):
-            if "deletion" in shown or "insertion" in shown:
-                st.plotly_chart(trust_plots.deletion_insertion_figure(shown), width="stretch",
-                                key=f"{key}_fig_di")
-            if "randomisation" in shown and shown["randomisation"].details:
-                st.plotly_chart(trust_plots.randomisation_figure(shown["randomisation"]), width="stretch",
-                                key=f"{key}_fig_rand")
-            if "convergence" in shown and shown["convergence"].details.get("budgets"):
-                st.plotly_chart(trust_plots.convergence_figure(shown["convergence"]), width="stretch",
-                                key=f"{key}_fig_conv")
+            for kind, fig in trust_plots.metric_figures(shown):  # each metric declares its figure
+                st.plotly_chart(fig, width="stretch", key=f"{key}_fig_{kind}")
     return shown
 
 

@@ -85,8 +85,9 @@ class Explainer(ABC):
         return None
 
     # The colours a map of this method is drawn and printed in: "shap" (red raises the class score, blue
-    # lowers it) or "pro_con" (LIME's green supports the class, red speaks against it); see plots.PALETTES.
-    palette: ClassVar[str] = "shap"
+    # lowers it), "pro_con" (LIME's green supports the class, red speaks against it) -- see
+    # plots.base.PALETTES -- or the method's own (Plotly colour scale, sentence explaining the colours).
+    palette: ClassVar = "shap"
 
     @classmethod
     def quality(cls, expl) -> tuple[str, float] | None:

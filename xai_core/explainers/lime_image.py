@@ -58,6 +58,7 @@ class Lime(Explainer):
                    "random superpixels hidden. Depends on the segmentation and on the random samples.")
     additive = False
     family = "perturbation"
+    palette = "pro_con"  # green for, red against: LIME's own convention
     unit = "LIME weight ({space})"
     completeness = "not additive: a local linear fit, judged by its R² on the perturbed samples"
     libraries = ("lime", "sklearn", "skimage")

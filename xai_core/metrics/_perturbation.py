@@ -118,7 +118,8 @@ def petsiuk(model, image, explanation, steps: int, random_orders: int, max_rando
     d = adaptive(evaluate, random_orders, max(random_orders, max_random_orders))
     if d["verdict"] == "inconclusive":
         d["to_decide"] = samples_to_decide(d["budget"], d["half_width"], abs(d["value"] - bar))
-    d.update(fractions=np.linspace(0, 1, steps + 1), curve=c_map, auc=a_map, score_image=float(ends[0]),
+    d.update(fractions=np.linspace(0, 1, steps + 1), curve=c_map, auc=a_map, insertion=insertion,
+             score_image=float(ends[0]),
              score_baseline=float(ends[1]), baseline=base_name, output_space=explanation.output_space,
              **{"class": explanation.class_names[0]})
     return d
