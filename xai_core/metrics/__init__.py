@@ -213,4 +213,5 @@ def register(cls: type[Metric]) -> type[Metric]:
     METRICS.register(cls.name, cls())
     return cls
 
-__all__ = ["CATEGORIES", "COSTS", "METRICS", "Metric", "MetricResult", "REGIONS", "VERDICTS", "VERDICT_WORDS", "class_map", "fit_mask", "graded", "register", "scorer"]
+__all__ = ["CATEGORIES", "COSTS", "METRICS", "Metric", "MetricResult", "REGIONS", "VERDICTS", "VERDICT_WORDS",
+           "class_map", "fit_mask", "graded", "register", "scorer"]

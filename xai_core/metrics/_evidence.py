@@ -14,9 +14,11 @@ and reads its verdict from both (``judge``):
 * ``pass``: better than chance with 95% confidence, and the whole interval
   is past the metric's bar;
 * ``warn``: better than chance, but the whole interval is short of the bar;
-* ``fail``: not better than chance, and the interval is short of the bar;
-* ``inconclusive``: the interval straddles the bar (or chance is not ruled
-  out while the bar is): a larger budget would decide, and the metric names it.
+* ``fail``: not better than chance (less than one standard error above it),
+  and the interval is short of the bar;
+* ``inconclusive``: the interval straddles the bar, or the value lies between
+  one standard error and the 95% line above chance: a larger budget would
+  decide, and the metric names it.
 
 A metric whose budget can be raised does so while the verdict is
 ``inconclusive``, doubling up to a cost cap (``adaptive``).
@@ -39,14 +41,25 @@ def t95(dof: int) -> float:
     return float(t.ppf(0.975, dof)) if dof >= 1 else float("inf")
 
 
-def judge(value: float, low: float, high: float, beats_chance: bool, bar: float) -> str:
-    """The verdict of a higher-is-better value (see the module docstring); NaN is ``n/a``."""
+CHANCE_UNDECIDED_Z = 1.0  # a value this many standard errors above chance, but short of 95%, is undecided
+
+
+def judge(value: float, low: float, high: float, beats_chance: bool, bar: float,
+          chance_z: float | None = None) -> str:
+    """The verdict of a higher-is-better value (see the module docstring); NaN is ``n/a``.
+
+    ``chance_z``: the value's distance from chance in standard errors. Between ``CHANCE_UNDECIDED_Z`` and
+    the 95% line, "not better than chance" is not shown either: a map whose true value sits just above
+    chance would flip between warn and fail with the seed, so it reads inconclusive (and the budget grows).
+    """
     if not all(np.isfinite(v) for v in (value, low, high)):
         return "n/a"
     if beats_chance and low >= bar:
         return "pass"
     if high < bar:
-        return "warn" if beats_chance else "fail"
+        if beats_chance:
+            return "warn"
+        return "inconclusive" if chance_z is not None and chance_z > CHANCE_UNDECIDED_Z else "fail"
     return "inconclusive"
 
 
@@ -88,4 +101,5 @@ def adaptive(evaluate: Callable[[int], dict], start: int, cap: int) -> dict:
 def rule_text(bar: float, chance: str) -> str:
     """The threshold line a card shows: the bar and the chance test, in words."""
     return (f"pass: 95% interval all >= {bar:.3g} and better than chance ({chance}); warn: better than chance "
-            f"but below {bar:.3g}; fail: not better than chance; inconclusive: the interval straddles {bar:.3g}")
+            f"but below {bar:.3g}; fail: not better than chance; inconclusive: the interval straddles {bar:.3g} or "
+            "chance is neither ruled out nor likely")

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import class_map, scorer
 from ._baseline import baseline_image
-from ._evidence import adaptive, judge, samples_to_decide, t95
+from ._evidence import Z95, adaptive, judge, samples_to_decide, t95
 from ._ties import changed_fractions
 
 BATCH_IMAGES = 128  # perturbed images per model call
@@ -110,14 +110,18 @@ def petsiuk(model, image, explanation, steps: int, random_orders: int, max_rando
         t = t95(r - 1)
         half, band = t * s / math.sqrt(r), t * s * math.sqrt(1 + 1 / r)
         low, high = value - half, value + half
-        verdict = judge(value, low, high, value >= band, bar)
+        verdict = judge(value, low, high, value >= band, bar, chance_z=value / (s * math.sqrt(1 + 1 / r)))
         return {"verdict": verdict, "value": value, "low": low, "high": high, "chance_band": band,
                 "random_sd": s, "random_curve": c_rand, "random_auc": float(a_rand.mean()), "span": span,
                 "half_width": half}
 
     d = adaptive(evaluate, random_orders, max(random_orders, max_random_orders))
     if d["verdict"] == "inconclusive":
-        d["to_decide"] = samples_to_decide(d["budget"], d["half_width"], abs(d["value"] - bar))
+        if d["high"] >= bar:  # the interval straddles the bar
+            d["to_decide"] = samples_to_decide(d["budget"], d["half_width"], abs(d["value"] - bar))
+        else:  # above chance by 1 to 1.96 standard errors: the band shrinks towards 1.96 sd with more orderings
+            ratio = d["value"] / (Z95 * d["random_sd"]) if d["random_sd"] > 0 else 0.0
+            d["to_decide"] = int(math.ceil(1 / (ratio ** 2 - 1))) if ratio > 1 else None
     d.update(fractions=np.linspace(0, 1, steps + 1), curve=c_map, auc=a_map, insertion=insertion,
              score_image=float(ends[0]),
              score_baseline=float(ends[1]), baseline=base_name, output_space=explanation.output_space,

@@ -64,7 +64,8 @@ class Deletion(Metric):
     lead = "Removing the map's top pixels first lowers the score"
     rule = (f"pass: better than a random map on this scan (above the 97.5th percentile of random orderings) "
             f"and the 95% interval all >= {BAR}; warn: better than chance, below {BAR}; fail: not better than "
-            f"chance; inconclusive: the interval straddles {BAR} after the cost cap")
+            f"chance; inconclusive: the interval straddles {BAR}, or the value is 1 to 1.96 standard deviations "
+            "of random orderings above chance, after the cost cap")
     why = ("Random maps spread by about 0.05 on one scan (FIELD_NOTES), so a fixed cut-off reads chance as "
            "evidence; the random orderings drawn anyway give this scan's own chance band.")
     params = PARAMS

@@ -15,6 +15,8 @@ the bar the subsets are doubled, up to ``max_subsets``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..params import Param
@@ -37,8 +39,8 @@ class FaithfulnessCorrelation(Metric):
     card = 60
     version = 2
     rule = (f"pass: the 95% Fisher interval of the correlation excludes 0 and lies all >= {BAR}; warn: excludes "
-            f"0, below {BAR}; fail: does not exclude 0, below {BAR}; inconclusive: straddles {BAR} after the cost "
-            "cap")
+            f"0, below {BAR}; fail: does not exclude 0, below {BAR}; inconclusive: straddles {BAR}, or r is 1 to "
+            "1.96 standard errors above 0, after the cost cap")
     why = ("Over 64 subsets the correlation's seed-to-seed spread is 0.06-0.14: fixed cut-offs flipped the "
            "verdict with the seed in 6 of 10 scan x method pairs.")
     params = (
@@ -75,7 +77,8 @@ class FaithfulnessCorrelation(Metric):
                 return {"verdict": "n/a"}
             r = float(np.corrcoef(attr, drop)[0, 1])
             low, high = fisher_interval(r, n)
-            return {"verdict": judge(r, low, high, low > 0, BAR), "value": r, "low": low, "high": high}
+            z = math.atanh(min(max(r, -0.999999), 0.999999)) * math.sqrt(n - 3)  # standard errors above 0
+            return {"verdict": judge(r, low, high, low > 0, BAR, chance_z=z), "value": r, "low": low, "high": high}
 
         d = adaptive(evaluate, subsets, max(subsets, max_subsets))
         if d["verdict"] == "n/a":
@@ -89,7 +92,7 @@ class FaithfulnessCorrelation(Metric):
         details = {"attribution_sum": attr, "score_drop": drop, "baseline": base_name, "subset_size": k,
                    "subsets": d["budget"], "budgets": d["budgets"]}
         if verdict == "inconclusive":
-            need = fisher_pairs_to_decide(r, BAR)
+            need = fisher_pairs_to_decide(r, BAR if d["high"] >= BAR else 0.0)  # the bar, or chance
             details["to_decide"] = need
             meaning += (f" About {need:,} subsets would decide it." if need else
                         " The value sits on the bar; no budget decides it.")
