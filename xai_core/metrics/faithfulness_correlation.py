@@ -10,7 +10,8 @@ Over 64 subsets the correlation's seed-to-seed spread is 0.06-0.14, so the
 value carries its 95% interval by Fisher's z (Fisher 1915), and the verdict
 reads it (``_evidence``): better than chance when the interval excludes 0,
 pass when it lies wholly at or above the bar. While the interval straddles
-the bar the subsets are doubled, up to ``max_subsets``.
+the bar, or chance is neither ruled out nor out of reach at the cap, the
+subsets are doubled, up to ``max_subsets``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from ..params import Param
 from . import Metric, class_map, register, scorer
 from ._baseline import baseline_image
-from ._evidence import adaptive, fisher_interval, fisher_pairs_to_decide, judge, rule_text
+from ._evidence import Z95, adaptive, fisher_interval, fisher_pairs_to_decide, judge, rule_text
 
 BAR = 0.3
 
@@ -78,9 +79,16 @@ class FaithfulnessCorrelation(Metric):
             r = float(np.corrcoef(attr, drop)[0, 1])
             low, high = fisher_interval(r, n)
             z = math.atanh(min(max(r, -0.999999), 0.999999)) * math.sqrt(n - 3)  # standard errors above 0
-            return {"verdict": judge(r, low, high, low > 0, BAR, chance_z=z), "value": r, "low": low, "high": high}
+            verdict = judge(r, low, high, low > 0, BAR, chance_z=z)
+            # Below the cap, fail only when even the interval's top is short of the smallest r the cap could
+            # show better than chance: on brain-basic-cnn an IG map with r about 0.2 read r <= 0 on 2 of 10
+            # seeds at 64 subsets (failed there) and warned at 512.
+            if verdict == "fail" and n < cap and high >= math.tanh(Z95 / math.sqrt(cap - 3)):
+                verdict = "inconclusive"
+            return {"verdict": verdict, "value": r, "low": low, "high": high}
 
-        d = adaptive(evaluate, subsets, max(subsets, max_subsets))
+        cap = max(subsets, max_subsets)
+        d = adaptive(evaluate, subsets, cap)
         if d["verdict"] == "n/a":
             return self.not_applicable("the map or the model's score does not vary over the subsets")
         r, verdict = d["value"], d["verdict"]
