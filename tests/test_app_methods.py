@@ -116,3 +116,41 @@ def test_a_method_added_as_a_module_appears_in_the_cli(plugins, capsys, tmp_path
                  "test-brightness", "--param", "gain=2", "--top-k", "1", "--no-cache", "--out", str(out)]) == 0
     e = xc.Explanation.load(out)
     assert e.params == {"gain": 2.0} and e.values.max() > 1.0
+
+
+class GreyReference(Brightness):
+    """A throw-away method with its own reference image (grey 77 for hidden pixels) and its own palette."""
+
+    name = "test-grey-reference"
+    display_name = "Grey reference (test)"
+    palette = ([[0.0, "rgba(255,127,14,1.0)"], [0.5, "rgba(255,255,255,0.0)"], [1.0, "rgba(148,103,189,1.0)"]],
+               "purple for the class, orange against it")
+
+    @classmethod
+    def reference_image(cls, explanation, image):
+        return np.full(np.shape(image), 77.0, np.float32), "grey 77, the test method's own"
+
+
+def test_an_explainer_module_declares_its_reference_image_and_palette_for_metrics_and_reports(brain_model,
+                                                                                                tmp_path):
+    from xai_core import report
+    from xai_core.metrics import METRICS
+
+    EXPLAINERS.register(GreyReference.name, GreyReference)
+    try:
+        image = xc.load_dataset("synthetic-brain-mri").image("test", 0)
+        e = xc.explain(brain_model, image, method=GreyReference.name, top_k=1, cache=None)
+        r = METRICS.get("deletion")(brain_model, e.image, e, random_orders=4, max_random_orders=4)
+        grey = np.full(e.image.shape, 77.0, np.float32)
+        c = int(e.class_indices[0])
+        assert r.details["baseline"] == "grey 77, the test method's own"
+        assert r.details["score_baseline"] == pytest.approx(float(brain_model.forward(grey[None])[0][0, c]), abs=1e-5)
+        assert "grey 77" in METRICS.get("faithfulness-correlation")(brain_model, e.image, e).details["baseline"]
+        scan = report.scan_from_dataset(brain_model, "synthetic-brain-mri:test:0", image, "glioma")
+        rep = report.assemble([report.case(brain_model, scan, [e], report.Verdict.unavailable("not checked"))],
+                              [brain_model])
+        html = report.write(rep, tmp_path / "g.html").read_text()
+        assert "purple for the class, orange against it" in html
+        assert "red raises the class score" not in html
+    finally:
+        EXPLAINERS._items.pop(GreyReference.name, None)

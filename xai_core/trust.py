@@ -2,7 +2,9 @@
 
 ``card`` runs the registered metrics on one explanation through the disk
 cache (a costly metric computed once is served from disk afterwards);
-``card_metrics`` picks the 3-5 cheap ones a card shows by default.
+``card_metrics`` picks the 3-5 cheap ones a card shows by default, from what
+each metric declares (its place on the card, the region its mask must show,
+whether it applies to the method).
 ``evaluate_methods`` is the dataset-scale question ("which method can I
 trust on these scans?"): a function over a list of image indices, so a
 parallel audit engine can take the per-scan loop over later without
@@ -41,17 +43,14 @@ def explanation_hash(e: Explanation) -> str:
 
 
 def card_metrics(explanation: Explanation, mask=None) -> list[str]:
-    """The cheap metrics a trust card shows by default: faithfulness, localisation where a mask exists,
-    and completeness for methods that promise additivity (otherwise faithfulness correlation)."""
-    from .explainers import EXPLAINERS
-
+    """The cheap metrics a trust card shows by default, read from the registry: those that declare a
+    place on the card (``Metric.card``), in that order, less those that need a finding mask when none is
+    given and those that do not apply to the method (``Metric.applies``); at most ``MAX_CARD``."""
     has_mask = mask is not None and bool(np.asarray(mask).any())
-    names = ["deletion", "insertion"]
-    names += ["relevance-mass", "pointing-game"] if has_mask else ["faithfulness-correlation"]
-    additive = explanation.method in EXPLAINERS and EXPLAINERS.get(explanation.method).additive
-    names.append("completeness" if additive else "faithfulness-correlation")
-    names = list(dict.fromkeys(n for n in names if n in METRICS))
-    return names[:MAX_CARD]
+    chosen = sorted(((m.card, n) for n, m in METRICS.items() if m.card is not None and m.cost == "cheap"
+                     and (not m.needs_mask or (has_mask and m.region == "finding"))
+                     and m.applies(explanation) is None))
+    return [n for _, n in chosen][:MAX_CARD]
 
 
 def costly_metrics() -> list[str]:

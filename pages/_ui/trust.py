@@ -18,12 +18,12 @@ from pages._ui import cached
 from pages._ui.literal import lit
 from pages._ui.render import progress_bar, user_errors
 from xai_core import gates, trust
-from xai_core.metrics import METRICS
+from xai_core.metrics import METRICS, VERDICT_WORDS
 from xai_core.plots import trust as trust_plots
 
-MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "n/a": "➖"}
-WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "n/a": "not applicable"}
-COLOURS = {"pass": "green", "warn": "orange", "fail": "red", "n/a": "gray"}  # the word in its colour
+MARKS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "inconclusive": "❔", "n/a": "➖"}
+WORDS = VERDICT_WORDS
+COLOURS = {"pass": "green", "warn": "orange", "fail": "red", "inconclusive": "violet", "n/a": "gray"}  # the word
 
 
 def _mask_hash(mask) -> str | None:
@@ -115,15 +115,8 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
                 st.markdown(f"{MARKS[r.verdict]} **{METRICS.get(name).display_name}** {r.value:.2f} "
                             f"({WORDS[r.verdict]}): {r.meaning}", help=_help(name, r))
         if st.toggle("Show the curves", key=f"{key}_curves"):
-            if "deletion" in shown or "insertion" in shown:
-                st.plotly_chart(trust_plots.deletion_insertion_figure(shown), width="stretch",
-                                key=f"{key}_fig_di")
-            if "randomisation" in shown and shown["randomisation"].details:
-                st.plotly_chart(trust_plots.randomisation_figure(shown["randomisation"]), width="stretch",
-                                key=f"{key}_fig_rand")
-            if "convergence" in shown and shown["convergence"].details.get("budgets"):
-                st.plotly_chart(trust_plots.convergence_figure(shown["convergence"]), width="stretch",
-                                key=f"{key}_fig_conv")
+            for kind, fig in trust_plots.metric_figures(shown):  # each metric declares its figure
+                st.plotly_chart(fig, width="stretch", key=f"{key}_fig_{kind}")
     return shown
 
 

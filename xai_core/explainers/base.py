@@ -73,6 +73,32 @@ class Explainer(ABC):
                             **({"max": p.max} if p.max is not None else {})} for p in cls.params]}
 
     @classmethod
+    def residual_promise(cls, params: dict) -> float | None:
+        """The relative completeness residual a correct run with ``params`` stays under, or None where the
+        method is additive only approximately (a sample mean, an adaptive path): shown, not promised.
+        Exact methods promise float rounding (``residual_tolerance``); path integrals override this with
+        their discretisation error at the step count used."""
+        return cls.residual_tolerance if cls.additive else None
+
+    @classmethod
+    def residual_advice(cls, params: dict, residual: float, target: float) -> str:
+        """One sentence on how to bring the residual under ``target`` ("" where no parameter does)."""
+        return ""
+
+    # What "hidden" means for this method's pixels, for the metrics that hide pixels (deletion, insertion,
+    # faithfulness correlation): None = shap's default blur(20,20); otherwise overridden in ``reference_image``.
+    @classmethod
+    def reference_image(cls, explanation, image: np.ndarray) -> tuple[np.ndarray, str] | None:
+        """(H, W, C) float32 image the method itself shows for absent pixels, and its plain name; None: the
+        metrics' default (``xai_core.metrics._baseline``)."""
+        return None
+
+    # The colours a map of this method is drawn and printed in: "shap" (red raises the class score, blue
+    # lowers it), "pro_con" (LIME's green supports the class, red speaks against it) -- see
+    # plots.base.PALETTES -- or the method's own (Plotly colour scale, sentence explaining the colours).
+    palette: ClassVar = "shap"
+
+    @classmethod
     def quality(cls, expl) -> tuple[str, float] | None:
         """The one number that says how far to trust this map: the completeness residual for additive
         methods, a fit score where the method has one (LIME's R^2), else None."""

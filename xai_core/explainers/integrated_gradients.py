@@ -5,14 +5,24 @@ heavy blur, or uniform noise) to the image, times (image - baseline); PAIR's
 ``IntegratedGradients`` with the path evaluated ``batch_size`` images per
 compiled call. Completeness: the values sum to f(image) - f(baseline), up to the
 Riemann error of ``steps`` (within 1% at 256 steps, tested); the base value is
-f(baseline), so the residual is shown like SHAP's additivity.
+f(baseline), so the residual is shown like SHAP's additivity. The promise
+the completeness metric holds it to is ``RIEMANN / steps``: measured on
+brain-basic-cnn (3 test scans, 16 to 256 steps) the relative residual stays
+under 1.4 / steps and falls roughly like 1 / steps, not monotonically.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from . import EXPLAINERS
 from ._pair import BASELINES, PairExplainer, baseline_image
 from .base import Param
+
+
+RIEMANN = 2.0  # the promised relative residual is RIEMANN / steps (measured bound 1.4 / steps, with margin)
 
 
 @EXPLAINERS.register("integrated-gradients")
@@ -24,7 +34,7 @@ class IntegratedGradients(PairExplainer):
                    "f(scan) - f(baseline).")
     unit = "IG attribution ({space})"
     additive = True
-    residual_tolerance = None  # a path integral or a sample mean: shown, not promised
+    residual_tolerance = None  # a path integral: its promise depends on the steps (residual_promise)
     completeness = "base value = f(baseline); base + sum = f(image) up to the Riemann error of the steps"
     params = (
         Param("baseline", "black", "Where the path starts: black, a heavy blur of the image, or uniform noise.",
@@ -34,6 +44,26 @@ class IntegratedGradients(PairExplainer):
         Param("batch_size", 32, "Path points per model call.", int, min=1, max=1024),
         Param("seed", 0, "Seed of the noise baseline.", int, min=0),
     )
+
+    @classmethod
+    def residual_promise(cls, params):
+        return RIEMANN / int(params.get("steps", 64))
+
+    @classmethod
+    def residual_advice(cls, params, residual, target):
+        steps = int(params.get("steps", 64))
+        if residual <= target:
+            return ""
+        need = 1 << max(0, math.ceil(math.log2(steps * residual / target)))  # the error falls like 1/steps
+        top = next(p.max for p in cls.params if p.name == "steps")
+        return (f"Use {min(need, top):,} steps to bring the gap under {target:.1%}" +
+                (" (the most this method allows)." if need > top else "."))
+
+    @classmethod
+    def reference_image(cls, explanation, image):
+        named = str(explanation.params.get("baseline", "black"))
+        return (np.asarray(baseline_image(image, named, int(explanation.params.get("seed", 0))), np.float32),
+                f"the method's {named} baseline")
 
     def expected_calls(self, steps=64, **_):
         return steps

@@ -58,6 +58,7 @@ class Lime(Explainer):
                    "random superpixels hidden. Depends on the segmentation and on the random samples.")
     additive = False
     family = "perturbation"
+    palette = "pro_con"  # green for, red against: LIME's own convention
     unit = "LIME weight ({space})"
     completeness = "not additive: a local linear fit, judged by its R² on the perturbed samples"
     libraries = ("lime", "sklearn", "skimage")
@@ -83,6 +84,15 @@ class Lime(Explainer):
         if p["hide_color"] not in HIDE_COLORS and not 0 <= float(p["hide_color"]) <= 255:
             raise InputError(f"hide_color must be mean, blur or a grey level 0..255; got {p['hide_color']!r}.")
         return p
+
+    @classmethod
+    def reference_image(cls, explanation, image):
+        segments = explanation.extras.get("segments")
+        if segments is None:
+            return None
+        hide = str(explanation.params.get("hide_color", "mean"))
+        return hidden_image(image, np.asarray(segments)[0] if np.ndim(segments) == 3 else np.asarray(segments),
+                            hide), f"{cls.display_name}'s hidden superpixels ({hide})"
 
     def explain(self, model, image, classes, output, progress=None, *, segmenter, segmenter_params,
                 num_samples, hide_color, kernel_width, batch_size, seed):

@@ -67,6 +67,11 @@ class Occlusion(Explainer):
             raise InputError(f"fill must be black, mean, blur or a grey level 0..255; got {p['fill']!r}.")
         return p
 
+    @classmethod
+    def reference_image(cls, explanation, image):
+        fill = str(explanation.params.get("fill", "black"))
+        return np.asarray(fill_image(np.asarray(image, np.float32), fill), np.float32), f"occlusion's fill ({fill})"
+
     def explain(self, model, image, classes, output, progress=None, *, window, stride, fill, batch_size):
         classes = np.asarray(classes, np.int64)
         x = np.asarray(image, np.float32)

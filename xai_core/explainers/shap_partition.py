@@ -15,6 +15,8 @@ unexpanded regions share their credit evenly, so maps get finer as
 
 from __future__ import annotations
 
+import re
+
 import contextlib
 import functools
 import time
@@ -137,6 +139,14 @@ class _CsrRows:
         return row
 
 
+def box_blur(image: np.ndarray, kx: int, ky: int) -> np.ndarray:
+    """shap's ``blur(kx,ky)`` image masker's fill: OpenCV's box blur of the whole image."""
+    import cv2
+
+    x = np.asarray(image, np.float32)
+    return cv2.blur(x, (int(kx), int(ky))).reshape(x.shape)
+
+
 @EXPLAINERS.register("shap-partition")
 class ShapPartition(Explainer):
     name = "shap-partition"
@@ -157,6 +167,15 @@ class ShapPartition(Explainer):
         Param("batch_size", 256, "Masked images per model call.", int, min=1, max=8192),
         Param("seed", 0, "Seed for shap's tie-breaking; the same seed gives identical maps.", int, min=0),
     )
+
+    @classmethod
+    def reference_image(cls, explanation, image):
+        masker = str(explanation.params.get("masker", "blur(20,20)"))
+        m = re.fullmatch(r"blur\((\d+),(\d+)\)", masker)
+        if m:
+            return box_blur(image, int(m[1]), int(m[2])), f"SHAP's masker, {masker}"
+        # an inpainting masker depends on the hidden region: a 20-pixel blur is its nearest fixed image
+        return box_blur(image, 20, 20), f"blur(20,20), close to SHAP's {masker} masker"
 
     def explain(self, model, image, classes, output, progress=None, *, max_evals, masker, batch_size, seed):
         import shap

@@ -118,6 +118,15 @@ class ShapSuperpixel(Explainer):
                 f"most {EXACT_LIMIT}): Kernel SHAP samples {params['samples']:,} coalitions, about "
                 f"{estimate_seconds(model, 99, params['samples']):.0f} s.")
 
+    @classmethod
+    def reference_image(cls, explanation, image):
+        segments = explanation.extras.get("segments")
+        if segments is None:
+            return None
+        hide = str(explanation.params.get("hide_color", "mean"))
+        return hidden_image(image, np.asarray(segments)[0] if np.ndim(segments) == 3 else np.asarray(segments),
+                            hide), f"{cls.display_name}'s hidden superpixels ({hide})"
+
     def explain(self, model, image, classes, output, progress=None, *, segmenter, segmenter_params, hide_color,
                 max_exact, samples, batch_size, seed):
         classes = np.asarray(classes, np.int64)

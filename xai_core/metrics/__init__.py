@@ -8,7 +8,11 @@ and declares what a UI or the CLI needs to list it without a second table: its
 ``params`` (``xai_core.params.Param``), display name, ``cost`` ("cheap" runs by
 default on every trust card, "costly" runs on one click and is then cached),
 whether it ``needs_mask`` (a ground-truth lesion mask) and which direction is
-``better``. Each module's docstring cites the paper the metric comes from.
+``better``, its ``category`` (Quantus's families), whether and where it sits on
+the default trust card (``card``), which ``region`` its mask must show (the
+finding, or a suspected artefact such as a site marker) and, for the README
+table, its verdict ``rule`` and ``why``. Each module's docstring cites the
+paper the metric comes from.
 A metric scores the explanation's first class (``explanation.class_indices[0]``),
 the class a page shows first.
 """
@@ -26,7 +30,14 @@ from ..explanation import jsonable
 from ..params import Param, Progress, validate
 from ..registry import Registry
 
-VERDICTS = ("pass", "warn", "fail", "n/a")
+# "n/a" is "not applicable" (with its reason in ``meaning``); "inconclusive": the 95% interval straddles the
+# metric's bar and a larger budget (named in ``meaning`` and ``details["to_decide"]``) would decide it.
+VERDICTS = ("pass", "warn", "fail", "inconclusive", "n/a")
+VERDICT_WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "inconclusive": "inconclusive",
+                 "n/a": "not applicable"}
+CATEGORIES = ("faithfulness", "localisation", "axiomatic", "randomisation", "robustness", "convergence",
+              "artefact")
+REGIONS = ("finding", "artefact")  # what a metric's mask must outline: the lesion, or a suspected shortcut
 COSTS = ("cheap", "costly")
 
 
@@ -47,6 +58,8 @@ class MetricResult:
     details: dict[str, Any] = field(default_factory=dict)  # curves, per-step values, for plots
     chance: float | None = None  # what a map blind to the question would score, where that is defined
     seconds: float = 0.0
+    low: float | None = None  # 95% interval of ``value`` (sampled metrics); None where the value is exact
+    high: float | None = None
 
     def __post_init__(self):
         if self.better not in ("higher", "lower"):
@@ -54,11 +67,13 @@ class MetricResult:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
         self.value = float(self.value)
+        self.low = _finite_or_none(self.low)
+        self.high = _finite_or_none(self.high)
 
     def summary(self) -> dict:
-        """The four numbers the CLI and exports print: value, better, verdict, threshold."""
-        return {"value": _finite_or_none(self.value), "better": self.better, "verdict": self.verdict,
-                "threshold": self.threshold}
+        """What the CLI and exports print: value, its 95% interval (None where exact), better, verdict, rule."""
+        return {"value": _finite_or_none(self.value), "low": self.low, "high": self.high, "better": self.better,
+                "verdict": self.verdict, "threshold": self.threshold}
 
     def to_json(self) -> str:
         return json.dumps({**self.__dict__, "value": _finite_or_none(self.value)}, default=jsonable,
@@ -68,7 +83,7 @@ class MetricResult:
     def from_json(cls, text: str) -> "MetricResult":
         d = json.loads(text)
         d["value"] = float("nan") if d["value"] is None else d["value"]
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def save(self, path) -> None:
         """As a one-array ``.npz`` (the disk cache's format; it makes the write atomic), no pickles."""
@@ -105,11 +120,21 @@ class Metric:
     better: ClassVar[str] = "higher"
     cost: ClassVar[str] = "cheap"
     needs_mask: ClassVar[bool] = False
+    region: ClassVar[str | None] = None  # one of REGIONS where ``needs_mask``: the mask must outline that
+    category: ClassVar[str] = "faithfulness"  # one of CATEGORIES
+    card: ClassVar[int | None] = None  # place on the default trust card (lower first); None = not by default
+    figure: ClassVar[str | None] = None  # the figure kind (xai_core.plots.trust.FIGURES) that draws its details
+    rule: ClassVar[str] = ""  # the verdict rule in words (the README table is generated from these)
+    why: ClassVar[str] = ""  # why that rule
     params: ClassVar[tuple[Param, ...]] = ()
     version: ClassVar[int] = 1  # part of the cache key: raise it when the computation or the verdict rule changes
 
     def validate(self, params: dict) -> dict:
         return validate(self.params, params, f"Metric {self.name}")
+
+    def applies(self, explanation) -> str | None:
+        """None when the metric applies to ``explanation``; otherwise the reason it does not (one line)."""
+        return None
 
     def __call__(self, model, image, explanation, mask=None, progress: Progress | None = None,
                  **params) -> MetricResult:
@@ -117,7 +142,11 @@ class Metric:
 
         p = self.validate(params)
         if self.needs_mask and (mask is None or not np.asarray(mask).any()):
-            return self.not_applicable("no ground-truth mask is known for this image")
+            return self.not_applicable("no ground-truth mask is known for this image" if self.region != "artefact"
+                                       else "no suspected artefact (such as a site marker) is outlined on this image")
+        reason = self.applies(explanation)
+        if reason:
+            return self.not_applicable(reason)
         lm = as_model(model)
         x = np.asarray(image if explanation.image is None else explanation.image, np.float32)
         if mask is not None:
@@ -130,8 +159,10 @@ class Metric:
     def evaluate(self, model, image, explanation, mask, progress=None, **params) -> MetricResult:
         raise NotImplementedError
 
-    def result(self, value, verdict, threshold, meaning, details=None, chance=None) -> MetricResult:
-        return MetricResult(self.name, value, self.better, verdict, threshold, meaning, details or {}, chance)
+    def result(self, value, verdict, threshold, meaning, details=None, chance=None, low=None,
+               high=None) -> MetricResult:
+        return MetricResult(self.name, value, self.better, verdict, threshold, meaning, details or {}, chance,
+                            low=low, high=high)
 
     def not_applicable(self, why: str) -> MetricResult:
         return self.result(float("nan"), "n/a", "", f"Not applicable: {why}.")
@@ -169,4 +200,5 @@ def register(cls: type[Metric]) -> type[Metric]:
     METRICS.register(cls.name, cls())
     return cls
 
-__all__ = ["COSTS", "METRICS", "Metric", "MetricResult", "VERDICTS", "class_map", "fit_mask", "graded", "register", "scorer"]
+__all__ = ["CATEGORIES", "COSTS", "METRICS", "Metric", "MetricResult", "REGIONS", "VERDICTS", "VERDICT_WORDS",
+           "class_map", "fit_mask", "graded", "register", "scorer"]

@@ -49,6 +49,11 @@ class Convergence(Metric):
                   "budget at which the map stops changing."
     better = "higher"
     cost = "costly"
+    category = "convergence"
+    figure = "convergence"
+    rule = ("pass: Spearman(map at B, map at 2B) >= 0.9 for every doubling tried from the budget used; warn: "
+            "from a larger budget; fail: at none")
+    why = "A sampled map at too small a budget is coarse while still additive (FIELD_NOTES: 0.49 at 1,000 evaluations)."
     params = (
         Param("agreement", 0.9, "Spearman correlation between the maps at N and 2N that counts as converged.",
               float, min=0.0, max=1.0),

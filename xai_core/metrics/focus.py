@@ -67,6 +67,13 @@ class RelevanceMass(Metric):
     better = "higher"
     cost = "cheap"
     needs_mask = True
+    region = "finding"
+    category = "localisation"
+    card = 30
+    rule = ("pass: at least halfway from the lesion's area share (chance) to 1; warn: at least twice chance; "
+            "fail: otherwise")
+    why = ("An exact ratio of the map itself (no sampling): the only reference is the share an evenly spread "
+           "map would give.")
 
     def evaluate(self, model, image, explanation, mask, progress=None):
         value = focus_score(class_map(explanation), mask)

@@ -42,6 +42,11 @@ class MarkerShare(Metric):
     cost = "cheap"
     needs_mask = True
     region = "artefact"  # reads the artefact's mask, never the lesion's (``xai_core.regions``)
+    category = "artefact"
+    rule = ("fail: at least a fifth of the positive evidence on the marker; warn: at least 10x the marker's area "
+            "share; pass: otherwise")
+    why = ("A marker covers well under 1% of a scan, so a fifth of the evidence on it means the prediction leans "
+           "on the marker (Lapuschkin et al. 2019).")
 
     def evaluate(self, model, image, explanation, mask, progress=None):
         threshold = f"fail >= {FAIL_AT:.2f}; warn >= {WARN_TIMES_CHANCE:g}x the marker's area share"

@@ -25,6 +25,9 @@ class MaxSensitivity(Metric):
     description = "Largest relative change of the map under small, invisible noise on the scan (lower = stabler)."
     better = "lower"
     cost = "costly"
+    category = "robustness"
+    rule = f"pass: the largest relative change of the map under the noise <= {PASS}; warn <= {WARN}; fail: above"
+    why = "A map that jumps under noise a person cannot see is not evidence (Yeh et al. 2019)."
     params = (
         Param("samples", 4, "Noisy copies of the scan explained.", int, min=1, max=100),
         Param("radius", 0.02, "Noise amplitude as a share of the 0..255 range.", float, min=0.0, max=0.5),

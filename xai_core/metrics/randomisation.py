@@ -52,6 +52,13 @@ class Randomisation(Metric):
                   "(structural similarity with the original map; low = it depends on the model.)"
     better = "lower"
     cost = "costly"
+    category = "randomisation"
+    figure = "randomisation"
+    version = 2
+    rule = (f"pass: SSIM with the original map <= {PASS} after the top half of the layers are randomised; warn "
+            f"<= {WARN}; fail: above")
+    why = ("A map that stays similar once the learnt weights are gone explains the image, not the model "
+           "(Adebayo et al. 2018); SSIM, not Spearman, because shared zeros on a black background keep ranks alike.")
     params = (
         Param("top_layers", 0, "The verdict reads the map after this many top layers are randomised "
               "(0 = the top half).", int, min=0, max=100),

@@ -135,6 +135,9 @@ class SuperpixelStability(Metric):
                    "size of the top weights (0 = the same weights every time).")
     better = "lower"
     cost = "costly"
+    category = "robustness"
+    rule = f"pass: relative spread of the weights across seeds <= {STABLE_SPREAD}; warn <= {SHAKY_SPREAD}; fail: above"
+    why = "The weights a reader sees must not move by more than a tenth of their size from seed to seed (issue 11)."
     params = (
         Param("repeats", 3, "Runs with seeds seed, seed+1, ... compared.", int, min=2, max=20),
         Param("top", 5, "How many of the strongest superpixels set the scale.", int, min=1, max=100),

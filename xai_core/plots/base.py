@@ -14,6 +14,28 @@ SHAP_COLORSCALE = [
     [1.0, "rgba(255,13,87,1.0)"],
 ]
 
+# LIME's pro/con colours: green supports the class, red speaks against it.
+PRO_CON_COLORSCALE = [[0.0, "rgba(214,39,40,0.75)"], [0.5, "rgba(255,255,255,0.0)"], [1.0, "rgba(44,160,44,0.75)"]]
+
+# An explainer names its palette (``Explainer.palette``); figures and reports read the colours and the
+# sentence that explains them from here, so a new method needs no branch on its name.
+PALETTES = {
+    "shap": (SHAP_COLORSCALE, "red raises the class score, blue lowers it"),
+    "pro_con": (PRO_CON_COLORSCALE, "green supports the class, red speaks against it"),
+}
+
+
+def palette(method: str) -> tuple[str, list, str]:
+    """(palette name, Plotly colour scale, the sentence that explains its colours) for a method's maps."""
+    from ..explainers import EXPLAINERS
+
+    declared = EXPLAINERS.get(method).palette if method in EXPLAINERS else "shap"
+    if isinstance(declared, (tuple, list)):  # a plug-in's own (Plotly colour scale, sentence)
+        scale, words = declared
+        return method, list(scale), str(words)
+    scale, words = PALETTES.get(declared, PALETTES["shap"])
+    return declared, scale, words
+
 UNITS = {"margin": "logit", "probability": "probability"}
 
 # A map that says nothing (``xai_core.magnitude.negligible``: a negligible map, or a model whose output does

@@ -13,9 +13,7 @@ from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
 from ..segmenters import segment_stats
-from .base import FAINT_OPACITY, UNITS, _rgb, faint
-
-PRO_CON_COLORSCALE = [[0.0, "rgba(214,39,40,0.75)"], [0.5, "rgba(255,255,255,0.0)"], [1.0, "rgba(44,160,44,0.75)"]]
+from .base import FAINT_OPACITY, PRO_CON_COLORSCALE, UNITS, _rgb, faint  # noqa: F401  (PRO_CON re-exported)
 SPREAD_COLORSCALE = "Viridis"
 
 

@@ -14,15 +14,16 @@ from ..metrics import MetricResult
 MAP_COLOUR, RANDOM_COLOUR, SECOND_COLOUR = "#d62728", "#7f7f7f", "#1f77b4"
 
 
-def deletion_insertion_figure(results: dict[str, MetricResult], height: int = 280) -> go.Figure:
+def deletion_insertion_figure(results: dict[str, MetricResult], height: int = 280,
+                              names: tuple[str, ...] = ("deletion", "insertion")) -> go.Figure:
     """Deletion and insertion: the class score as pixels go in the map's order and in random order."""
-    shown = [n for n in ("deletion", "insertion") if n in results and "curve" in results[n].details]
+    shown = [n for n in names if n in results and "curve" in results[n].details]
     fig = make_subplots(rows=1, cols=max(1, len(shown)), subplot_titles=[
         f"{n.capitalize()}: {results[n].value:+.3f} vs random" for n in shown] or [""])
     for col, name in enumerate(shown, 1):
         d = results[name].details
         x = 100 * np.asarray(d["fractions"], float)
-        verb = "removed" if name == "deletion" else "revealed"
+        verb = "revealed" if d.get("insertion", name == "insertion") else "removed"
         unit = d.get("output_space", "score")
         for ys, label, colour, dash in ((d["curve"], "in the map's order", MAP_COLOUR, "solid"),
                                         (d["random_curve"], "in random order", RANDOM_COLOUR, "dash")):
@@ -91,3 +92,36 @@ def methods_figure(summary, better: dict[str, str], height_per_row: int = 240) -
                           "%{customdata[1]:.3f}<extra></extra>"), row=i // cols + 1, col=i % cols + 1)
     fig.update_layout(height=rows * height_per_row + 40, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def _curves(results: dict[str, MetricResult], names: list[str]) -> go.Figure | None:
+    return deletion_insertion_figure(results, names=tuple(names)) \
+        if any("curve" in results[n].details for n in names) else None
+
+
+# A metric names the figure that draws its details (``Metric.figure``); metrics that share a kind share one
+# figure (deletion and insertion side by side). A new metric with curves adds one entry here, no page edit.
+FIGURES = {
+    "deletion-insertion": _curves,
+    "randomisation": lambda results, names: randomisation_figure(results[names[0]])
+    if results[names[0]].details.get("ssim") else None,
+    "convergence": lambda results, names: convergence_figure(results[names[0]])
+    if results[names[0]].details.get("budgets") else None,
+}
+
+
+def metric_figures(results: dict[str, MetricResult]) -> list[tuple[str, go.Figure]]:
+    """[(figure kind, figure)] for the results whose metrics declare a figure, one per kind, in card order."""
+    from ..metrics import METRICS
+
+    kinds: dict[str, list[str]] = {}
+    for name, r in results.items():
+        kind = METRICS.get(name).figure if name in METRICS else None
+        if kind in FIGURES and r.verdict != "n/a":
+            kinds.setdefault(kind, []).append(name)
+    out = []
+    for kind, names in kinds.items():
+        fig = FIGURES[kind](results, names)
+        if fig is not None:
+            out.append((kind, fig))
+    return out

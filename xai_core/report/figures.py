@@ -45,10 +45,10 @@ def colormap(plotly_scale: list, name: str = "map"):
 
 
 def _scale_for(method: str):
-    from ..plots import SHAP_COLORSCALE
-    from ..plots.lime import PRO_CON_COLORSCALE
+    from ..plots.base import palette
 
-    return colormap(PRO_CON_COLORSCALE, "pro_con") if method == "lime" else colormap(SHAP_COLORSCALE, "shap")
+    name, scale, _ = palette(method)
+    return colormap(scale, name)
 
 
 def _grey(image: np.ndarray) -> tuple[np.ndarray, str | None]:

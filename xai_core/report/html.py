@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 
+from ..plots.base import palette
 from ..untrusted import clip
 from .content import Report
 
@@ -82,8 +83,7 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         out.append(table([{"class": n, "probability": f"{p:.4f}"} for n, p in zip(c.class_names, c.probabilities)],
                          ["class", "probability"]))
         for j, m in enumerate(c.maps):
-            colours = ("green supports the class, red speaks against it" if m.explanation.method == "lime"
-                       else "red raises the class score, blue lowers it")
+            colours = palette(m.explanation.method)[2]
             out.append(f"<h3>{e(m.title, NAME)}</h3>")
             out.append(f'<p class="small">Unit: {e(m.unit)}; {e(colours)}. {e(m.quality)}. '
                        f"Map SHA-256 <code>{e(m.fingerprint)}</code>.</p>")

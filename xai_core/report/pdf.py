@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..plots.base import palette
 from ..untrusted import clip
 from .content import Report
 from .html import CELL, NAME
@@ -136,8 +137,7 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
               ["class", "probability"], widths=(3, 1))
         for j, m in enumerate(c.maps):
             heading(m.title, 11)
-            colours = ("Green supports the class, red speaks against it" if m.explanation.method == "lime"
-                       else "Red raises the class score, blue lowers it")
+            colours = palette(m.explanation.method)[2].capitalize()
             para(f"Unit: {m.unit}. {colours}. {m.quality}. Map SHA-256 {m.fingerprint}.", size=body - 1)
             image(f"case{i}-map{j}", width)
             if m.trust:
