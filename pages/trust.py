@@ -41,7 +41,7 @@ def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tupl
 @st.cache_data(show_spinner="Timing one batch of the model…", max_entries=32)
 def _forward_seconds(model_name: str, model_hash: str) -> float:
     """Seconds per image of this model's forward pass, timed here once (a batch of 32)."""
-    from xai_core.explainers.shap_superpixel import forward_seconds
+    from xai_core.models.timing import forward_seconds
 
     return forward_seconds(cached.model(model_name), batch_size=32)
 

@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from ..models.loaded import OUTPUT_SPACES
+from ..models.timing import forward_seconds
 from ..segmenters import SEGMENTERS
 from . import EXPLAINERS
 from ._global import GLOBAL_LOCK, seeded_global_numpy
@@ -56,15 +57,6 @@ def exact_shapley(v: np.ndarray, m: int) -> np.ndarray:
         without = idx[(idx >> i) & 1 == 0]
         phi[:, i] = (w[size[without]][:, None] * (v[without | (1 << i)] - v[without])).sum(0)
     return phi
-
-
-def forward_seconds(model, batch_size: int = 256) -> float:
-    """Measured seconds per image of the compiled forward pass (one warm batch)."""
-    x = np.zeros((batch_size, *model.input_shape), np.float32)
-    model.forward(x[:2])
-    t0 = time.perf_counter()
-    model.forward(x)
-    return (time.perf_counter() - t0) / batch_size
 
 
 def estimate_seconds(model, segments: int, samples: int = 2048) -> float:
