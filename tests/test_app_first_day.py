@@ -62,7 +62,7 @@ def test_shortcut_page_reports_true_wall_time_runs_its_control_and_says_what_bet
     import re
     import time
 
-    import xai_core.models.training as training
+    import xai_core.training as training
 
     real, calls = training.train, []
 
@@ -98,10 +98,11 @@ def test_compare_shows_focus_and_its_chance_level_readably():
     the table shows both focus columns next to the prediction instead of past the right edge."""
     import json
 
-    at = AppTest.from_file(str(ROOT / "pages/compare_architectures.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(ROOT / "pages/compare_architectures.py"), default_timeout=TIMEOUT)
+    at.session_state["cmp_shap-partition_max_evals"] = 300
+    at.run()
     at.multiselect(key="cmp_models_synthetic-brain-mri").set_value(["brain-basic-cnn", "lung-basic-cnn"])
     at.multiselect(key="cmp_images_synthetic-brain-mri").set_value([2])
-    at.select_slider(key="cmp_evals").set_value(300)
     at.button(key="cmp_start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -117,7 +118,7 @@ def test_compare_shows_focus_and_its_chance_level_readably():
 def test_trust_page_estimates_from_a_forward_pass_timed_here(monkeypatch):
     """No fixed "about a minute": the estimate is the counted model evaluations times a timed forward pass,
     so a model ten times slower gets an estimate ten times longer."""
-    import xai_core.explainers.shap_superpixel as timing
+    import xai_core.models.timing as timing
     from xai_core import estimate
 
     def estimate_with(per_image: float) -> str:
