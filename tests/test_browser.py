@@ -99,7 +99,7 @@ def _trust_cards(pg, maps: int, cards: int = 1):
         card = heads.nth(i).locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")  # its own box
         values = card.locator('[data-testid="stMetricValue"]').all_inner_texts()
         assert 3 <= len(values) <= 5, values
-        assert all(v.strip()[:1] in "✅⚠❌➖" for v in values), values
+        assert all(v.strip()[:1] in "✅⚠❌❔➖" for v in values), values
         cut = card.locator('[data-testid="stMetricLabel"] *').evaluate_all(
             "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
         assert not cut, cut  # each number's name is readable in full
