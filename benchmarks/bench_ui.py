@@ -162,7 +162,7 @@ def script(page, url: str, quiet: float, shots: Path | None = None, tag: str = "
 
     def upload():
         page.goto(url + "/your-scan")
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(dicom_file()))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(dicom_file()))
 
     act("upload a DICOM", upload)
     act("change its window", lambda: pick(page, "Window", "lung"))

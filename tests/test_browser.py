@@ -237,7 +237,7 @@ def test_upload_a_scan_and_see_prediction_and_shap(server, page, tmp_path, name,
     path.write_bytes(make())
     page.goto(server + "/your-scan")
     page.get_by_text("Upload a scan to begin").wait_for(timeout=120_000)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
     # neither is a synthetic brain MRI: the answer is collapsed until asked for (issue 11)
     toggle = page.get_by_text("Show the prediction and maps anyway")
     toggle.wait_for(timeout=240_000)

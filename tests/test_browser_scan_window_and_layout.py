@@ -24,7 +24,7 @@ def _settle(pg):
 def _upload(pg, tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
-    pg.locator(UPLOAD).set_input_files(str(path))
+    pg.locator(UPLOAD).first.set_input_files(str(path))  # the scan uploader (a series uploader follows it)
     _settle(pg)
 
 

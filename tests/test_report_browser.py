@@ -69,7 +69,7 @@ def test_your_scan_downloads_a_report(server, page, tmp_path):  # noqa: F811
     scan.write_bytes(files.pydicom_file("CT_small.dcm").read_bytes())
     page.goto(server + "/your-scan")
     page.get_by_text("Upload a scan to begin").wait_for(timeout=120_000)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(scan))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(scan))
     anyway = page.get_by_text("Show the prediction and maps anyway")  # a CT is out of this model's domain
     anyway.wait_for(timeout=300_000)
     anyway.click()
