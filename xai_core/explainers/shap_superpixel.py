@@ -110,14 +110,8 @@ class ShapSuperpixel(Explainer):
                 f"most {EXACT_LIMIT}): Kernel SHAP samples {params['samples']:,} coalitions, about "
                 f"{estimate_seconds(model, 99, params['samples']):.0f} s.")
 
-    @classmethod
-    def reference_image(cls, explanation, image):
-        segments = explanation.extras.get("segments")
-        if segments is None:
-            return None
-        hide = str(explanation.params.get("hide_color", "mean"))
-        return hidden_image(image, np.asarray(segments)[0] if np.ndim(segments) == 3 else np.asarray(segments),
-                            hide), f"{cls.display_name}'s hidden superpixels ({hide})"
+    # hidden superpixels take LIME's fill, so metrics hide pixels the same way
+    reference_image = classmethod(Lime.reference_image.__func__)
 
     def explain(self, model, image, classes, output, progress=None, *, segmenter, segmenter_params, hide_color,
                 max_exact, samples, batch_size, seed):
