@@ -109,3 +109,15 @@ def class_tree(root: Path, layout: dict[str, int], size: int = 24, seed: int = 0
 BRAIN_LAYOUT = {f"{split}/{c}": n for split, n in (("Training", 10), ("Testing", 4))
                 for c in ("glioma", "meningioma", "notumor", "pituitary")}
 IQ_LAYOUT = {f"The IQ-OTHNCCD lung cancer dataset/{c}": 10 for c in ("Bengin cases", "Malignant cases", "Normal cases")}
+
+
+def class_tree_zip(src: Path, layout: dict[str, int]) -> bytes:
+    """``class_tree(src, layout)`` packed as a zip (paths relative to ``src``), as a user uploads a dataset."""
+    import zipfile
+
+    class_tree(src, layout)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for p in src.rglob("*.png"):
+            z.write(p, p.relative_to(src).as_posix())
+    return buf.getvalue()

@@ -1,7 +1,5 @@
 """Issue 11, item 8: on a shared server, what one session adds is private until its owner shares it."""
 
-import io
-import zipfile
 
 import numpy as np
 import pytest
@@ -74,14 +72,9 @@ def test_two_sessions_do_not_see_or_edit_each_others_models(tmp_path):
 
 def test_uploaded_dataset_zips_are_private_until_shared(tmp_path, monkeypatch):
     monkeypatch.setenv("XAI_DATA_ROOTS", str(tmp_path / "data"))
-    src = tmp_path / "src"
-    files.class_tree(src, {"benign": 3, "malignant": 3})
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for p in src.rglob("*.png"):
-            z.write(p, p.relative_to(src).as_posix())
     alice, bob = "a" * 32, "b" * 32
-    dest = extract_zip(buf.getvalue(), "scans.zip", owner=alice)
+    dest = extract_zip(files.class_tree_zip(tmp_path / "src", {"benign": 3, "malignant": 3}), "scans.zip",
+                       owner=alice)
     mine = [n for n in xc.data.dataset_names(owner=alice) if n.startswith("folder:")]
     assert len(mine) == 1
     assert not [n for n in xc.data.dataset_names(owner=bob) if n.startswith("folder:")]

@@ -2,9 +2,7 @@
 
 Two AppTest sessions play the two users of a shared server (each gets its own random owner id)."""
 
-import io
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,16 +18,6 @@ TIMEOUT = 300
 ALICE, BOB = "a1" * 16, "b2" * 16
 
 
-def _zip_of_classes(tmp_path) -> bytes:
-    src = tmp_path / "src"
-    files.class_tree(src, {"benign": 3, "malignant": 3})
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for p in src.rglob("*.png"):
-            z.write(p, p.relative_to(src).as_posix())
-    return buf.getvalue()
-
-
 def _session(page: str, owner: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / page), default_timeout=TIMEOUT)
     at.session_state["_owner"] = owner
@@ -41,7 +29,7 @@ def test_read_the_folder_refuses_other_sessions_uploads(tmp_path, monkeypatch):
     from xai_core.data.folder import scan_folder
 
     monkeypatch.setenv("XAI_DATA_ROOTS", str(tmp_path / "data"))
-    dest = extract_zip(_zip_of_classes(tmp_path), "scans.zip", owner=ALICE)
+    dest = extract_zip(files.class_tree_zip(tmp_path / "src", {"benign": 3, "malignant": 3}), "scans.zip", owner=ALICE)
     bob = _session("pages/your_models_and_data.py", BOB).run()
     for typed in ("uploads/.sessions", f"uploads/.sessions/{ALICE}", str(dest), "uploads/../uploads/.sessions"):
         bob.text_input(key="ds_folder").set_value(typed).run()
