@@ -1,17 +1,21 @@
 """The CLI: listing, explaining to .npz, and one-line errors with status 2."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli_run import cli as run
+from tests.cli_run import cli_process
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "xai_core", *args], capture_output=True, text=True, cwd=ROOT)
+def test_the_module_entry_point_runs_in_a_fresh_process(tmp_path):
+    """The other tests call ``main`` in this process; this one runs ``python -m xai_core`` itself: its exit
+    status and its one error line reach the shell."""
+    bad = cli_process("explain", "--model", "no-such-model", "--image", "synthetic-brain-mri:test:0",
+                      "--out", tmp_path / "e.npz")
+    assert bad.returncode == 2, bad.stderr
+    assert bad.stderr.strip().splitlines()[-1].startswith("error: No model named"), bad.stderr
 
 
 def test_lists_are_machine_readable():

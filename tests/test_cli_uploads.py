@@ -1,20 +1,12 @@
 """The CLI with your own files: DICOM in, malformed files out with status 2, models and zips added safely."""
 
 import io
-import os
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 
 from tests import files
-from tests.conftest import ROOT
-
-
-def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "xai_core", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})})
+from tests.cli_run import cli as run
 
 
 def last_line(r):
@@ -35,21 +27,13 @@ def test_every_malformed_file_exits_2_with_one_line(tmp_path):
     for case, (name, data, words) in cases.items():
         p = tmp_path / name
         p.write_bytes(data)
-    # one process per file would spend most of its time importing TensorFlow: check them in one loop
-    script = (
-        "import sys, subprocess\n"
-        "from xai_core.cli import main\n"
-        "codes = []\n"
-        "for p in sys.argv[1:]:\n"
-        "    codes.append(main(['explain', '--model', 'brain-basic-cnn', '--image', p, '--out', p + '.npz']))\n"
-        "print(codes)\n")
-    r = subprocess.run([sys.executable, "-c", script, *[str(tmp_path / n) for n, _, _ in cases.values()]],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.stdout.strip() == str([2] * len(cases)), r.stderr[-2000:]
-    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == len(cases) and "Traceback" not in r.stderr
-    for line, (name, data, words) in zip(errors, cases.values()):
-        assert words in line, (name, line)
+    results = [run("explain", "--model", "brain-basic-cnn", "--image", tmp_path / n, "--out", tmp_path / f"{n}.npz")
+               for n, _, _ in cases.values()]
+    assert [r.returncode for r in results] == [2] * len(cases), [r.stderr[-500:] for r in results]
+    for r, (name, data, words) in zip(results, cases.values()):
+        errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+        assert len(errors) == 1 and "Traceback" not in r.stderr, (name, r.stderr)
+        assert words in errors[0], (name, errors[0])
     assert not list(tmp_path.glob("*.npz"))
 
 

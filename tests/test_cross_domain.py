@@ -1,14 +1,13 @@
 """Cross-domain tables and the out-of-domain score."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import xai_core as xc
-from tests.conftest import ROOT, tiny_loaded
+from tests.cli_run import cli
+from tests.conftest import tiny_loaded
 from xai_core.cross_domain import cross_domain, default_groups, parse_groups
 from xai_core.domain import domain_check, ood_detector
 
@@ -99,9 +98,8 @@ def test_groups_are_parsed_and_checked():
 
 def test_cli_writes_the_table_and_a_summary(tmp_path):
     out = tmp_path / "table.csv"
-    r = subprocess.run([sys.executable, "-m", "xai_core", "cross-domain", "--model", "brain-basic-cnn", "--dataset",
-                        "synthetic-lung-ct", "--group", "tumor=glioma,meningioma,pituitary", "--out", str(out)],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = cli("cross-domain", "--model", "brain-basic-cnn", "--dataset", "synthetic-lung-ct",
+            "--group", "tumor=glioma,meningioma,pituitary", "--out", out)
     assert r.returncode == 0, r.stderr
     import pandas as pd
 
@@ -112,7 +110,6 @@ def test_cli_writes_the_table_and_a_summary(tmp_path):
     np.testing.assert_allclose(t[[f"p_{c}" for c in BRAIN_CLASSES]].sum(1), 1, atol=1e-5)
     summary = json.loads(out.with_suffix(".json").read_text())
     assert summary["ood"]["auroc"] >= 0.9 and summary["images"] == len(t)
-    bad = subprocess.run([sys.executable, "-m", "xai_core", "cross-domain", "--model", "brain-basic-cnn", "--dataset",
-                          "synthetic-lung-ct", "--group", "tumor=lungs", "--out", str(tmp_path / "x.csv")],
-                         capture_output=True, text=True, cwd=ROOT)
+    bad = cli("cross-domain", "--model", "brain-basic-cnn", "--dataset", "synthetic-lung-ct",
+              "--group", "tumor=lungs", "--out", tmp_path / "x.csv")
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: Group 'tumor'")

@@ -14,6 +14,7 @@ import pytest
 
 import xai_core as xc
 from tests import files
+from tests.cli_run import cli
 from tests.hostile import zip_bytes
 from xai_core import userdata
 from xai_core.data.archive import extract_zip
@@ -162,9 +163,7 @@ def test_kill_during_writes_leaves_nothing_the_next_start_does_not_clean(data_ro
     partial = [p for p in (data_root / "uploads").iterdir() if p.name.startswith(".unpacking-")]
     assert len(temps) == 1 and len(partial) == 1  # what the kills left behind
     assert not list((tmp_path / "cache").rglob("efef*[0-9a-f].npz"))  # and no entry was half-written
-    r = subprocess.run([sys.executable, "-m", "xai_core", "user-data", "--list"], capture_output=True, text=True,
-                       env={**os.environ, **env, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = cli("user-data", "--list", env=env)
     assert r.returncode == 0, r.stderr
     assert not temps[0].exists() and not partial[0].exists()  # the next start removed both
 

@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None = None) -> int:
     from .. import cancel, userdata
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # what was asked, for commands that record it (an audit's command.txt), also from Python
     try:
         userdata.housekeeping()  # leftovers of killed writers go at every start
     except OSError:

@@ -64,7 +64,7 @@ def run(args) -> int:
     method_params, metric_params = _params(args.param, methods, metrics)
     spec = AuditSpec(args.model, args.dataset, args.split, methods, metrics, args.classes, args.limit, args.output,
                      method_params, metric_params)
-    cmd = "python -m xai_core " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
+    cmd = "python -m xai_core " + " ".join(shlex.quote(a) for a in args.argv) if args.argv else ""
 
     def progress(f, msg):
         print(f"[{f:6.1%}] {msg}", file=sys.stderr, flush=True)
