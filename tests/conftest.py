@@ -6,11 +6,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# One throw-away cache for the whole run (datasets are generated once into it),
-# so nothing from a developer's own cache can make a test pass.
-_CACHE = Path(os.environ.get("XAI_TEST_CACHE_DIR") or tempfile.mkdtemp(prefix="xai-test-cache-"))
+# One throw-away cache for the whole run (datasets are generated once into it), so nothing from a developer's
+# own cache can make a test pass. Models, audits and data folders live in it too: a test run never reads or
+# writes ~/.local/share/xai-dashboard. Under pytest-xdist each worker gets its own folders, so two tests
+# running at once never see each other's models, audits or uploads.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_BASE = os.environ.get("XAI_TEST_CACHE_DIR")
+_CACHE = (Path(_BASE) / _WORKER if _BASE else Path(tempfile.mkdtemp(prefix=f"xai-test-cache-{_WORKER}")))
+_CACHE.mkdir(parents=True, exist_ok=True)
 os.environ["XAI_CACHE_DIR"] = str(_CACHE)
-os.environ.setdefault("XAI_USER_MODELS_DIR", str(_CACHE / "user-models"))
+for _var, _sub in (("XAI_USER_MODELS_DIR", "user-models"), ("XAI_AUDITS_DIR", "audits"),
+                   ("XAI_DATA_ROOTS", "data")):
+    if _WORKER or _var not in os.environ:  # (a worker inherits the controller's choice: its own is safer)
+        os.environ[_var] = str(_CACHE / _sub)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
