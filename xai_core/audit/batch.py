@@ -92,6 +92,25 @@ class ImageSource:
         mask = self.split.masks[i] if self.split.masks is not None else None
         return self.split.images[i], int(self.split.labels[i]), mask
 
+    def position(self, image_id: str, split) -> int | None:
+        """Where an audited image sits in the decoded split (a ``data.Split``), so the explanation pages can
+        open it as DATASET:SPLIT:INDEX: a registered dataset's index, or, for a folder, the image with the
+        same pixels and label (``load_folder`` decodes it exactly as ``load`` does). None when it is not
+        there (an unreadable file is in the audit as an error row, not in the decoded split)."""
+        if not self.folder:
+            i = self.index(image_id)
+            return i if 0 <= i < len(split) else None
+        try:
+            img, label, _ = self.load(image_id)
+        except XAIError:
+            return None
+        images = np.asarray(split.images)
+        if images.shape[1:] != img.shape:
+            return None
+        hits = np.flatnonzero((images.reshape(len(images), -1) == img.reshape(1, -1)).all(1)
+                              & (np.asarray(split.labels) == label))
+        return int(hits[0]) if len(hits) else None
+
     def _study(self, case: str):
         """The case's volume; the last one is kept, since a batch holds neighbouring slices of one case."""
         from ..data.folder_studies import read_case
