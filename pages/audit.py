@@ -7,6 +7,7 @@ import re
 import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from pages._ui import cached, strategies, widgets
@@ -127,6 +128,10 @@ if summary is not None:
                 help="files that could not be read; each is a row with its error, never a stopped audit")
     st.caption(f"{lit(spec.model)} on {lit(spec.dataset)}:{lit(spec.split)}; methods {', '.join(spec.methods)}; "
                f"explaining the {spec.classes} class{'es' if spec.classes == 'all' else ''}.")
+    if summary.get("cases"):  # a folder of studies, audited slice by slice: one line per case
+        st.markdown(f"**{len(summary['cases'])} studies**, audited slice by slice; most suspicious first "
+                    "(each study's top slice, its score and prediction):")
+        st.dataframe(pd.DataFrame(summary["cases"]), hide_index=True, width="stretch", key="aud_cases")
     metric_names = list(summary["metrics"])
 
     st.subheader("1. Leaderboard")
@@ -190,9 +195,10 @@ if summary is not None:
                 col.caption(f"{lit(r['image_id'], 80)}  \ntrue **{lit(r['true_class'], 60)}**, predicted "
                             f"{lit(r['predicted_class'], 60)} "
                             f"{r['probability']:.0%}  \n{r['method']}: {f}OOD score {r['ood_score']:.3g}")
-                # the explanation pages show test scans of registered datasets
-                if r["index"] >= 0 and spec.split == "test" and col.button("Open", key=f"aud_open_{title}_{j}"):
-                    strategies.open_on_methods(spec, int(r["index"]))
+                # the explanation pages show test scans, of registered datasets and of folders alike
+                idx = strategies.member_index(spec, r["image_id"])
+                if idx >= 0 and col.button("Open", key=f"aud_open_{title}_{j}"):
+                    strategies.open_on_methods(spec, idx, r["image_id"])
 
     st.subheader("5. Downloads")
     with user_errors("Preparing the downloads"):

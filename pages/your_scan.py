@@ -133,19 +133,25 @@ for col, label, target in ((o1, "Open in SHAP", "pages/shap_margin_vs_probabilit
 left, right = st.columns([1, 2])
 left.image(image, caption=f"{name}: {image.shape[1]}×{image.shape[0]}, "
                           f"{'grey' if image.shape[-1] == 1 else 'colour'}", width="stretch")  # always: the scan itself
+shown = True  # False: this scan (or this slice of a study) failed the out-of-domain check
 with right, user_errors("Running the model"):
     lm = cached.model(model_name)
     x = lm.prepare(image)
     probs = lm.forward_image(x)[1]
     top = int(np.argmax(probs))
     if not widgets.domain_gate(model_name, x, key="scan_show_anyway"):  # first, before the answer it qualifies
-        st.caption("The prediction and the maps are hidden for this scan.")
-        st.stop()
-    st.markdown(f"**{lit(model_name)}** says **{lit(prediction_words(lm.class_names, probs), 400)}**.")
-    st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
-                    key="scan_probs")
-    st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
-               f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
+        st.caption("The prediction and the maps are hidden for this scan." if study is None else
+                   "The prediction and the map are hidden for this slice. Every slice of the study, each with "
+                   "its own out-of-domain check, is below.")
+        shown = False
+    else:
+        st.markdown(f"**{lit(model_name)}** says **{lit(prediction_words(lm.class_names, probs), 400)}**.")
+        st.plotly_chart(plots.probability_figure(probs, lm.class_names, highlight=top), width="stretch",
+                        key="scan_probs")
+        st.caption(f"The model sees a {lm.input_shape[0]}×{lm.input_shape[1]} "
+                   f"{'grey' if lm.input_shape[2] == 1 else 'RGB'} version of the scan.")
+if not shown and study is None:
+    st.stop()
 
 _shown = xc.EXPLAINERS.get(st.session_state.get("scan_method") or featured(1)[0])
 st.subheader(f"Where the model looks ({_shown.short_label()})")
@@ -159,6 +165,11 @@ with user_errors("Explaining the scan"):
     top_k = s2.slider("Classes", 1, min(4, lm.num_classes), min(2, lm.num_classes), key="scan_topk")
     with s3.expander(f"{ecls.display_name} settings"):
         params = param_form(ecls.params, f"scan_{method}", columns=1)
+    if not shown:  # a flagged slice of a study: its map stays hidden, the settings serve every slice below
+        st.caption("This slice is not explained: it looks outside the model's training domain. These settings "
+                   "apply to \"Explain every slice\" below.")
+        volume.every_slice(model_name, study, stored["sha"], plane, window, slice_index, method, output, params)
+        st.stop()
     expl = cached.explain(model_name, x, method, output, top_k=top_k, label="Explaining your scan", **params)
     explanation_row(expl, probabilities=probs, key="scan_shap", absolute=absolute_scale_toggle("scan_absolute"),
                     title=f"{ecls.display_name} ({output}); red raises the class score, blue lowers it")
@@ -175,6 +186,8 @@ with user_errors("Explaining the scan"):
             + (f"_{ecls.budget_param}-{budget}" if budget else ""))
     st.download_button("Maps (.npz)", npz_bytes(expl), f"{stem}.npz", key="scan_dl")
     report_download("scan_report", [scan_case(model_name, [expl],
-                                              widgets.upload_as_scan(widgets.uploaded_scan()).key)])
+                                              widgets.upload_as_scan(widgets.uploaded_scan()).key,
+                                              slice_maps=volume.report_maps(stored["sha"], plane, window)
+                                              if study is not None else None)])
     if study is not None:
         volume.every_slice(model_name, study, stored["sha"], plane, window, slice_index, method, output, params)

@@ -45,6 +45,12 @@ def test_a_series_zip_browses_in_order_and_explains_every_slice():
     assert maps.class_name == "glioma" and maps.mip().shape == (128, 128)
     titles = [str(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("Maximum-intensity projection over 6 slices" in t for t in titles)
+    # the case report of slice 12 carries the study: every slice scored, and the projection of these maps
+    at.button(key="scan_report_build").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    html = at.session_state["scan_report_built"]["html"].decode()
+    assert "Every axial slice of the study" in html and "12 (reported)" in html
+    assert "Maximum-intensity projection over 6 slices: glioma" in html and "--slices 10-15 --slice-class glioma" in html
     # the map volume goes out as DICOM a PACS viewer opens, de-identified by default
     at.button(key="vol_dcm_build").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -80,3 +86,33 @@ def test_a_non_image_dicom_object_is_refused_saying_what_it_is_and_a_series_of_f
     assert any("DICOM series: 5 axial slices" in c.value for c in at.caption)
     assert at.session_state["uploaded_scan"]["name"] == "series of 5 files.zip"
 
+
+
+def test_a_flagged_slice_hides_its_own_answer_but_not_the_rest_of_the_study():
+    """The out-of-domain gate belongs to one slice: on a noise slice the prediction and map are withheld, and
+    the whole series stays open below, each slice with its own verdict (in the table and beside its map)."""
+    at = _page()
+    pixels = volumes.brain_slices(4, lesion=(1,))
+    pixels[2] = np.random.default_rng(0).integers(0, 256, pixels[2].shape)  # slice 3: noise, no brain
+    series = [(f"IM{i}.dcm", volumes.mr_file(pixels[i], i, -40.0 + 5 * i)) for i in range(4)]
+    at.file_uploader(key="scan_upload").set_value(("study.zip", volumes.zipped(series), "application/zip")).run()
+    next(s for s in at.slider if s.label == "Slice").set_value(3).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("hidden for this slice" in c.value for c in at.caption)
+    assert not any(" says " in m.value for m in at.markdown)  # no prediction for the flagged slice
+    assert any(s.value == "Every slice" for s in at.subheader)
+    table = at.dataframe[0].value
+    assert dict(zip(table["slice"], table["out of domain"])) == {1: False, 2: False, 3: True, 4: False}
+    assert any("1 of 4 slices look outside" in w.value for w in at.warning)
+    at.slider(key="vol_range").set_value((3, 4)).run()
+    at.button(key="vol_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert list(at.session_state["vol_last_maps"].indices) == [2, 3]
+    at.select_slider(key="vol_map_slice").set_value(3).run()
+    assert any("Slice 3 looks outside this model's training domain" in w.value for w in at.warning)
+    at.select_slider(key="vol_map_slice").set_value(4).run()
+    assert any("Slice 4 passed the out-of-domain check" in c.value for c in at.caption)
+    assert any("includes 1 slice outside the training domain (3)" in c.value for c in at.caption)
+    # back on an ordinary slice, its own prediction shows again
+    next(s for s in at.slider if s.label == "Slice").set_value(2).run()
+    assert any(" says " in m.value for m in at.markdown)

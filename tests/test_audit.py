@@ -31,7 +31,22 @@ def timings_dropped(df):
 
 
 @pytest.fixture(scope="module")
-def ray_session():
+def data_root(tmp_path_factory):
+    """The module's data root (XAI_DATA_ROOTS), set before Ray starts so its workers read the same folders."""
+    import os
+
+    root = tmp_path_factory.mktemp("data")
+    old = os.environ.get("XAI_DATA_ROOTS")
+    os.environ["XAI_DATA_ROOTS"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("XAI_DATA_ROOTS", None)
+    else:
+        os.environ["XAI_DATA_ROOTS"] = old
+
+
+@pytest.fixture(scope="module")
+def ray_session(data_root):
     """One local Ray with 2 CPUs for the whole module (Ray starts slowly), shut down afterwards."""
     import ray
 
@@ -210,3 +225,83 @@ def test_cli_audit_resumes_a_finished_folder_and_copies_the_command(local_audit)
     assert r.returncode == 0, r.stderr
     assert "8 images (0 computed now, 8 already done)" in r.stdout and focus_name() in r.stdout
     assert "python -m xai_core audit --model brain-basic-cnn" in (local_audit.out / "command.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def study_folder(data_root):
+    """A folder dataset of studies, as clinics and collections keep them: a DICOM series folder and a NIfTI
+    volume of glioma, a series folder and a loose PNG of no tumour; (data root, {case: slice pixels})."""
+    from tests import volumes
+
+    root = data_root
+    test = root / "studies" / "test"
+    series = {"test/glioma/patient1": volumes.brain_slices(3, lesion=(1,), seed=3),
+              "test/no_tumor/patient3": volumes.brain_slices(2, lesion=(), seed=5)}
+    for case, pixels in series.items():
+        (root / "studies" / case).mkdir(parents=True)
+        for i, p in enumerate(pixels):
+            (root / "studies" / case / f"IM{(i * 7) % 10}.dcm").write_bytes(
+                volumes.mr_file(p, i, 5.0 * i, series_uid=f"{volumes.SERIES_UID}.{case[-1]}"))
+    nifti = volumes.brain_slices(3, lesion=(1,), seed=9)
+    # stored so that nibabel's canonical (RAS) order reads back as these axial slices
+    data = np.stack([s.T[::-1, ::-1] for s in nifti], axis=-1).astype(np.int16)
+    (test / "glioma" / "patient2.nii.gz").write_bytes(volumes.nifti(data, np.eye(4)))
+    (test / "no_tumor" / "single.png").write_bytes(png(volumes.brain_slices(1, lesion=(), seed=11)[0]))
+    for c in ("glioma", "no_tumor"):  # a training split, so test/ is read as a split, not a wrapper folder
+        (root / "studies" / "train" / c).mkdir(parents=True)
+        (root / "studies" / "train" / c / "0.png").write_bytes(png(volumes.brain_slices(1, lesion=(), seed=13)[0]))
+    return root, {**series, "test/glioma/patient2.nii.gz": nifti}
+
+
+def test_a_folder_of_studies_is_audited_slice_by_slice_with_a_summary_per_case(study_folder, ray_session, tmp_path):
+    from xai_core.audit import AuditSpec, run_audit
+    from xai_core.audit.batch import ImageSource
+    from xai_core.data.folder import load_folder
+
+    root, cases = study_folder
+    s = AuditSpec("brain-basic-cnn", "folder:studies", "test", methods=("grad-cam",), metrics=(focus_name(),))
+    r = run_audit(s, tmp_path / "local", batch_size=3)
+    rows = r.rows.set_index("image_id")
+    assert list(rows.index) == ([f"test/glioma/patient1:{i}" for i in (1, 2, 3)]
+                                + [f"test/glioma/patient2.nii.gz:{i}" for i in (1, 2, 3)]
+                                + [f"test/no_tumor/patient3:{i}" for i in (1, 2)] + ["test/no_tumor/single.png"])
+    assert (rows["error"] == "").all()
+    one = rows.loc["test/glioma/patient1:2"]
+    assert (one["case"], one["slice"], one["slices"], one["plane"], one["modality"], one["study"], one["spacing"]) == (
+        "test/glioma/patient1", 2, 3, "axial", "MR", "dicom-series", "5 x 1.5 x 1.5 mm")
+    assert rows.loc["test/glioma/patient2.nii.gz:1", "study"] == "nifti"
+    assert (rows.loc["test/no_tumor/single.png", "slice"], rows.loc["test/no_tumor/single.png", "case"]) == (
+        -1, "test/no_tumor/single.png")
+    # each slice is the study's slice in its own order and window (a series ordered by position, not file name)
+    source = ImageSource(s)
+    for case, pixels in cases.items():
+        if case.endswith(".nii.gz"):  # NIfTI carries no window: the volume's 0.5-99.5 percentile range
+            lo, hi = np.percentile(pixels, [0.5, 99.5])
+            pixels = np.clip((pixels - lo) / (hi - lo), 0, 1) * 255
+        for i, expected in enumerate(pixels):
+            got = source.load(f"{case}:{i + 1}")[0][..., 0].astype(int)
+            assert np.abs(got - expected.astype(int)).max() <= 2, (case, i)
+    # one entry per study: its most suspicious slice is a lesion slice, and a study without one stays low
+    by_case = {c["case"]: c for c in r.summary["cases"]}
+    assert set(by_case) == {"test/glioma/patient1", "test/glioma/patient2.nii.gz", "test/no_tumor/patient3"}
+    assert by_case["test/glioma/patient1"]["top_slice"] == 2 and by_case["test/glioma/patient2.nii.gz"][
+        "top_slice"] == 2
+    for case in ("test/glioma/patient1", "test/glioma/patient2.nii.gz"):
+        assert by_case[case]["max_suspicion"] > 0.5 and by_case[case]["predicted_at_top"] == "glioma"
+    assert by_case["test/no_tumor/patient3"]["max_suspicion"] < 0.5
+    assert by_case["test/glioma/patient1"]["max_suspicion"] == rows.loc[
+        [f"test/glioma/patient1:{i}" for i in (1, 2, 3)], "suspicion"].max()
+    # Ray's callable (what map_batches runs in each actor, with the model sent as bytes) gives the same rows;
+    # test_ray_and_local_engines_give_identical_rows runs it under Ray Data itself
+    from xai_core.audit.batch import model_files
+    from xai_core.audit.engines import RayAuditor
+    from xai_core.audit.storage import frame
+
+    actor = RayAuditor(s.to_json(), [ray_session.put(model_files(s))])
+    ids = np.array(list(rows.index), dtype=object)
+    ray_rows = frame(pd.concat([actor({"image_id": ids[i:i + 4]}) for i in range(0, len(ids), 4)]).to_dict(
+        "records"), actor.auditor.columns)
+    pd.testing.assert_frame_equal(timings_dropped(ray_rows), timings_dropped(r.rows), check_exact=True)
+    # the decoded dataset holds the same slices, and a study's slices stay in one split
+    ds = load_folder(root / "studies")
+    assert len(ds.split("test")) == 9 and list(ds.split("test").labels).count(ds.class_names.index("glioma")) == 6

@@ -22,9 +22,10 @@ def window_name(choice: str | None) -> str | None:
 
 
 def scan_case(model: str, explanations: list, scan_key: dict, image=None, true: str | None = None,
-              trust: dict | None = None) -> dict | None:
+              trust: dict | None = None, slice_maps=None) -> dict | None:
     """A case for ``report_download`` from a page's ``CurrentScan.key``: the session's upload (with its window)
-    or a dataset test scan. None when the upload it names is gone."""
+    or a dataset test scan. None when the upload it names is gone. ``slice_maps``: for a slice of a study,
+    the map volume of its explained slices (``xai_core.slices.SliceMaps``), projected in the report."""
     from pages._ui import widgets
 
     base = {"model": model, "explanations": list(explanations), "trust": trust}
@@ -33,7 +34,8 @@ def scan_case(model: str, explanations: list, scan_key: dict, image=None, true: 
         if not up or up["sha"] != scan_key["upload"]:
             return None
         return {**base, "upload": (up["data"], up["name"]), "window": up.get("window"),
-                "window_choice": up.get("preset"), "slice": up.get("slice")}
+                "window_choice": up.get("preset"), "slice": up.get("slice"),
+                "slice_maps": slice_maps if up.get("slice") else None}
     return {**base, "ref": f"{scan_key['dataset']}:test:{scan_key['index']}", "image": image, "true": true}
 
 
@@ -45,6 +47,8 @@ def _signature(cases: list[dict], *parts) -> str:
         h.update(str(c["model"]).encode())
         for e in c["explanations"]:
             h.update(fingerprint(e.values).encode())
+        if c.get("slice_maps") is not None:  # a new map volume makes the built report stale
+            h.update(fingerprint(c["slice_maps"].maps).encode())
     return h.hexdigest()
 
 
@@ -65,15 +69,34 @@ def _build(cases: list[dict], kind: str, handout: str | None, include_ids: bool,
             shown.update(ids or {})
             guard.update(found)
             window = opt or window
+            series = _series(c, lm, scan)
         else:
             scan = report.scan_from_dataset(lm, c["ref"], c["image"], c.get("true"))
+            series = None
         trust = c.get("trust") or stored_trust(lm, c["explanations"])  # the cards the page already showed
-        built.append(report.case(lm, scan, c["explanations"], trust=trust))
+        built.append(report.case(lm, scan, c["explanations"], trust=trust, series=series))
     rep = report.assemble(built, models, kind=kind, handout=handout, identifiers=shown if include_ids else None,
                           guard=guard, window=window, classes_rule=classes_rule)
     figures = report.render_figures(rep)
     return {"stem": rep.file_stem(), "pdf": report.to_bytes(rep, "pdf", figures),
             "html": report.to_bytes(rep, "html", figures)}
+
+
+def _series(c: dict, lm, scan):
+    """For a slice of a study: every slice scored in the page's window, and the page's map volume projected
+    when it was made as the report's first map was (so the regeneration command rebuilds it)."""
+    if not c.get("slice"):
+        return None
+    from pages._ui import cached
+    from xai_core.data.study import read_volume
+    from xai_core.report.study import matches, series_of
+
+    data, filename = c["upload"]
+    maps = c.get("slice_maps")
+    maps = maps if matches(maps, (c["explanations"] or [None])[0]) else None
+    plane, index = c["slice"]
+    return series_of(lm, read_volume(data, filename), plane, index, scan.window, maps,
+                     detector=cached.detector(c["model"], lm.file_hash))
 
 
 def _keep_open(key: str) -> None:

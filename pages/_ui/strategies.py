@@ -36,21 +36,44 @@ def shipped() -> dict[str, dict]:
     return dict(sorted(docs.items(), key=lambda kv: not any(c["suspicious"] for c in kv[1]["clusters"])))
 
 
-def open_on_methods(spec: AuditSpec, index: int) -> None:
-    """Open a registered dataset's test scan on Methods side by side, with the audit's model."""
+def open_on_methods(spec: AuditSpec, index: int, member: str | None = None) -> None:
+    """Open an audited test scan on Methods side by side, with the audit's model (``index``: ``member_index``;
+    ``member``: the audit's id of it, which Methods names)."""
     target = next((p for p in EXPLAIN_PAGES if Path(p).is_file()), EXPLAIN_PAGES[-1])
     st.session_state[widgets.MODEL] = spec.model
     st.session_state[widgets.DATASET] = spec.dataset
     for k in ("_w_model", "_w_dataset", "_w_index"):  # the pickers there start from the refs
         st.session_state.pop(k, None)
     st.session_state[widgets.SOURCE] = widgets.DATASET_CHOICE  # not this session's upload
-    widgets.select_image(spec.dataset, spec.split, index)
+    widgets.select_image(spec.dataset, spec.split, index, member=member)
     st.switch_page(target)
 
 
-def _index(spec: AuditSpec, image_id: str) -> int:
+@st.cache_data(show_spinner=False, max_entries=256)
+def _position(spec_json: str, image_id: str) -> int:
+    """The member's index in its dataset's split (-1: not there), for the explanation pages."""
+    from pages._ui import cached
+    from xai_core.audit.batch import ImageSource
+
+    spec = AuditSpec.from_json(spec_json)
+    try:
+        found = ImageSource(spec).position(image_id, cached.dataset(spec.dataset).split(spec.split))
+    except Exception:  # the dataset folder has gone or changed: the member just cannot be opened
+        return -1
+    return -1 if found is None else found
+
+
+def member_index(spec: AuditSpec, image_id: str) -> int:
+    """Where an audit member opens on Methods: DATASET:SPLIT:INDEX of a registered dataset, or the position
+    of a folder dataset's file or slice (``folder:...``) in its decoded test split; -1 when it cannot open."""
+    if spec.split != "test":  # the explanation pages show test scans
+        return -1
     prefix = f"{spec.dataset}:{spec.split}:"
-    return int(image_id[len(prefix):]) if image_id.startswith(prefix) else -1
+    if image_id.startswith(prefix):
+        return int(image_id[len(prefix):])
+    from xai_core.data.folder import PREFIX
+
+    return _position(spec.to_json(), image_id) if spec.dataset.startswith(PREFIX) else -1
 
 
 def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
@@ -87,9 +110,9 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
                     col.image(img, width="stretch", clamp=True)
                 info = member_info.get(image_id, {})
                 col.caption(f"{lit(image_id.rsplit(':', 1)[-1], 40)} {lit(info.get('predicted_class') or '', 40)}")
-                idx = _index(spec, image_id)
-                if idx >= 0 and spec.split == "test" and col.button("Open", key=f"{key}_open_{c['id']}_{j}"):
-                    open_on_methods(spec, idx)
+                idx = member_index(spec, image_id)
+                if idx >= 0 and col.button("Open", key=f"{key}_open_{c['id']}_{j}"):
+                    open_on_methods(spec, idx, image_id)
     table = pd.DataFrame(cluster_table(doc))
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
     st.download_button("Clusters (CSV)", csv_text(table).encode(),

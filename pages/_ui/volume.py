@@ -182,6 +182,14 @@ def _map(expl, class_name: str) -> np.ndarray:
     return v.sum(-1) if v.ndim == 3 else v
 
 
+def slice_verdict(scores, index: int) -> bool | None:
+    """Slice ``index`` (0-based) out of domain: True, False, or None when the model has no check."""
+    if scores.ood_flags is None:
+        return None
+    hit = np.flatnonzero(scores.indices == index)
+    return bool(scores.ood_flags[hit[0]]) if len(hit) else None
+
+
 def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, model_name: str) -> None:
     from xai_core.plots.base import symmetric_limit
     from xai_core.plots.methods import method_map_figure
@@ -196,7 +204,17 @@ def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, mode
         st.plotly_chart(method_map_figure(img, maps.maps[j], maps.unit,
                                           f"{maps.method}, {maps.class_name}, slice {pos + 1} ({maps.output})",
                                           vmax=vmax, height=320), width="stretch", key="vol_map_fig")
+        verdict = slice_verdict(scores, pos)
+        if verdict is True:
+            st.warning(f"Slice {pos + 1} looks outside this model's training domain: its map cannot be trusted.",
+                       icon=":material/warning:")
+        elif verdict is False:
+            st.caption(f"Slice {pos + 1} passed the out-of-domain check.")
     with m2:
+        flagged = [int(i) + 1 for i in maps.indices if slice_verdict(scores, int(i))]
+        if flagged:
+            st.caption(f"The projection includes {len(flagged)} slice{'s' if len(flagged) > 1 else ''} outside the "
+                       f"training domain ({', '.join(map(str, flagged[:10]))}{', …' if len(flagged) > 10 else ''}).")
         scan_mip = np.max(np.stack([lm.prepare(vol.slice(int(i), plane).render(window)) for i in maps.indices]), 0)
         st.plotly_chart(method_map_figure(scan_mip, maps.mip(), maps.unit,
                                           f"Maximum-intensity projection over {len(maps.indices)} slices",
@@ -208,8 +226,16 @@ def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, mode
     st.download_button("Map volume (.npz)", buf.getvalue(),
                        f"{maps.method}_{model_name}_scan-{sha[:12]}_{plane}_{maps.output}.npz", key="vol_npz")
     st.session_state["vol_last_maps"] = maps
+    st.session_state["vol_last_maps_of"] = (sha, plane, window)
     if vol.headers and plane == vol.planes()[0]:
         dicom_export(vol, maps, window, sha, model_name)
+
+
+def report_maps(sha: str, plane: str, window):
+    """The map volume last shown for this study, plane and window (for the case report), or None."""
+    if st.session_state.get("vol_last_maps_of") == (sha, plane, window):
+        return st.session_state.get("vol_last_maps")
+    return None
 
 
 def dicom_export(vol: Volume, maps, window, sha: str, model_name: str) -> None:

@@ -79,8 +79,10 @@ def selected_image(dataset_name: str) -> dict:
     return ref
 
 
-def select_image(dataset_name: str, split: str, index: int) -> None:
-    st.session_state[IMAGE] = {"dataset": dataset_name, "split": split, "index": int(index)}
+def select_image(dataset_name: str, split: str, index: int, member: str | None = None) -> None:
+    """Choose a test image; ``member``: its id in an audit (a folder dataset's file or ``<case>:<slice>``)."""
+    st.session_state[IMAGE] = {"dataset": dataset_name, "split": split, "index": int(index),
+                               **({"member": str(member)} if member else {})}
 
 
 @dataclass
@@ -172,7 +174,10 @@ def model_and_scan() -> dict:
     n_test = len(ds.split("test"))
     with c4 if up is not None else c3:
         index = st.number_input("Test image #", 0, n_test - 1, min(ref["index"], n_test - 1), key="_w_index")
-    select_image(dataset_name, "test", index)
+    member = ref.get("member") if ref.get("index") == index else None  # opened from an audit: keep its name
+    select_image(dataset_name, "test", index, member=member)
+    if member:
+        st.caption(f"Audit member **{lit(member, 200)}** of {lit(dataset_name, 100)}.")
     true = ds.class_names[ds.split("test").labels[index]]
     scan = CurrentScan(source="dataset", image=ds.image("test", index), label=f"{dataset_name} test #{index}",
                        slug=_slug(f"{dataset_name}-test{index}"), key={"dataset": dataset_name, "index": int(index)},

@@ -30,10 +30,16 @@ from .spec import AuditSpec, _folder_files
 BASE_COLUMNS = ("image_id", "index", "true_class", "predicted_class", "probability", "correct",
                 "ood_score", "ood_flag", "method", "class", "class_index", "class_probability", "withheld")
 TAIL_COLUMNS = ("seconds", "error", MAP_COLUMN)
+# Folder datasets add where each row's image comes from: its case (the file, or the study of a slice), the
+# slice (from 1; -1 for a single image), the study's slice count, plane, modality, kind and spacing, and the
+# slice's suspicion score (``xai_core.slices``: 1 - p(normal class), else the top probability).
+STUDY_COLUMNS = ("case", "slice", "slices", "plane", "modality", "study", "spacing", "suspicion")
 
 
 def columns(spec: AuditSpec) -> list[str]:
-    out = list(BASE_COLUMNS)
+    from ..data.folder import PREFIX
+
+    out = list(BASE_COLUMNS) + (list(STUDY_COLUMNS) if spec.dataset.startswith(PREFIX) else [])
     for name in spec.metrics:
         out += [name, f"{name}.verdict"]
     return out + list(TAIL_COLUMNS)
@@ -63,19 +69,68 @@ class ImageSource:
     def load(self, image_id: str):
         if self.folder:
             from ..data.folder import DEFAULT_SIZE
-            from ..data.images import adapt_image, read_scan
+            from ..data.folder_studies import dataset_image, is_case, parse_slice_id
+            from ..data.images import read_scan
 
-            path = (self.root / image_id).resolve()
-            if not path.is_relative_to(self.root) or image_id not in self.labels:
+            case, index = (image_id, None) if image_id in self.labels else parse_slice_id(image_id)
+            path = (self.root / case).resolve()
+            if not path.is_relative_to(self.root) or case not in self.labels:
                 raise XAIError(f"{image_id} is not a file of this dataset.")
+            if index is None and is_case(path):
+                self._study(case)  # raises the reason it could not be read when the ids were listed
+                raise XAIError(f"{case} is a study; its slices are audited one by one.")
+            if index is not None:  # the same window and size as load_folder gives the slices
+                vol = self._study(case)
+                if not 0 <= index < len(vol):
+                    raise XAIError(f"{case} has {len(vol)} slices; slice {index + 1} does not exist.")
+                return dataset_image(vol.slice(index).render(), DEFAULT_SIZE, 1), self.labels[case], None
             img, _ = read_scan(path)  # the same decoding and size as load_folder
-            img = np.clip(adapt_image(img, (*DEFAULT_SIZE, 1)) + 0.5, 0, 255).astype(np.uint8)
-            return img, self.labels[image_id], None
+            return dataset_image(img, DEFAULT_SIZE, 1), self.labels[image_id], None
         i = self.index(image_id)
         if not (image_id.startswith(self.prefix) and 0 <= i < len(self.split)):
             raise XAIError(f"{image_id} is not an image of this split.")
         mask = self.split.masks[i] if self.split.masks is not None else None
         return self.split.images[i], int(self.split.labels[i]), mask
+
+    def position(self, image_id: str, split) -> int | None:
+        """Where an audited image sits in the decoded split (a ``data.Split``), so the explanation pages can
+        open it as DATASET:SPLIT:INDEX: a registered dataset's index, or, for a folder, the image with the
+        same pixels and label (``load_folder`` decodes it exactly as ``load`` does). None when it is not
+        there (an unreadable file is in the audit as an error row, not in the decoded split)."""
+        if not self.folder:
+            i = self.index(image_id)
+            return i if 0 <= i < len(split) else None
+        try:
+            img, label, _ = self.load(image_id)
+        except XAIError:
+            return None
+        images = np.asarray(split.images)
+        if images.shape[1:] != img.shape:
+            return None
+        hits = np.flatnonzero((images.reshape(len(images), -1) == img.reshape(1, -1)).all(1)
+                              & (np.asarray(split.labels) == label))
+        return int(hits[0]) if len(hits) else None
+
+    def _study(self, case: str):
+        """The case's volume; the last one is kept, since a batch holds neighbouring slices of one case."""
+        from ..data.folder_studies import read_case
+
+        if getattr(self, "_held", (None,))[0] != case:
+            self._held = (case, read_case(self.root / case))
+        return self._held[1]
+
+    def study_columns(self, image_id: str) -> dict:
+        """The ``STUDY_COLUMNS`` that say where a folder image comes from (slice and series facts)."""
+        from ..data.folder_studies import case_info, parse_slice_id
+
+        case, index = (image_id, None) if image_id in self.labels else parse_slice_id(image_id)
+        if index is None:
+            return {"case": case, "slice": -1, "slices": 1}
+        try:
+            info = case_info(self._study(case))
+        except XAIError:
+            info = {}
+        return {"case": case, "slice": index + 1, **info}
 
     def regions(self, image_id: str) -> dict:
         """{region: mask or None} of one image (``xai_core.regions``); folders know no region."""
@@ -154,6 +209,8 @@ class Auditor:
         names = list(self.source.class_names)
         t0 = time.perf_counter()
         head = dict(image_id=image_id, index=self.source.index(image_id))
+        if self.source.folder:
+            head.update(self.source.study_columns(image_id))
         try:
             image, label, _ = self.source.load(image_id)
             masks = self.source.regions(image_id)
@@ -164,6 +221,11 @@ class Auditor:
             return [self._row(**head, method=m, seconds=time.perf_counter() - t0, error=msg)
                     for m in spec.methods]
         pred = int(np.argmax(probs))
+        if self.source.folder:
+            from ..slices import normal_class
+
+            k = normal_class(lm.class_names)
+            head["suspicion"] = float(1 - probs[k]) if k is not None else float(probs[pred])
         head.update(true_class=names[label] if 0 <= label < len(names) else None,
                     predicted_class=lm.class_names[pred], probability=float(probs[pred]),
                     correct=bool(lm.class_names[pred] == names[label]) if 0 <= label < len(names) else None)

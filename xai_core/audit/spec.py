@@ -11,7 +11,11 @@ Image ids are strings. For a registered dataset an id is the image reference
 the rest of the project already reads (``DATASET:SPLIT:INDEX``, usable with
 ``python -m xai_core explain --image``); for a ``folder:`` dataset it is the
 file's path inside the dataset folder, so a corrupt file keeps its own id and
-becomes a row with its error instead of being skipped.
+becomes a row with its error instead of being skipped. A study in a folder (a
+NIfTI volume, a DICOM series folder or zip, a multi-frame file:
+``data.folder_studies``) is audited slice by slice, one id per slice,
+``<case path>:<slice from 1>``; a study that cannot be read keeps its bare
+path as its one id and becomes an error row.
 """
 
 from __future__ import annotations
@@ -138,10 +142,26 @@ def image_ids(spec: AuditSpec) -> list[str]:
     from ..data.folder import PREFIX
 
     if spec.dataset.startswith(PREFIX):
-        ids = [rel for rel, _ in _folder_files(spec.dataset, spec.split)[2]]
+        root, _, files = _folder_files(spec.dataset, spec.split)
+        ids = [i for rel, _ in files for i in _entry_ids(root, rel)]
     else:
         n = len(load_dataset(spec.dataset).split(spec.split))
         ids = [f"{spec.dataset}:{spec.split}:{i}" for i in range(n)]
     if not ids:
         raise InputError(f"{spec.dataset}:{spec.split} holds no images.")
     return ids[: int(spec.limit)] if spec.limit else ids
+
+
+def _entry_ids(root: Path, rel: str) -> list[str]:
+    """The ids of one listed entry: the file itself, or one per slice of a study (read once, here)."""
+    from ..data.folder_studies import is_case, read_case, slice_id
+    from ..errors import XAIError
+
+    path = root / rel
+    if not is_case(path):
+        return [rel]
+    try:
+        n = len(read_case(path))
+    except XAIError:  # unreadable: one id, which becomes a row with the reason
+        return [rel]
+    return [slice_id(rel, i) for i in range(n)]

@@ -42,12 +42,13 @@ def frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
     for c in cols:
         if c == MAP_COLUMN:  # float32 bytes of the reduced map (None where there is none)
             df[c] = df[c].astype(object)
-        elif c in ("index", "class_index"):
+        elif c in ("index", "class_index", "slice", "slices"):
             df[c] = pd.to_numeric(df[c]).fillna(-1).astype(np.int64)
         elif c in ("correct", "ood_flag"):
             df[c] = df[c].astype("boolean")
         elif c in ("probability", "ood_score", "class_probability", "seconds") or not (
-                c in ("image_id", "true_class", "predicted_class", "method", "class", "error", "withheld")
+                c in ("image_id", "true_class", "predicted_class", "method", "class", "error", "withheld", "case",
+                      "plane", "modality", "study", "spacing")
                 or c.endswith(".verdict")):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
         else:

@@ -6,7 +6,9 @@ the 2.5th and 97.5th percentiles of the mean over 2,000 resamples of the rows
 (NaN: no mask, no positive attribution, or withheld because the map says
 nothing or the scan is outside the training domain, ``withheld``) are left
 out of that metric and counted in ``n``. Reported overall, per true class, and for correctly and
-wrongly classified images; error rows are counted, never averaged.
+wrongly classified images; error rows are counted, never averaged. A folder of
+studies, audited slice by slice, is also summarised per case: its most
+suspicious slice and that slice's score, prediction and out-of-domain verdict.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def summarise(df: pd.DataFrame, methods, metrics, n_planned: int | None = None) 
         "overall": [], "by_class": [], "by_outcome": [],
         "withheld": _withheld(ok), "left_out": _left_out(ok, methods),
     }
+    if "slice" in df and (df["slice"] > 0).any():
+        out["cases"] = per_case(by_image)
     for method in methods:
         rows_m = ok[ok["method"] == method]
         for metric in metrics:
@@ -69,6 +73,33 @@ def summarise(df: pd.DataFrame, methods, metrics, n_planned: int | None = None) 
                 out["by_outcome"].append({"method": method, "metric": metric, "outcome": outcome,
                                           **bootstrap_mean(g[metric])})
     return out
+
+
+def per_case(by_image: pd.DataFrame) -> list[dict]:
+    """One entry per study (rows with a slice), most suspicious case first: slices audited, the top slice
+    (highest suspicion; ties: the lower slice) with its score and prediction, and the slices flagged out of
+    domain."""
+    rows = by_image[by_image["slice"] > 0]
+    out = []
+    for case, g in rows.groupby("case", sort=True):
+        read = g[g["suspicion"].notna()]
+        entry = {"case": str(case), "true_class": _text(g["true_class"].dropna().iloc[0])
+                 if g["true_class"].notna().any() else None,
+                 "slices": int(g["slices"].max()), "audited": int(len(g)), "unreadable": int(len(g) - len(read)),
+                 "study": _text(g["study"].iloc[0]), "plane": _text(g["plane"].iloc[0]),
+                 "top_slice": None, "max_suspicion": None, "predicted_at_top": None, "top_out_of_domain": None,
+                 "ood_flagged": int(read["ood_flag"].fillna(False).astype(bool).sum())}
+        if len(read):
+            top = read.sort_values(["suspicion", "slice"], ascending=[False, True], kind="stable").iloc[0]
+            entry.update(top_slice=int(top["slice"]), max_suspicion=float(top["suspicion"]),
+                         predicted_at_top=_text(top["predicted_class"]),
+                         top_out_of_domain=None if pd.isna(top["ood_flag"]) else bool(top["ood_flag"]))
+        out.append(entry)
+    return sorted(out, key=lambda e: (-(e["max_suspicion"] if e["max_suspicion"] is not None else -1), e["case"]))
+
+
+def _text(v):
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
 
 def _withheld(ok: pd.DataFrame) -> dict:

@@ -77,4 +77,12 @@ def run(args) -> int:
     for e in s["overall"]:
         if e["mean"] is not None:
             print(f"  {e['method']:<16} {e['metric']:<26} {e['mean']:.4f}  [{e['lo']:.4f}, {e['hi']:.4f}]  n={e['n']}")
+    if s.get("cases"):  # a folder of studies: the most suspicious slice of each case, most suspicious case first
+        from ..untrusted import terminal_literal
+
+        print(f"{len(s['cases'])} studies, most suspicious first (case: top slice of its slices, score, prediction):")
+        for c in s["cases"][:20]:
+            top = (f"slice {c['top_slice']} of {c['slices']}, {c['max_suspicion']:.3f}, {c['predicted_at_top']}"
+                   + (" (out of domain)" if c["top_out_of_domain"] else "")) if c["top_slice"] else "unreadable"
+            print(f"  {terminal_literal(c['case'])}: {top}")
     return 0

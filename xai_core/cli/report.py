@@ -37,7 +37,12 @@ def _arguments(r) -> None:
     r.add_argument("--window", default=None, help=f"DICOM display window: {WINDOW_HELP}")
     r.add_argument("--slice", default=None, metavar="PLANE:N",
                    help="for a study (series zip, NIfTI, multi-frame DICOM): the slice to report, numbered from 1, "
-                        "e.g. axial:12")
+                        "e.g. axial:12; the report then also scores every slice of that plane")
+    r.add_argument("--slices", default=None, metavar="all|A-B|A,B",
+                   help="with --slice: also explain these slices (numbered from 1) with the first method and "
+                        "show the maximum-intensity projection of their maps")
+    r.add_argument("--slice-class", default=None, metavar="CLASS",
+                   help="with --slices: the class of those maps (default: the study's most suspicious class)")
     r.add_argument("--handout", choices=sorted(HANDOUTS), default=None,
                    help="a class handout with plain-language notes, laid out for printing")
     r.add_argument("--include-identifiers", action="store_true",
@@ -126,12 +131,15 @@ def run(args) -> int:
     if len(args.model) > 4 or len(args.image) > 4:
         raise InputError("A report takes at most 4 models and 4 scans.")
     jobs = _jobs(args)
+    if (args.slices or args.slice_class) and not args.slice:
+        raise InputError("--slices and --slice-class need --slice PLANE:N (the slice the report is about).")
     rule = args.classes if args.classes in ("true", "predicted") else None
     cases, shown, guard, window_opt = [], {}, {}, None
     models = [as_model(m) for m in args.model]
     for lm in models:
         for ref in args.image:
             m = IMAGE_REF.match(ref)
+            series = None
             if m and not Path(ref).is_file():
                 scan = report.scan_from_dataset(lm, ref)
             else:
@@ -140,9 +148,12 @@ def run(args) -> int:
                     raise InputError(f"{ref!r} is neither an image file nor DATASET:SPLIT:INDEX.")
                 from ..data.images import _read_bytes
 
-                scan, ids, found = report.scan_from_bytes(lm, _read_bytes(p), p.name, args.window,
+                data = _read_bytes(p)
+                scan, ids, found = report.scan_from_bytes(lm, data, p.name, args.window,
                                                           args.include_identifiers, source=str(ref),
                                                           slice=_slice(args.slice))
+                if args.slice:
+                    series = _series(lm, data, p.name, scan, _slice(args.slice), args, jobs[0])
                 shown.update(ids or {})
                 guard.update(found)
                 window_opt = report.window_option(scan.window, scan.window_name) if scan.window else window_opt
@@ -156,7 +167,7 @@ def run(args) -> int:
                 expls.append(api.explain(lm, scan.model_input, method=method, output=output, top_k=top_k,
                                          classes=classes, cache=None if args.no_cache else api.DEFAULT_CACHE, **j))
             trust = stored_trust(lm, expls, compute=True) if args.trust else None
-            cases.append(report.case(lm, scan, expls, trust=trust))
+            cases.append(report.case(lm, scan, expls, trust=trust, series=series))
     kind = "handout" if args.handout else "case"
     rep = report.assemble(cases, models, kind=kind, handout=args.handout,
                           identifiers=shown if args.include_identifiers else None, guard=guard,
@@ -173,6 +184,19 @@ def run(args) -> int:
                  else "no domain check"))
     print(f"regenerate with: {rep.command}")
     return 0
+
+
+def _series(lm, data: bytes, filename: str, scan, picked, args, job: dict):
+    """The study around the reported slice: every slice scored, and the ``--slices`` maps projected."""
+    from ..data.study import read_volume
+    from ..report.study import explain_series, series_of
+
+    vol = read_volume(data, filename)
+    plane, index = picked
+    maps = None
+    if args.slices:
+        maps = explain_series(lm, vol, plane, scan.window, args.slices, job, args.slice_class)
+    return series_of(lm, vol, plane, index, scan.window, maps)
 
 
 def _slice(text: str | None):

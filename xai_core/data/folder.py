@@ -32,6 +32,7 @@ from .. import config
 from ..errors import ImageError, InputError
 from ..paths import within
 from .base import FRACTIONS, SPLITS, Dataset, Split
+from .folder_studies import group_cases, listed
 
 PREFIX = "folder:"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".dcm", ".dicom"}
@@ -86,7 +87,8 @@ def _subdirs(p: Path) -> list[Path]:
 def _images_under(d: Path, root: Path, first_only: bool = False) -> list[Path]:
     out = []
     for f in (d.rglob("*") if first_only else sorted(d.rglob("*"))):
-        if f.name.startswith(".") or any(part in IGNORED for part in f.parts) or f.suffix.lower() not in IMAGE_SUFFIXES:
+        if f.name.startswith(".") or any(part in IGNORED for part in f.parts) or not (
+                f.suffix.lower() in IMAGE_SUFFIXES or listed(f)):
             continue
         r = f.resolve()
         if r.is_file() and r.is_relative_to(root):  # a link out of the dataset is not followed
@@ -101,7 +103,7 @@ class FolderIndex:
     root: Path
     layout: str  # "classes" or "splits"
     class_names: tuple[str, ...]
-    files: dict[str, list[tuple[Path, int]]]  # split ("all" for the classes layout) -> (file, label)
+    files: dict[str, list[tuple[Path, int]]]  # split ("all" for the classes layout) -> (file or case, label)
 
     def count(self) -> int:
         return sum(len(v) for v in self.files.values())
@@ -111,8 +113,14 @@ def scan_folder(path: str | Path, quick: bool = False, own: Path | None = None) 
     """Find the layout, classes and image files of a dataset folder (no image is decoded).
 
     ``quick`` lists at most one file per class folder: enough to tell whether a folder is a dataset.
+    Otherwise each folder of one DICOM series is one entry, a case (``folder_studies``), so a split never
+    separates the slices of one series.
     ``own``: the caller's private area, the one hidden folder it may read (see ``safe_path``).
     """
+    def entries(c: Path) -> list[Path]:
+        found = _images_under(c, root, quick)
+        return found if quick else group_cases(found, c)
+
     root = safe_path(path, own)
     if not root.is_dir():
         raise InputError(f"{path} is not a folder.")
@@ -132,18 +140,18 @@ def scan_folder(path: str | Path, quick: bool = False, own: Path | None = None) 
     if splits:
         names = sorted({c.name for s in splits.values() for c in subdirs(s)})
         for split, sd in splits.items():
-            files[split] = [(f, names.index(c.name)) for c in subdirs(sd) for f in _images_under(c, root, quick)]
+            files[split] = [(f, names.index(c.name)) for c in subdirs(sd) for f in entries(c)]
         layout = "splits"
     else:
         names = [c.name for c in subs]
-        files["all"] = [(f, i) for i, c in enumerate(subs) for f in _images_under(c, root, quick)]
+        files["all"] = [(f, i) for i, c in enumerate(subs) for f in entries(c)]
         layout = "classes"
     for n in names:
         check_class_name(n)
     used = {lab for v in files.values() for _, lab in v}
     if len(used) < 2:
-        raise InputError(f"{path} needs at least two class subfolders holding images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
-                         f"found {len(used)}.")
+        raise InputError(f"{path} needs at least two class subfolders holding images ({', '.join(sorted(IMAGE_SUFFIXES))}) "
+                         f"or studies (.nii, .nii.gz, a zipped or unpacked DICOM series); found {len(used)}.")
     return FolderIndex(root, layout, tuple(names), files)
 
 
@@ -236,7 +244,8 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
     """Decode a dataset folder into a ``Dataset`` (cached on disk by file list, sizes and times);
     ``own`` as in ``scan_folder``."""
     from ..cache import DECODED_KIND, DEFAULT_CACHE
-    from .images import adapt_image, read_scan
+    from .folder_studies import dataset_image, is_case, read_case, signature, slice_images
+    from .images import read_scan
     from .store import load, save
 
     index = scan_folder(path, own=own)
@@ -244,8 +253,7 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
     listing = []
     for split, items in index.files.items():
         for f, lab in items:
-            st = f.stat()
-            listing.append((str(f.relative_to(index.root)), st.st_size, st.st_mtime_ns, lab, split))
+            listing.append((str(f.relative_to(index.root)), *signature(f), lab, split))
 
     # The decoded copy lives in the bounded result cache (kind "datasets"), evicted like any entry.
     key = hashlib.sha256(json.dumps([str(index.root), listing, list(size), channels, seed]).encode()).hexdigest()
@@ -253,26 +261,33 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
     if cached is not None:
         return cached
     total = index.count()
-    images, labels, origin, problems = [], [], [], []
+    images, labels, origin, entry, problems = [], [], [], [], []
+    entry_labels = []  # one per listed file or case: splits are drawn over these, so a case stays whole
     done = 0
     for split, items in index.files.items():
         for f, lab in items:
+            entry_labels.append(lab)
             try:
-                img, _ = read_scan(f)
-                images.append(np.clip(adapt_image(img, (*size, channels)) + 0.5, 0, 255).astype(np.uint8))
-                labels.append(lab)
-                origin.append(split)
-            except ImageError as exc:
+                if is_case(f):  # a study: every slice of its acquired plane, each an image of the case's class
+                    found = slice_images(read_case(f), size, channels)
+                else:
+                    found = [dataset_image(read_scan(f)[0], size, channels)]
+                images += found
+                labels += [lab] * len(found)
+                origin += [split] * len(found)
+                entry += [len(entry_labels) - 1] * len(found)
+            except (ImageError, InputError) as exc:
                 problems.append(f"{f.relative_to(index.root)}: {exc}")
             done += 1
             if progress is not None and (done % 25 == 0 or done == total):
                 progress(done / total, f"read {done:,} of {total:,} images")
     if not images:
         raise InputError(f"None of the {total} image files in {path} could be read.")
-    x, y, o = np.stack(images), np.array(labels, np.int64), np.array(origin)
+    x, y, o, e = np.stack(images), np.array(labels, np.int64), np.array(origin), np.array(entry, np.int64)
     splits: dict[str, Split] = {}
-    if index.layout == "classes":
-        for s, idx in zip(SPLITS, _stratified(y, FRACTIONS, seed)):
+    if index.layout == "classes":  # drawn over the listed entries, as audits draw it (audit.spec)
+        for s, part in zip(SPLITS, _stratified(np.array(entry_labels, np.int64), FRACTIONS, seed)):
+            idx = np.flatnonzero(np.isin(e, part))
             splits[s] = Split(x[idx], y[idx])
     else:
         for s in SPLITS:
@@ -281,8 +296,10 @@ def load_folder(path: str | Path, size: tuple[int, int] = DEFAULT_SIZE, channels
                 splits[s] = Split(x[idx], y[idx])
         if "val" not in splits and "train" in splits:  # carve validation from training, per class
             tr = np.flatnonzero(o == "train")
-            keep, val = _stratified(y[tr], (0.8, 0.2), seed)
-            splits["train"], splits["val"] = Split(x[tr[keep]], y[tr[keep]]), Split(x[tr[val]], y[tr[val]])
+            cases = np.unique(e[tr])  # carved per entry: the slices of one case stay on one side
+            keep, val = (np.flatnonzero(np.isin(e, cases[k])) for k in _stratified(
+                np.array(entry_labels, np.int64)[cases], (0.8, 0.2), seed))
+            splits["train"], splits["val"] = Split(x[keep], y[keep]), Split(x[val], y[val])
         if "test" not in splits:
             raise InputError(f"{path} has split folders but no test split (test/ or Testing/).")
         splits = {s: splits[s] for s in SPLITS if s in splits}

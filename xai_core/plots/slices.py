@@ -6,14 +6,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..untrusted import plotly_literal
 
-def slice_scores_figure(scores, current: int | None = None, height: int = 300) -> go.Figure:
+
+def slice_scores_figure(scores, current: int | None = None, height: int = 300,
+                        current_label: str | None = None) -> go.Figure:
     """Probability of every class along the slices (left axis) and the out-of-domain score (right axis,
-    dotted, with the model's threshold when given); ``current`` (0-based) marks the slice on screen."""
+    dotted, with the model's threshold when given); ``current`` (0-based) marks the slice on screen, with
+    ``current_label`` written beside the mark."""
     order = np.argsort(scores.indices)
     x = scores.indices[order] + 1
     fig = make_subplots(specs=[[{"secondary_y": scores.ood_scores is not None}]])
     for k, name in enumerate(scores.class_names):
+        name = plotly_literal(name)  # a class name from a user's model is text, never markup or a template
         fig.add_trace(go.Scatter(x=x, y=scores.probabilities[order, k], name=f"p({name})", mode="lines+markers",
                                  marker_size=5, hovertemplate=f"slice %{{x}}<br>p({name}) = %{{y:.3f}}<extra></extra>"))
     if scores.ood_scores is not None:
@@ -28,7 +33,8 @@ def slice_scores_figure(scores, current: int | None = None, height: int = 300) -
                                      hovertemplate="slice %{x}: out of domain<extra></extra>"), secondary_y=True)
         fig.update_yaxes(title_text="out-of-domain score", secondary_y=True)
     if current is not None:
-        fig.add_vline(x=int(current) + 1, line=dict(color="#888", width=1))
+        fig.add_vline(x=int(current) + 1, line=dict(color="#888", width=1, dash="dash" if current_label else None),
+                      annotation_text=current_label, annotation_font_size=11)
     fig.update_yaxes(title_text="probability", range=[0, 1], secondary_y=False)
     fig.update_xaxes(title_text="slice (numbered from 1)")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),

@@ -12,7 +12,8 @@ verdict, trust results) and get files back::
 
 Modules: ``content`` (what a report says), ``figures`` (static matplotlib
 figures), ``pdf`` and ``html`` (writers), ``deid`` (DICOM PS3.15 identifiers),
-``command`` (the regeneration command), ``scans``, ``handouts``.
+``command`` (the regeneration command), ``scans``, ``study`` (a slice's place
+in its series or volume), ``handouts``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def render_figures(report: Report) -> dict[str, bytes]:
         out[f"case{i}-probabilities"] = figures.probability_png(c.probabilities, c.class_names)
         for j, m in enumerate(c.maps):
             out[f"case{i}-map{j}"] = figures.map_png(m.explanation, m.unit, c.probabilities)
+        if c.series is not None:
+            out[f"case{i}-slices"] = figures.slices_png(c.series)
     return out
 
 

@@ -88,6 +88,9 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
     if len(picked) == 1:  # one slice of a study
         plane, n = next(iter(picked))
         args += ["--slice", f"{plane}:{n}"]
+        from .study import flags_of
+
+        args += next((flags_of(c.series) for c in cases if flags_of(c.series)), [])  # the map projection
     short = short_form(cases, classes_rule)
     if short is not None:
         args += short

@@ -91,6 +91,7 @@ class Case:
     probabilities: np.ndarray
     verdict: Verdict
     maps: list[MapEntry]
+    series: object | None = None  # report.study.SliceSeries: the study around a reported slice
 
     @property
     def predicted(self) -> str:
@@ -134,6 +135,8 @@ class Report:
             h.update(c.model_name.encode())
             for m in c.maps:
                 h.update(m.fingerprint.encode())
+            if c.series is not None and c.series.maps is not None:
+                h.update(fingerprint(c.series.maps.maps).encode())
         h.update(self.kind.encode())
         return f"xai-{self.kind}-{h.hexdigest()[:12]}"
 
@@ -218,10 +221,11 @@ def versions() -> dict:
 
 
 def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
-         trust: dict | None = None) -> Case:
+         trust: dict | None = None, series=None) -> Case:
     """One model on one scan: its prediction, the out-of-domain verdict (checked here when not given), maps.
 
     ``trust`` maps a map's SHA-256 (``fingerprint``), its title or its method name to its ``MetricResult`` list.
+    ``series`` (``report.study.SliceSeries``): for a slice of a study, the scores along every slice.
     """
     from ..gates import OUT_OF_DOMAIN, withhold
     from ..models import as_model
@@ -238,7 +242,7 @@ def case(model, scan: Scan, explanations: list, verdict: Verdict | None = None,
         if verdict.flagged and results:  # no verdict on a scan the model should not judge (xai_core.gates)
             results = list(withhold({r.metric: r for r in results}, OUT_OF_DOMAIN).values())
         maps.append(MapEntry(e, title, unit_of(e), quality_of(e), fp, results))
-    return Case(lm.name, scan, list(lm.class_names), probs, verdict, maps)
+    return Case(lm.name, scan, list(lm.class_names), probs, verdict, maps, series)
 
 
 def stored_trust(lm, explanations, compute: bool = False) -> dict:

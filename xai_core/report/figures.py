@@ -120,3 +120,54 @@ def map_png(expl, unit: str, probabilities: np.ndarray | None = None, vmax: floa
     bar.set_label(unit, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     return _png(fig)
+
+
+def slices_png(series) -> bytes:
+    """A study along its slices: each class's probability (left axis) and the out-of-domain score (right axis,
+    dotted, crosses where flagged) with the reported slice marked, beside the maps' projection when there is one."""
+    from ..plots import symmetric_limit
+
+    s, maps = series.scores, series.maps
+    order = np.argsort(s.indices)
+    x = s.indices[order] + 1
+    fig = _figure(9.0 if maps is not None else 6.5, 3.0)
+    grid = fig.add_gridspec(1, 2, width_ratios=[2.2, 1]) if maps is not None else fig.add_gridspec(1, 1)
+    ax = fig.add_subplot(grid[0, 0])
+    for k, name in enumerate(s.class_names):
+        ax.plot(x, s.probabilities[order, k], marker="o", markersize=2.5, linewidth=1.2,
+                label=f"p({mathtext_literal(name, LABEL)})")
+    ax.axvline(series.chosen + 1, color="#444", linewidth=1, linestyle="--")
+    ax.text(series.chosen + 1, 1.02, f" reported: {series.chosen + 1}", fontsize=7, va="bottom",
+            transform=ax.get_xaxis_transform())
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"{series.plane} slice (numbered from 1)", fontsize=8)
+    ax.set_ylabel("probability", fontsize=8)
+    ax.tick_params(labelsize=7)
+    if s.ood_scores is not None:
+        ax2 = ax.twinx()
+        ax2.plot(x, s.ood_scores[order], linestyle=":", color="#555", linewidth=1.2, label="out-of-domain score")
+        flagged = np.asarray(s.ood_flags)[order]
+        if flagged.any():
+            ax2.plot(x[flagged], s.ood_scores[order][flagged], "x", color="#b00", markersize=6,
+                     label="out of domain")
+        ax2.set_ylabel("out-of-domain score", fontsize=8)
+        ax2.tick_params(labelsize=7)
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    else:
+        handles = ax.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3, frameon=False)
+    if maps is not None:
+        mip = maps.mip()
+        vmax = symmetric_limit(mip)
+        mx = fig.add_subplot(grid[0, 1])
+        if series.scan_mip is not None:
+            _show(mx, series.scan_mip, alpha=0.85)
+        im = mx.imshow(mip, cmap=_scale_for(maps.method), vmin=-vmax, vmax=vmax, interpolation="nearest")
+        mx.set_xticks([])
+        mx.set_yticks([])
+        mx.set_title(f"projection over {len(maps.indices)} slices, {mathtext_literal(maps.class_name, LABEL)}",
+                     fontsize=8)
+        bar = fig.colorbar(im, ax=mx, shrink=0.9)
+        bar.set_label(maps.unit, fontsize=7)
+        bar.ax.tick_params(labelsize=6)
+    return _png(fig)

@@ -39,6 +39,30 @@ def _img(png: bytes | None, alt: str) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"></figure>'
 
 
+def _plotly(fig, with_library: bool) -> str:
+    """A Plotly figure as inline HTML; the plotly.js library is inlined once, with the first figure, so the
+    file still opens offline and loads nothing from anywhere."""
+    return fig.to_html(include_plotlyjs=with_library, full_html=False,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def _study_figures(report: Report, series) -> list:
+    """The per-slice plot with the reported slice marked, and the maps' projection over the scan's."""
+    from ..plots.methods import method_map_figure
+    from ..plots.slices import slice_scores_figure
+    from ..untrusted import plotly_literal
+
+    out = [slice_scores_figure(series.scores, current=series.chosen, height=340,
+                               current_label=f"reported slice {series.chosen + 1}")]
+    m = series.maps
+    if m is not None:
+        title = report.clean(f"Maximum-intensity projection over {len(m.indices)} slices: {m.class_name}, "
+                             f"{m.method} ({m.output})")
+        out.append(method_map_figure(series.scan_mip, m.mip(), plotly_literal(m.unit, 120),
+                                     plotly_literal(title, 200), height=360))
+    return out
+
+
 def to_html(report: Report, figures: dict[str, bytes]) -> str:
     def e(text, limit: int | None = None) -> str:
         """Escaped; ``limit``: names from users' files (a 10,000-character class name) are cut with an ellipsis."""
@@ -50,6 +74,7 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     handout = report.kind == "handout"
+    library = [True]  # plotly.js goes in with the first interactive figure only
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{e(report.title)}</title><style>{CSS}</style></head>",
@@ -92,6 +117,13 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
                 out.append(table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
                                    "rule": r.threshold, "meaning": r.meaning} for r in m.trust],
                                  ["metric", "value", "verdict", "rule", "meaning"]))
+        if c.series is not None:
+            out.append(f"<h3>Every {e(c.series.plane)} slice of the study</h3><p>{e(c.series.summary())}</p>")
+            for fig in _study_figures(report, c.series):
+                out.append(_plotly(fig, library[0]))
+                library[0] = False
+            out.append('<p class="small">Every slice, most suspicious first:</p>')
+            out.append(table(c.series.rows(), c.series.columns()))
         out.append("</section>")
     if not handout:
         out.append("<h2>Model card</h2>")

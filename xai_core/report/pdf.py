@@ -47,6 +47,21 @@ def _created(report: Report):
         return dt.datetime.now(dt.timezone.utc)
 
 
+def _study(series, i: int, heading, para, image, table, width: float) -> None:
+    """The study around the reported slice: the per-slice figure, then the most suspicious slices."""
+    from .study import PDF_ROWS
+
+    heading(f"Every {series.plane} slice of the study", 11)
+    para(series.summary())
+    image(f"case{i}-slices", width)
+    rows, cols = series.rows(), series.columns()
+    shown = rows[:PDF_ROWS] + [r for r in rows[PDF_ROWS:] if r["slice"].endswith("(reported)")]
+    if len(shown) < len(rows):
+        para(f"The {PDF_ROWS} most suspicious of {len(rows)} slices and the reported one; the HTML report lists "
+             "every slice.", size=8)
+    table(shown, cols, size=6.5 if len(cols) > 6 else None)
+
+
 def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
     t = report.clean
     pdf = _pdf_class()(format="A4")
@@ -144,6 +159,8 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
                 table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
                         "rule": r.threshold, "meaning": r.meaning} for r in m.trust],
                       ["metric", "value", "verdict", "rule", "meaning"], widths=(2, 1, 1, 2, 4))
+        if c.series is not None:
+            _study(c.series, i, heading, para, image, table, width)
 
     if not handout:
         heading("Model card")
