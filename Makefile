@@ -40,8 +40,12 @@ $(VENV)/.test-deps: $(RUN_DEPS) requirements-dev.txt
 run: $(RUN_DEPS)
 	$(BIN)/python -m pages._ui.serve --server.port 8501 --server.headless true
 
+# Two workers on the two cores (one test file per worker, so module fixtures are built once; each worker has
+# its own cache, model, audit and data folders), then the browser tests one at a time: each starts its own
+# server and Chromium, and two of those at once would only contend. PYTEST_ARGS narrows a run.
 test: $(VENV)/.test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_shap.py
