@@ -12,7 +12,7 @@ from pages._ui.render import export_html, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
 from xai_core.untrusted import plotly_literal
-from xai_core import plots
+from xai_core import estimate, plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers import featured
 from xai_core.exports import csv_text
@@ -82,8 +82,9 @@ with user_errors("Comparing the models"):
         if state["request"] != request:
             st.caption("The grid below is for the previous settings; press **Compare** to update it.")
     elif state is None:
-        st.info(f"Press **Compare** to explain {len(chosen)} models on {len(indices)} images "
-                "(about a second per map for the small models, more for the large ones).")
+        st.info(f"Press **Compare** to explain {len(chosen)} models on {len(indices)} images: each map sends "
+                f"{estimate.method_passes(method):,} images through its model. Progress is shown model by model, "
+                "and Stop keeps the models that finished.")
 
 if result is None:
     st.stop()

@@ -38,14 +38,6 @@ def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tupl
                                       {m: {} for m in methods}, list(metrics), output=output, progress=progress)
 
 
-@st.cache_data(show_spinner="Timing one batch of the model…", max_entries=32)
-def _forward_seconds(model_name: str, model_hash: str) -> float:
-    """Seconds per image of this model's forward pass, timed here once (a batch of 32)."""
-    from xai_core.models.timing import forward_seconds
-
-    return forward_seconds(cached.model(model_name), batch_size=32)
-
-
 def _styled(table: trust.MethodsTable):
     wide = table.wide()
     best = table.summary.pivot(index="method", columns="metric", values="best").reindex_like(wide)
@@ -73,10 +65,10 @@ with user_errors("Setting up the comparison"):
         output = g2.radio("Output space", ["margin", "probability"], horizontal=True, key="trust_output")
         submitted = st.form_submit_button("Evaluate", type="primary")
     indices = trust.lesion_scans(ds, "test", int(n_scans))
-    per_image = _forward_seconds(model_name, lm.file_hash)
+    per_image = cached.forward_seconds(model_name, lm.file_hash)
     eta = estimate.trust_seconds(per_image, methods, metrics, len(indices), tuple(lm.input_shape[:2]))
     eta_words = (f"{estimate.words(eta)} for {len(indices)} scans x {len(methods)} methods x {len(metrics)} "
-                 f"metrics with {model_name} (one image through the model takes {per_image * 1000:.1f} ms here)")
+                 f"metrics with {model_name} ({estimate.basis(per_image)})")
     st.caption(f"Estimate: {eta_words}.", help="Images each method and metric sends through the model, at their "
                "default settings, times a forward pass timed on this machine: an order of magnitude, not a promise.")
     request = dict(model=model_name, dataset=dataset_name, indices=indices, methods=methods, metrics=metrics,
