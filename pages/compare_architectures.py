@@ -7,7 +7,7 @@ import xai_core as xc
 
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
-from pages._ui.jobs import keep, run_steps, stopped_note
+from pages._ui.jobs import keep, run_steps, stop_slot, stopped_note
 from pages._ui.render import export_html, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
@@ -18,6 +18,7 @@ from xai_core.explainers import featured
 from xai_core.exports import csv_text
 
 st.title("Compare architectures")
+stop_here = stop_slot()  # on the first screen, whatever the settings below take up
 st.markdown(
     "The source poster compared a Basic, an Optimised and an Augmented CNN by their SHAP maps and found that "
     "**high accuracy does not mean the right regions**. Here every model explains the same scans with the same "
@@ -75,7 +76,7 @@ with user_errors("Comparing the models"):
                            f"({ecls.display_name}).")
     steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, method, method_params))
              for m in chosen]
-    state = run_steps(RESULT, request, steps, start)
+    state = run_steps(RESULT, request, steps, start, slot=stop_here, what="Explaining every image with each model")
     if state is not None and state["done"]:
         result = merge_rows([state["done"][m] for m in state["names"] if m in state["done"]])
         stopped_note(state, "models", "Compare")

@@ -8,7 +8,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
-from pages._ui.jobs import stoppable, was_stopped
+from pages._ui.jobs import stop_slot, stoppable, was_stopped
 from pages._ui.render import progress_bar, user_errors
 from xai_core import estimate, trust
 from xai_core.explainers import featured
@@ -21,6 +21,7 @@ DEFAULT_METHODS = 4  # the first four featured methods (xai_core.explainers.feat
 DEFAULT_METRICS = ("deletion", "insertion", "relevance-mass", "pointing-game", "relevance-rank")
 
 st.title("Which method can I trust?")
+stop_here = stop_slot()  # on the first screen, whatever the settings below take up
 st.markdown(
     "A map can look convincing and still be wrong. This page runs several explanation methods on the same "
     "scans and scores every map: **deletion/insertion** (does the score move when the map's top pixels go or "
@@ -78,7 +79,7 @@ with user_errors("Setting up the comparison"):
         if not methods or not metrics:
             st.warning("Pick at least one method and one metric.")
         else:
-            with stoppable("trust"):
+            with stoppable("trust", stop_here, f"Explaining and scoring: {eta_words}…"):
                 st.session_state[RESULT] = {"request": request, "table": _evaluate(
                     model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
 
