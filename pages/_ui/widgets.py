@@ -238,7 +238,11 @@ def _find_accepting(image, names: list[str]) -> list[dict]:
     for i, name in enumerate(names):
         bar.progress(i / len(names), text=f"Loading and timing model {i + 1} of {len(names)}: {lit(name)}…")
         lm = cached.model(name)
-        per, n_fit = cached.forward_seconds(name, lm.file_hash), images_to_fit(lm)
+        try:
+            n_fit = images_to_fit(lm)
+        except xc.XAIError:  # no check can be built for it: accepting_models skips it too
+            n_fit = 0
+        per = cached.forward_seconds(name, lm.file_hash)
         plan.append((lm, per, n_fit, estimate.domain_check_seconds(per, n_fit, lm.has_features)))
     total = sum(p[3] for p in plan)
     first = [(lm.name, n) for lm, _, n, _ in plan if n]
