@@ -210,7 +210,7 @@ def domain_warning(model_name: str, image) -> bool:
                       "the checks will take, then runs each model's own out-of-domain check on this scan. A "
                       "model's first check also runs it over its training scans. Progress is shown model by "
                       "model, and Stop keeps the page as it was."):
-        with stoppable(key):  # Stop at the top of the running work
+        with stoppable(key, what="Checking the other models, one by one…"):
             st.session_state[key] = _find_accepting(image, others)
     found = st.session_state.get(key)
     if found is not None:
