@@ -7,17 +7,18 @@ import xai_core as xc
 
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
-from pages._ui.jobs import keep, run_steps, stopped_note
+from pages._ui.jobs import keep, run_steps, stop_slot, stopped_note
 from pages._ui.render import export_html, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import trust_cards
 from xai_core.untrusted import plotly_literal
-from xai_core import plots
+from xai_core import estimate, plots
 from xai_core.compare import MAX_IMAGES, MAX_MODELS, merge_rows
 from xai_core.explainers import featured
 from xai_core.exports import csv_text
 
 st.title("Compare architectures")
+stop_here = stop_slot()  # on the first screen, whatever the settings below take up
 st.markdown(
     "The source poster compared a Basic, an Optimised and an Augmented CNN by their SHAP maps and found that "
     "**high accuracy does not mean the right regions**. Here every model explains the same scans with the same "
@@ -75,15 +76,16 @@ with user_errors("Comparing the models"):
                            f"({ecls.display_name}).")
     steps = [(m, lambda m=m: cached.compare([m], dataset_name, indices, target, output, method, method_params))
              for m in chosen]
-    state = run_steps(RESULT, request, steps, start)
+    state = run_steps(RESULT, request, steps, start, slot=stop_here, what="Explaining every image with each model")
     if state is not None and state["done"]:
         result = merge_rows([state["done"][m] for m in state["names"] if m in state["done"]])
         stopped_note(state, "models", "Compare")
         if state["request"] != request:
             st.caption("The grid below is for the previous settings; press **Compare** to update it.")
     elif state is None:
-        st.info(f"Press **Compare** to explain {len(chosen)} models on {len(indices)} images "
-                "(about a second per map for the small models, more for the large ones).")
+        st.info(f"Press **Compare** to explain {len(chosen)} models on {len(indices)} images: each map sends "
+                f"{estimate.method_passes(method):,} images through its model. Progress is shown model by model, "
+                "and Stop keeps the models that finished.")
 
 if result is None:
     st.stop()

@@ -7,7 +7,7 @@ import streamlit as st
 import xai_core as xc
 from pages._ui import cached, widgets
 from pages._ui.forms import method_picker, param_form
-from pages._ui.jobs import stoppable, was_stopped
+from pages._ui.jobs import stop_slot, stoppable, was_stopped
 from pages._ui.render import user_errors
 from pages._ui.trust import trust_cards
 from xai_core.untrusted import plotly_literal
@@ -17,6 +17,7 @@ from xai_core.explainers import featured
 from xai_core.exports import csv_text
 
 st.title("Cross-domain: a model on data it never saw")
+stop_here = stop_slot()  # the example maps of section 3 run on every visit, far below the first screen
 st.markdown("A model **always** answers with one of the classes it knows, even on scans from another domain: "
             "what does it say there, and does the out-of-domain score catch them?")
 with st.expander("Why this matters, and how the out-of-domain score works"):
@@ -159,7 +160,7 @@ with user_errors("Explaining the examples"):
     if was_stopped("cd", "Explain the examples"):  # the maps wait; the rest of the page stays
         st.button("Explain the examples", key="cd_go_on", type="primary")
     else:
-        with stoppable("cd"):
+        with stoppable("cd", stop_here, "Explaining the example images of section 3, below…"):
             for r, row in enumerate(rows):
                 out = []
                 for j, (image, title) in enumerate(row):

@@ -14,7 +14,7 @@ from pages._ui.render import npz_bytes, user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
 from pages._ui.literal import lit
-from xai_core import gates, plots
+from xai_core import estimate, gates, plots
 from xai_core.prediction import prediction_words, tied_top
 from xai_core.explainers.lime_image import HIDE_COLORS
 from xai_core.metrics.stability import SAMPLES_LABEL, SHAKY_SPREAD, STABLE_SPREAD, superpixel_stability
@@ -68,12 +68,15 @@ with user_errors("Loading the model"):
         st.caption("The prediction and the maps are hidden for this scan.")
         st.stop()
 
+    per = cached.forward_seconds(model_name, lm.file_hash)
     with st.form("lime_settings", border=False):  # no frame: the six maps must fit a 1280x720 first screen
         s1, s2, s3, s4, s5, s6 = st.columns([2.3, 2.2, 2, 2.1, 1.5, 3.4], vertical_alignment="bottom")
         num_samples = s1.slider(SAMPLES_LABEL, 100, 5000, QUICK_SAMPLES, step=100,
                                 help="How many perturbed images LIME scores. More give a better-fitted, more "
-                                     f"stable local model and take longer; {QUICK_SAMPLES} keeps the first view "
-                                     "to about 10 s on a 2-core machine.")
+                                     f"stable local model and take longer; {QUICK_SAMPLES} for each of the "
+                                     f"{len(SEGMENTERS.names())} segmenters takes "
+                                     f"{estimate.words(QUICK_SAMPLES * len(SEGMENTERS.names()) * per)} "
+                                     f"({estimate.basis(per)}).")
         hide_color = s2.selectbox("Hidden show", HIDE_COLORS + ("0",), format_func=HIDE_LABELS.get,
                                   help="What a hidden superpixel is filled with. Mean colour: the superpixel's own "
                                        "mean colour (lime's default); blurred: a blurred copy of the image; "

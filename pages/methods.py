@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._ui import cached, widgets
 from pages._ui.forms import param_form
-from pages._ui.jobs import run_steps, stopped_note
+from pages._ui.jobs import run_steps, stop_slot, stopped_note
 from pages._ui.render import user_errors
 from pages._ui.report import report_download, scan_case
 from pages._ui.trust import scan_mask, trust_cards
@@ -23,6 +23,7 @@ PER_ROW = 4
 RESULT = "methods_result"
 
 st.title("Methods side by side")
+stop_here = stop_slot()  # on the first screen, whatever the settings below take up
 st.markdown(
     f"{len(EXPLAINERS)} explanation methods are available. They answer different questions: **gradients** say "
     "how the score would change if a pixel changed a little, **CAM** methods say where the last convolutional "
@@ -79,7 +80,8 @@ with user_errors("Loading the model and scan"):
     interrupted = prev is not None and prev.get("running") and prev["request"] == request
     steps = [(job["method"], lambda job=job: cached.explain_each(
         model_name, x, [job], label=f"Explaining with {job['title']}")[0]) for job in jobs]
-    state = run_steps(RESULT, request, steps, start=not interrupted)
+    state = run_steps(RESULT, request, steps, start=not interrupted, slot=stop_here,
+                      what="Explaining with each method", titles={j["method"]: j["title"] for j in jobs})
     results = [(n, state["done"][n]) for n in chosen if n in state["done"]] if state else []
     if state is not None and state["stopped"]:
         stopped_note(state, "methods", "Go on")

@@ -15,7 +15,7 @@ from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
 from pages._ui.literal import lit, lits
 from xai_core.untrusted import plotly_literal
-from xai_core import plots
+from xai_core import estimate, plots
 from xai_core.explainers import featured
 from xai_core.exports import csv_text
 from xai_core.prediction import percentage_points
@@ -123,8 +123,12 @@ with user_errors("The attribution audit"):
     if methods:
         res = ui.audit(model_name, dataset_name, methods, n=12, allow_compute=False)
         if res is None:
-            st.caption("No stored audit for this model; running it explains 12 marked test scans per method "
-                       "(fast settings: about a minute per method on two cores).")
+            audited = cached.model(model_name)
+            per = cached.forward_seconds(model_name, audited.file_hash)
+            eta = per * 12 * sum(estimate.method_passes(m, tuple(audited.input_shape[:2]), ui.FAST_SHARE)
+                                 for m in methods)
+            st.caption(f"No stored audit for this model; running it explains 12 marked test scans per method at "
+                       f"fast settings. Estimate: {estimate.words(eta)} ({estimate.basis(per)}).")
             if st.button("Run the audit", key="sc_audit_go"):
                 res = ui.audit(model_name, dataset_name, methods, n=12, fast=True)
 if res is not None:

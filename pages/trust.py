@@ -8,7 +8,7 @@ import streamlit as st
 
 import xai_core as xc
 from pages._ui import cached, widgets
-from pages._ui.jobs import stoppable, was_stopped
+from pages._ui.jobs import stop_slot, stoppable, was_stopped
 from pages._ui.render import progress_bar, user_errors
 from xai_core import estimate, trust
 from xai_core.explainers import featured
@@ -21,6 +21,7 @@ DEFAULT_METHODS = 4  # the first four featured methods (xai_core.explainers.feat
 DEFAULT_METRICS = ("deletion", "insertion", "relevance-mass", "pointing-game", "relevance-rank")
 
 st.title("Which method can I trust?")
+stop_here = stop_slot()  # on the first screen, whatever the settings below take up
 st.markdown(
     "A map can look convincing and still be wrong. This page runs several explanation methods on the same "
     "scans and scores every map: **deletion/insertion** (does the score move when the map's top pixels go or "
@@ -36,14 +37,6 @@ def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tupl
     with progress_bar("Explaining and scoring…") as progress:
         return trust.evaluate_methods(cached.model(model_name), cached.dataset(dataset_name), list(indices),
                                       {m: {} for m in methods}, list(metrics), output=output, progress=progress)
-
-
-@st.cache_data(show_spinner="Timing one batch of the model…", max_entries=32)
-def _forward_seconds(model_name: str, model_hash: str) -> float:
-    """Seconds per image of this model's forward pass, timed here once (a batch of 32)."""
-    from xai_core.models.timing import forward_seconds
-
-    return forward_seconds(cached.model(model_name), batch_size=32)
 
 
 def _styled(table: trust.MethodsTable):
@@ -73,10 +66,10 @@ with user_errors("Setting up the comparison"):
         output = g2.radio("Output space", ["margin", "probability"], horizontal=True, key="trust_output")
         submitted = st.form_submit_button("Evaluate", type="primary")
     indices = trust.lesion_scans(ds, "test", int(n_scans))
-    per_image = _forward_seconds(model_name, lm.file_hash)
+    per_image = cached.forward_seconds(model_name, lm.file_hash)
     eta = estimate.trust_seconds(per_image, methods, metrics, len(indices), tuple(lm.input_shape[:2]))
     eta_words = (f"{estimate.words(eta)} for {len(indices)} scans x {len(methods)} methods x {len(metrics)} "
-                 f"metrics with {model_name} (one image through the model takes {per_image * 1000:.1f} ms here)")
+                 f"metrics with {model_name} ({estimate.basis(per_image)})")
     st.caption(f"Estimate: {eta_words}.", help="Images each method and metric sends through the model, at their "
                "default settings, times a forward pass timed on this machine: an order of magnitude, not a promise.")
     request = dict(model=model_name, dataset=dataset_name, indices=indices, methods=methods, metrics=metrics,
@@ -86,7 +79,7 @@ with user_errors("Setting up the comparison"):
         if not methods or not metrics:
             st.warning("Pick at least one method and one metric.")
         else:
-            with stoppable("trust"):
+            with stoppable("trust", stop_here, f"Explaining and scoring: {eta_words}…"):
                 st.session_state[RESULT] = {"request": request, "table": _evaluate(
                     model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
 

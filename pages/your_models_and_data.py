@@ -8,7 +8,7 @@ from pages._ui import cached
 from pages._ui.session import owner
 from pages._ui.literal import lit, lits
 from pages._ui.render import progress_bar, user_errors
-from xai_core import config
+from xai_core import config, estimate
 from xai_core.data.archive import extract_zip, share_dataset, upload_dir
 from xai_core.data.folder import load_folder, scan_folder
 from xai_core.models.importing import import_model, parse_labels, share_model, update_adaptation
@@ -48,8 +48,9 @@ def reference_form(pick: str, lm) -> None:
         if up is not None:
             source = ("zip", up)
     if st.button("Fit the reference", key=f"ref_fit_{pick}", disabled=source is None,
-                 help="Runs the model once over the reference scans (a few seconds to a minute) and stores the "
-                      "result with the model."):
+                 help="Runs the model once over the reference scans "
+                      f"({estimate.basis(cached.forward_seconds(lm.name, lm.file_hash))}) and stores the result "
+                      "with the model."):
         with user_errors("Fitting the out-of-domain reference"):
             with progress_bar("Fitting the out-of-domain reference…") as progress:
                 if isinstance(source, tuple):

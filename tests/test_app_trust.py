@@ -16,7 +16,8 @@ def test_shap_page_shows_a_trust_card_beside_each_map():
                  "Pointing game", "Completeness (additivity)"):
         assert labels.count(name) == 2, (name, labels)  # margin and probability maps
     assert all(m.value.split()[0] in ("✅", "⚠️", "❌", "➖") for m in at.metric if m.label in labels)
-    assert len([b for b in at.button if b.label == "Run the deeper checks"]) == 2
+    deeper = [b for b in at.button if b.label == "Run the deeper checks"]
+    assert len(deeper) == 2 and all("ms here" in b.help for b in deeper), [b.help for b in deeper]  # timed
     at.toggle(key="trust_margin_curves").set_value(True).run()
     assert not at.exception and not at.error
 

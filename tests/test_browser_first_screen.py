@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, app_server
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, _wait_idle, app_server
 
 pytestmark = pytest.mark.browser
 W, H = 1280, 720
@@ -36,8 +36,14 @@ def _settled(pg, timeout=300):
     pytest.fail("the page did not settle")
 
 
+def _to_top(pg):
+    """Scroll back to the first screen: Streamlit scrolls its main container, not the window."""
+    pg.evaluate("() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) "
+                "e.scrollTop = 0; }); }")
+
+
 def _on_first_screen(pg, locator, what):
-    pg.evaluate("window.scrollTo(0, 0)")
+    _to_top(pg)
     box = locator.bounding_box()
     assert box is not None, what
     assert box["y"] >= 0 and box["y"] + box["height"] <= H, f"{what} is not on the first screen: {box}"
@@ -127,3 +133,60 @@ def test_html_report_tables_stay_inside_the_page(projector, brain_model, tmp_pat
                        "[t.getBoundingClientRect().right, document.body.getBoundingClientRect().right])"
                        ".filter(([t, b]) => t > b + 1)")
     assert not wide, wide
+
+
+def _budget(pg, expander: str, value: int):
+    """Open ``expander`` and set SHAP's Max evals to ``value`` (a budget never run before: the work is not
+    in the disk cache, so it is still running when the Stop button is measured)."""
+    pg.get_by_text(expander).first.click()
+    box = pg.locator('input[aria-label="Max evals"]').first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def _start_cross_domain(pg, budget):
+    pg.get_by_text("3. Where it looks").wait_for(timeout=300_000)
+    _wait_idle(pg, timeout=300_000)
+    _budget(pg, "settings", budget)  # the examples start on their own with the new budget
+
+
+def _start_compare(pg, budget):
+    pg.get_by_role("button", name="Compare").wait_for(timeout=300_000)
+    _wait_idle(pg, timeout=300_000)
+    _budget(pg, "settings (the same for every map)", budget)
+    pg.get_by_role("button", name="Compare").click()
+
+
+def _start_methods(pg, budget):
+    pg.get_by_text("How much the methods agree").wait_for(timeout=300_000)
+    _wait_idle(pg, timeout=300_000)
+    _budget(pg, "Settings of each method", budget)  # the methods start again on their own
+
+
+def _start_trust(pg, budget):
+    pg.get_by_role("button", name="Evaluate").wait_for(timeout=300_000)
+    _wait_idle(pg, timeout=300_000)
+    pg.get_by_role("button", name="Evaluate").click()
+
+
+@pytest.mark.parametrize("path, start", [("/cross-domain", _start_cross_domain), ("/compare-architectures", _start_compare),
+                                         ("/methods", _start_methods), ("/trust", _start_trust)])
+def test_stop_sits_on_the_first_screen_above_the_results(projector, path, start):
+    """While long work runs, its Stop button is on the first screen of a projector, above every result
+    (map, table, metric) the page shows, so nobody has to scroll to find it; it is pressed after measuring."""
+    import random
+
+    url, pg = projector
+    pg.goto(url + path)
+    start(pg, random.randint(20_000, 60_000))
+    stop = pg.locator("button").filter(has_text="Stop").first
+    stop.wait_for(timeout=120_000)
+    _to_top(pg)
+    box = stop.bounding_box()
+    pg.screenshot(path=str(ARTIFACTS / f"stop{path.replace('/', '_')}.png"))
+    results = pg.locator('.js-plotly-plot, [data-testid="stDataFrame"], [data-testid="stMetric"], '
+                         '[data-testid="stImage"]').evaluate_all(
+        "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect().top)")
+    stop.click()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= H, f"Stop is not on the first screen: {box}"
+    assert all(top >= box["y"] + box["height"] for top in results), (box, results)

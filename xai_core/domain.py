@@ -60,9 +60,7 @@ def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | N
 
     if cache is None:
         return compute()
-    key = make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
-                   dataset=dataset, seed=ds.seed, split=split,
-                   data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())
+    key = _split_key(lm, dataset, ds, split)
 
     def load(path):
         with np.load(path) as z:
@@ -72,6 +70,31 @@ def split_outputs(model, dataset: str, split: str = "test", cache: DiskCache | N
     if hit and progress is not None:
         progress(1.0, "served from cache")
     return out
+
+
+def _split_key(lm: LoadedModel, dataset: str, ds, split: str) -> str:
+    s = ds.split(split)
+    return make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
+                    dataset=dataset, seed=ds.seed, split=split,
+                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())
+
+
+def images_to_fit(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE) -> int:
+    """Training-dataset images that ``model``'s first out-of-domain check still has to send through the model:
+    0 once its detector is fitted (or its owner stored a reference), else the images of the splits whose
+    outputs are not in the disk cache. What a time estimate multiplies by the timed forward pass."""
+    from .ood._reference import load_reference
+
+    lm = as_model(model)
+    dataset = lm.metadata.dataset
+    ref = load_reference(lm)
+    with _lock:
+        fitted = (lm.file_hash, method) in _detectors
+    if fitted or (ref is not None and ref.method == method) or not dataset or dataset not in DATASETS:
+        return 0
+    ds = load_dataset(dataset)
+    return sum(len(ds.split(s)) for s in ("train", "val", "test")
+               if cache is None or not cache.path(_split_key(lm, dataset, ds, s), "outputs").is_file())
 
 
 _detectors: dict[tuple, Detector] = {}

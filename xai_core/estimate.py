@@ -3,7 +3,8 @@
 A fixed promise ("about a minute") is wrong for every model but the one it was measured on: MobileNetV2
 at 224 px costs tens of times more per image than the small brain CNN. Like the superpixel Shapley
 estimate (``explainers.shap_superpixel.estimate_seconds``), these estimates multiply a forward pass timed
-on the spot by how many images each step sends through the model. The counts come from each method's
+on the spot by how many images each step sends through the model (``basis`` says so in the
+same words on every page). The counts come from each method's
 and metric's default parameters; gradient methods count 3 passes per image (forward plus backward).
 The result is an order of magnitude, stated as such on the pages.
 """
@@ -20,15 +21,16 @@ def _default(cls, name: str, fallback: int) -> int:
     return int(p.default) if p is not None and isinstance(p.default, (int, float)) else fallback
 
 
-def method_passes(method: str, input_size: tuple[int, int] = (128, 128)) -> int:
-    """Images one explanation sends through the model, at the method's default settings."""
+def method_passes(method: str, input_size: tuple[int, int] = (128, 128), share: float = 1.0) -> int:
+    """Images one explanation sends through the model, at the method's default settings (a method with a
+    budget, such as SHAP's evaluations, at ``share`` of its default, as the pages' cheaper runs use it)."""
     from .explainers import EXPLAINERS
     from .progressive import budget_param
 
     cls = EXPLAINERS.get(method)
     p = budget_param(method)
     if p is not None:
-        return int(p.default)
+        return max(1, int(round(p.default * share)))
     if method == "shap-superpixel":
         return 2 ** _default(cls, "max_exact", 12)
     if method == "occlusion":
@@ -67,6 +69,22 @@ def trust_seconds(forward_seconds: float, methods: list[str], metrics: list[str]
         e = method_passes(method, input_size)
         per_scan += e + sum(metric_passes(m, e) for m in metrics)
     return float(forward_seconds) * per_scan * int(n_scans)
+
+
+FEATURE_PASS = 1  # the penultimate features an out-of-domain check also reads: about one more pass
+
+
+def domain_check_seconds(forward_seconds: float, images_to_fit: int, has_features: bool = True) -> float:
+    """Seconds one model's out-of-domain check of one scan takes: the scan, plus on the model's first check
+    the ``images_to_fit`` training-dataset images (``domain.images_to_fit``), each through the model once
+    for margin and probability and once more for its features."""
+    passes = 1 + (FEATURE_PASS if has_features else 0)
+    return float(forward_seconds) * (int(images_to_fit) + 1) * passes
+
+
+def basis(forward_seconds: float) -> str:
+    """What every estimate on the pages rests on, said the same way everywhere."""
+    return f"one image through the model takes {forward_seconds * 1000:.1f} ms here"
 
 
 def words(seconds: float) -> str:

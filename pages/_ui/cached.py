@@ -33,6 +33,15 @@ def model(name: str) -> xc.LoadedModel:
 model.clear = _model.clear  # the pages clear the cache after a model changes
 
 
+@st.cache_data(show_spinner="Timing one batch of the model…", max_entries=32)
+def forward_seconds(model_name: str, model_hash: str) -> float:
+    """Seconds per image of this model's forward pass, timed here once (a batch of 32): what every
+    estimate on the pages multiplies (``xai_core.estimate``)."""
+    from xai_core.models.timing import forward_seconds as timed
+
+    return timed(model(model_name), batch_size=32)
+
+
 @st.cache_resource(show_spinner="Preparing the dataset (first run only)…", max_entries=8)
 def dataset(name: str) -> xc.Dataset:
     with progress_bar("Reading the dataset (first use only)…", "Reading: ") as progress:

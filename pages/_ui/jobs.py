@@ -14,14 +14,35 @@ from typing import Callable
 
 import streamlit as st
 
+from pages._ui.literal import lit
 from xai_core.errors import Cancelled
 
 
-def run_steps(key: str, request: dict, steps: list[tuple[str, Callable[[], object]]], start: bool) -> dict | None:
+def stop_slot():
+    """The place of this page's Stop button, reserved just under the title (call it there): the settings
+    between the title and the work (an open settings expander, an uploader) can push the work below the
+    first screen of a 1280x720 projector, never the Stop. Pass it to ``run_steps`` or ``stoppable``."""
+    return st.empty()
+
+
+def _stop_button(holder, key: str, what: str, help: str, **on_click) -> Callable[[str], None]:
+    """Stop, and beside it what is running (so a Stop at the top says which work below it ends). Returns a
+    function that rewrites that line as the work goes on."""
+    with holder.container():
+        b, note = st.columns([1, 7], vertical_alignment="center")
+        b.button("Stop", key=f"{key}_stop", icon=":material/stop_circle:", help=help, **on_click)
+        line = note.empty()
+    line.caption(what)
+    return lambda text: line.caption(text)
+
+
+def run_steps(key: str, request: dict, steps: list[tuple[str, Callable[[], object]]], start: bool,
+              slot=None, what: str = "Working", titles: dict | None = None) -> dict | None:
     """Run ``steps`` ((name, fn) pairs) when ``start``; return the kept state for ``key``.
 
     State: ``request`` (the settings it is for), ``done`` ({name: result}, in order), ``names`` (every
-    step), ``stopped`` (True when it ended before every step finished)."""
+    step), ``stopped`` (True when it ended before every step finished). The Stop button goes in ``slot``
+    (``stop_slot``) when given, with ``what`` and the step running (by its ``titles`` entry) beside it."""
     state = st.session_state.get(key)
     if state is not None and state.get("running"):
         state["running"], state["stopped"] = False, True  # the run that was computing was interrupted
@@ -31,12 +52,13 @@ def run_steps(key: str, request: dict, steps: list[tuple[str, Callable[[], objec
     state = {"request": request, "names": [n for n, _ in steps], "running": True, "stopped": False,
              "done": dict(old["done"]) if old else {}}  # resume: finished steps are not redone
     st.session_state[key] = state
-    holder = st.empty()
-    holder.button("Stop", key=f"{key}_stop", icon=":material/stop_circle:",
-                  help="Stop now; what has finished stays shown, and pressing the start button again resumes.")
+    holder = slot if slot is not None else st.empty()
+    say = _stop_button(holder, key, f"{what}…", "Stop now; what has finished stays shown, and pressing the start "
+                                                "button again resumes.")
     try:
-        for name, fn in steps:
+        for i, (name, fn) in enumerate(steps):
             if name not in state["done"]:
+                say(f"{what}: {lit((titles or {}).get(name, name))} ({i + 1} of {len(steps)})…")
                 state["done"][name] = fn()
     except Cancelled:
         state["stopped"] = True
@@ -74,15 +96,16 @@ def _mark_stopped(key: str) -> None:
 
 
 @contextlib.contextmanager
-def stoppable(key: str):
-    """Draw a Stop button while the block computes (for pages whose result is kept only once complete).
+def stoppable(key: str, slot=None, what: str = "Working…"):
+    """Draw a Stop button while the block computes (for pages whose result is kept only once complete), in
+    ``slot`` (``stop_slot``) when given, with ``what`` beside it.
 
     Pressing it reruns the page, which ends the block at its next Streamlit call; the page goes on
     showing what it showed before, and every explanation that finished is in the disk cache, so
     starting again resumes where it stopped. ``was_stopped(key)`` tells the rerun it was a stop."""
-    holder = st.empty()
-    holder.button("Stop", key=f"{key}_stop", icon=":material/stop_circle:", on_click=_mark_stopped, args=(key,),
-                  help="Stop now. What is shown stays; starting again reuses every run that finished.")
+    holder = slot if slot is not None else st.empty()
+    _stop_button(holder, key, what, "Stop now. What is shown stays; starting again reuses every run that finished.",
+                 on_click=_mark_stopped, args=(key,))
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ import xai_core as xc
 from pages._ui import cached
 from pages._ui.literal import lit
 from pages._ui.render import progress_bar, user_errors
-from xai_core import gates, trust
+from xai_core import estimate, gates, trust
 from xai_core.metrics import METRICS, VERDICT_WORDS
 from xai_core.plots import trust as trust_plots
 
@@ -102,9 +102,14 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
         costly = trust.costly_metrics()
         done = trust.card(lm, explanation.image, explanation, costly, mask=mask, compute=False, out_of_domain=ood)
         names = ", ".join(METRICS.get(n).display_name.lower() for n in costly)
+        if len(done) < len(costly):
+            per = cached.forward_seconds(model_name, lm.file_hash)
+            passes = estimate.method_passes(explanation.method, tuple(lm.input_shape[:2]))
+            eta = per * sum(estimate.metric_passes(n, passes) for n in costly)
         if len(done) < len(costly) and st.button("Run the deeper checks", key=f"{key}_costly",
-                                                  help=f"{names}. These explain the scan again several times "
-                                                       "(tens of seconds); results are kept."):
+                                                  help=f"{names}. These explain the scan again several times: "
+                                                       f"{estimate.words(eta)} ({estimate.basis(per)}); "
+                                                       "results are kept."):
             with progress_bar("Deeper checks…") as progress:
                 done = trust.card(lm, explanation.image, explanation, costly, mask=mask, out_of_domain=ood,
                                   progress=progress)

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 import xai_core as xc
+from pages._ui.jobs import stoppable, was_stopped
 from pages._ui.literal import lit, lits
 from xai_core import config
 
@@ -208,16 +209,14 @@ def domain_warning(model_name: str, image) -> bool:
     c1.caption("How this is measured", help=check.technical(0))
     key = f"_ood_next_{model_name}_{image_hash(np.asarray(image))[:16]}"
     others = [r["name"] for r in models() if r["name"] != model_name]
+    was_stopped(key, "Find a model whose training scans are like this one")
     if c2.button("Find a model whose training scans are like this one", key=f"btn{key}",
-                 help=f"Loads each of the {len(others)} other models and runs its own out-of-domain check on this "
-                      "scan. A model's first check also runs it over its training scans: seconds for the small "
-                      "models, minutes for large ones. Progress is shown model by model."):
-        bar, found = st.progress(0.0), []
-        for i, name in enumerate(others):  # one model at a time, so the wait is visible and can be stopped
-            bar.progress(i / len(others), text=f"Model {i + 1} of {len(others)}: {name}…")
-            found += accepting_models(image, [cached.model(name)])
-        bar.empty()
-        st.session_state[key] = sorted(found, key=lambda r: r["percentile"])
+                 help=f"Loads each of the {len(others)} other models, times its forward pass here, says how long "
+                      "the checks will take, then runs each model's own out-of-domain check on this scan. A "
+                      "model's first check also runs it over its training scans. Progress is shown model by "
+                      "model, and Stop keeps the page as it was."):
+        with stoppable(key, what="Checking the other models, one by one…"):
+            st.session_state[key] = _find_accepting(image, others)
     found = st.session_state.get(key)
     if found is not None:
         if found:
@@ -230,6 +229,44 @@ def domain_warning(model_name: str, image) -> bool:
             st.info("Next step: no other model here was trained on scans like this one. Ask for a model trained "
                     "on this kind of scan, or add one on *Your models and data*.", icon=":material/lightbulb:")
     return True
+
+
+def _find_accepting(image, names: list[str]) -> list[dict]:
+    """The models among ``names`` whose training domain accepts ``image``, most typical first. Each model's
+    forward pass is timed first, so the estimate shown while the checks run is this machine's and these
+    models', not a promise."""
+    from pages._ui import cached
+    from xai_core import estimate
+    from xai_core.domain import accepting_models, images_to_fit
+
+    note, bar, plan = st.empty(), st.progress(0.0, text="Timing each model's forward pass…"), []
+    for i, name in enumerate(names):
+        bar.progress(i / len(names), text=f"Loading and timing model {i + 1} of {len(names)}: {lit(name)}…")
+        lm = cached.model(name)
+        try:
+            n_fit = images_to_fit(lm)
+        except xc.XAIError:  # no check can be built for it: accepting_models skips it too
+            n_fit = 0
+        per = cached.forward_seconds(name, lm.file_hash)
+        plan.append((lm, per, n_fit, estimate.domain_check_seconds(per, n_fit, lm.has_features)))
+    total = sum(p[3] for p in plan)
+    first = [(lm.name, n) for lm, _, n, _ in plan if n]
+    note.caption(f"Estimate: {estimate.words(total)} for {len(names)} models"
+                 + (f"; the first check of {lits(n for n, _ in first)} also runs "
+                    f"{sum(n for _, n in first):,} training scans through them" if first else "")
+                 + ". Timed here: " + "; ".join(f"{lit(lm.name)} {per * 1000:.1f} ms per image" for lm, per, _, _ in plan)
+                 + ".", help="Images each check sends through its model times that model's forward pass timed on "
+                             "this machine: an order of magnitude, not a promise.")
+    found, done = [], 0.0
+    for i, (lm, per, n_fit, seconds) in enumerate(plan):  # one model at a time: the wait is visible, can stop
+        bar.progress(done / total if total else i / len(plan),
+                     text=f"Model {i + 1} of {len(plan)}: {lit(lm.name)}, {estimate.words(seconds)}"
+                          + (f" (first check: {n_fit:,} training scans, {estimate.basis(per)})" if n_fit else "")
+                          + "…")
+        found += accepting_models(image, [lm])
+        done += seconds
+    bar.empty()
+    return sorted(found, key=lambda r: r["percentile"])
 
 
 def domain_gate(model_name: str, image, key: str) -> bool:
