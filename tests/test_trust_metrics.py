@@ -160,11 +160,15 @@ def test_convergence_of_shap_partition_names_a_budget_that_converges(brain, brai
     image = brain.image("test", lesion_scans[1])
     conv = METRICS.get("convergence")
     low = conv(brain_model, image, xc.explain(brain_model, image, top_k=1, max_evals=100))
-    assert low.verdict in ("warn", "fail") and "Not converged" in low.meaning
-    rec = low.details["recommended"]
+    # 100 evaluations are not enough, or the agreement sits on the line (95% interval straddling 0.9); either
+    # way the card names a larger budget that is safe
+    assert low.verdict in ("warn", "fail", "inconclusive") and "onverged" in low.meaning
+    rec = low.details.get("to_decide") or low.details["recommended"]
     assert rec is not None and rec > 100 and f"{rec:,}" in low.meaning
     at_rec = conv(brain_model, image, xc.explain(brain_model, image, top_k=1, max_evals=rec))
-    assert at_rec.verdict == "pass" and at_rec.meaning.startswith("Converged")
+    # there the maps agree more, and converge (or sit on the line, a 95% interval straddling 0.9: inconclusive)
+    assert at_rec.value > low.value and at_rec.verdict in ("pass", "inconclusive"), at_rec.meaning
+    assert at_rec.meaning.startswith("Converged" if at_rec.verdict == "pass" else "Perhaps converged")
     with registered():
         edges = xc.explain(brain_model, image, method="test-sobel-edges", top_k=1, cache=None)
         assert conv(brain_model, image, edges).verdict == "n/a"  # deterministic: nothing to converge
@@ -200,6 +204,7 @@ def test_cli_trust_gives_the_six_headline_metrics_for_shap(brain, lesion_scans, 
                "--method", "shap-partition", "--param", "max_evals=200",
                "--metrics", "deletion,insertion,pointing-game,relevance-mass,randomisation,convergence",
                "--metric-param", "randomisation.steps=2", "--metric-param", "convergence.doublings=1",
+               "--metric-param", "randomisation.draws=2", "--metric-param", "randomisation.max_draws=2",
                "--json", "--out", str(out_file)])
     assert rc == 0
     printed = json.loads(capsys.readouterr().out)
@@ -209,7 +214,7 @@ def test_cli_trust_gives_the_six_headline_metrics_for_shap(brain, lesion_scans, 
     for name, r in printed.items():
         assert set(r) == {"value", "low", "high", "better", "verdict", "threshold"}
         assert r["verdict"] in ("pass", "warn", "fail", "inconclusive") and isinstance(r["value"], float), name
-        sampled = name in ("deletion", "insertion")  # these carry a 95% interval; the exact ones none
+        sampled = name in ("deletion", "insertion", "randomisation", "convergence")  # 95% interval; exact: none
         assert (r["low"] is not None and r["low"] <= r["value"] <= r["high"]) if sampled else r["low"] is None
     assert printed["randomisation"]["better"] == "lower"
 
@@ -233,11 +238,13 @@ def test_seed_stability_metric_is_the_lime_pages_rule(brain, brain_model):
 
     image = brain.image("test", 1)
     e = xc.explain(brain_model, image, method="lime", top_k=1, num_samples=200, cache=None)
-    r = METRICS.get("superpixel-stability")(brain_model, image, e, repeats=2)
+    r = METRICS.get("superpixel-stability")(brain_model, image, e, repeats=2, max_repeats=2)
     runs = xc.explain_repeats(brain_model, image, 2, method="lime", classes=[int(e.class_indices[0])],
                               num_samples=200, cache=None)
     same = superpixel_stability(runs)
-    assert r.value == pytest.approx(float(same.relative_std[0])) and r.verdict == grade(r.value)
+    assert r.value == pytest.approx(float(same.relative_std[0]))  # the LIME page's number
+    # the page's word keeps its fixed cut-offs; the card's verdict is calibrated (tests/test_verdicts.py)
+    assert r.low <= r.value <= r.high and grade(r.value) in ("pass", "warn", "fail")
     assert METRICS.get("superpixel-stability")(brain_model, image, _expl_from(e)).verdict == "n/a"
 
 

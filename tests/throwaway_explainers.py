@@ -6,6 +6,8 @@
   image's hash); every localisation metric must score it 1.
 * ``test-grad-x-input``: gradient x input of the class score (Shrikumar et al. 2017) through the
   white-box ``LoadedModel.gradients``; a trained CNN's map must change after randomisation.
+* ``test-noise``: Gaussian noise, drawn afresh for every image (seeded by its hash and ``seed``): a map
+  that is noise; no calibrated verdict may pass it.
 
 They are registered by the ``throwaway_explainers`` fixture and removed again after the test, so
 no other test (the registry contract tests) ever sees them.
@@ -77,7 +79,24 @@ class GradXInput(Explainer):
         return e
 
 
-THROWAWAY = (SobelEdges, LesionOracle, GradXInput)
+class Noise(Explainer):
+    name = "test-noise"
+    display_name = "Noise"
+    description = "Gaussian noise, new for every image and seed: a map that says nothing."
+    additive = False
+    params = (Param("seed", 0, "Seed of the noise.", int, min=0),
+              Param("num_samples", 100, "unused: a budget, so convergence has one to double", int, min=1))
+
+    def explain(self, model, image, classes, output, progress=None, *, seed, num_samples):
+        from xai_core.data.images import image_hash
+
+        x = np.asarray(image, np.float32)
+        rng = np.random.default_rng([int(image_hash(x)[:12], 16), seed, num_samples])
+        return _explanation(self, model, image, classes, output, rng.normal(size=x.shape[:2]),
+                            {"seed": seed, "num_samples": num_samples})
+
+
+THROWAWAY = (SobelEdges, LesionOracle, GradXInput, Noise)
 
 
 @contextlib.contextmanager

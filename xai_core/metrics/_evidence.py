@@ -63,6 +63,12 @@ def judge(value: float, low: float, high: float, beats_chance: bool, bar: float,
     return "inconclusive"
 
 
+def judge_lower(value: float, low: float, high: float, beats_chance: bool, bar: float,
+                chance_z: float | None = None) -> str:
+    """``judge`` for a lower-is-better value: pass when the whole interval is at or below ``bar``."""
+    return judge(-value, -high, -low, beats_chance, -bar, chance_z)
+
+
 def fisher_interval(r: float, n: int) -> tuple[float, float]:
     """95% interval of a Pearson correlation from ``n`` pairs by Fisher's z (Fisher 1915)."""
     if n <= 3 or not np.isfinite(r):

@@ -77,12 +77,32 @@ def _redraw(layer, rng: np.random.Generator) -> list[np.ndarray]:
     return new
 
 
-def cascade(model, seed: int = 0, steps: int | None = None) -> list[tuple[str, object]]:
-    """[(layer name, LoadedModel with this layer and all above it randomised)], top layer first."""
+def _loaded(model, km, weights, top: int, seed: int):
     import keras
 
     from ..models import LoadedModel
 
+    clone = keras.models.clone_model(km)  # same variables in the same order as km
+    clone.set_weights(weights)
+    return LoadedModel(clone, model.metadata, f"{model.name} (top {top} layers randomised)", path="",
+                       file_hash=f"{model.file_hash}:randomised:seed{seed}:top{top}")
+
+
+def randomised_top(model, seed: int, top: int):
+    """One ``LoadedModel`` with its top ``top`` weighted layers redrawn: step ``top`` of ``cascade(model, seed)``
+    (the same weights), without building the steps below it. Further weight draws for the verdict use it."""
+    km = model.keras_model
+    layers = weighted_layers(km)[::-1][:top]
+    index = {id(v): i for i, v in enumerate(km.weights)}
+    weights = km.get_weights()
+    for j, layer in enumerate(layers):
+        for v, w in zip(layer.weights, _redraw(layer, np.random.default_rng([int(seed), j]))):
+            weights[index[id(v)]] = w
+    return _loaded(model, km, weights, len(layers), seed)
+
+
+def cascade(model, seed: int = 0, steps: int | None = None) -> list[tuple[str, object]]:
+    """[(layer name, LoadedModel with this layer and all above it randomised)], top layer first."""
     km = model.keras_model
     layers = weighted_layers(km)[::-1]  # top first
     n = len(layers) if steps is None else min(int(steps), len(layers))
@@ -97,11 +117,7 @@ def cascade(model, seed: int = 0, steps: int | None = None) -> list[tuple[str, o
     for j, layer in enumerate(layers[:n]):
         for v, w in zip(layer.weights, _redraw(layer, np.random.default_rng([int(seed), j]))):
             weights[index[id(v)]] = w
-        clone = keras.models.clone_model(km)  # same variables in the same order as km
-        clone.set_weights(weights)
-        lm = LoadedModel(clone, model.metadata, f"{model.name} (top {j + 1} layers randomised)", path="",
-                         file_hash=f"{model.file_hash}:randomised:seed{seed}:top{j + 1}")
-        out.append((layer.name, lm))
+        out.append((layer.name, _loaded(model, km, weights, j + 1, seed)))
     with _LOCK:
         _CACHE[key] = out
         while len(_CACHE) > _KEEP:

@@ -16,6 +16,17 @@ One agreeing pair is not enough: SHAP Partition refines its region
 hierarchy in jumps, so maps at 200 and 400 evaluations can agree at 0.95
 while the map at 1,600 still moves (measured on brain-basic-cnn). Methods with a seed but no budget compare two seeds; deterministic
 methods are ``n/a``.
+
+**Calibrated verdict** (issue 22). Each agreement carries a 95% interval
+from a block bootstrap over the map's own blocks (``_spatial.bootstrap``:
+neighbouring pixels are not independent, so a pixel-count interval would be
+far too narrow) and is read against chance, the agreement of the map with
+its own blocks shuffled (``_spatial.chance``). A pair *agrees* when its
+interval lies wholly at or above ``agreement`` and *differs* when wholly
+below. The recommended budget is found twice, once counting undecided pairs
+as agreeing and once as differing; when the two readings give different
+verdicts the result is ``inconclusive`` and names the budget that is safe
+under both.
 """
 
 from __future__ import annotations
@@ -25,7 +36,9 @@ import numpy as np
 from ..agreement import spearman
 from ..params import Param
 from . import Metric, class_map, register
+from ._evidence import judge
 from ._rerun import rerun
+from ._spatial import bootstrap, chance, rank_terms, spearman_of
 
 # Budget parameters by name, for methods that do not declare ``budget_param`` themselves.
 BUDGET_NAMES = ("max_evals", "num_samples", "n_samples", "samples", "nsamples", "num_masks", "n_masks",
@@ -41,6 +54,36 @@ def budget_param(explainer_cls):
     return None
 
 
+def agreement_interval(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """(Spearman of two maps, its 95% block-bootstrap interval); NaN where either map is constant."""
+    rho = spearman(a, b)
+    if not np.isfinite(rho):
+        return rho, float("nan"), float("nan")
+    low, high = bootstrap(rank_terms(a, b), spearman_of, seed)
+    return rho, min(low, rho), max(high, rho)
+
+
+def chance_band(m: np.ndarray, seed: int = 0) -> float:
+    """The 97.5th percentile of the agreement of ``m`` with its own blocks shuffled: unrelated maps."""
+    rhos = chance(m, m, spearman, seed)
+    rhos = rhos[np.isfinite(rhos)]
+    return float(np.percentile(rhos, 97.5)) if rhos.size else 0.0
+
+
+def recommended(budgets: list[int], agrees: list[bool]) -> int | None:
+    """The smallest budget from which every pair tried agrees (None: not even the last pair)."""
+    rec = None
+    for k in range(len(agrees) - 1, -1, -1):
+        if not agrees[k]:
+            break
+        rec = budgets[k]
+    return rec
+
+
+def _verdict(rec: int | None, n: int) -> str:
+    return "pass" if rec == n else "warn" if rec is not None else "fail"
+
+
 @register
 class Convergence(Metric):
     name = "convergence"
@@ -51,9 +94,14 @@ class Convergence(Metric):
     cost = "costly"
     category = "convergence"
     figure = "convergence"
-    rule = ("pass: Spearman(map at B, map at 2B) >= 0.9 for every doubling tried from the budget used; warn: "
-            "from a larger budget; fail: at none")
-    why = "A sampled map at too small a budget is coarse while still additive (FIELD_NOTES: 0.49 at 1,000 evaluations)."
+    version = 2
+    rule = ("a pair (map at B, map at 2B) agrees when the 95% block-bootstrap interval of its Spearman correlation "
+            "lies all >= 0.9, differs when all below. pass: every pair from the budget used agrees; warn: from a "
+            "larger budget; fail: at none; inconclusive: undecided pairs change that reading (the card names the "
+            "budget safe either way). Seeded methods without a budget: two seeds, pass when the interval is all "
+            ">= 0.9, fail when no better than the map's own blocks shuffled")
+    why = ("A sampled map at too small a budget is coarse while still additive (FIELD_NOTES: 0.49 at 1,000 "
+           "evaluations); neighbouring pixels move together, so the interval resamples blocks, not pixels.")
     params = (
         Param("agreement", 0.9, "Spearman correlation between the maps at N and 2N that counts as converged.",
               float, min=0.0, max=1.0),
@@ -65,21 +113,29 @@ class Convergence(Metric):
 
         cls = EXPLAINERS.get(explanation.method)
         budget = budget_param(cls)
-        threshold = f"pass: Spearman(map at B, map at 2B) >= {agreement:.3g} for every B from the budget used"
+        threshold = (f"pass: the 95% interval of Spearman(map at B, map at 2B) all >= {agreement:.3g} for every B "
+                     "from the budget used")
         if budget is None:
             seeded = "seed" in explanation.params
             if not seeded:
                 return self.not_applicable(f"{cls.display_name} is deterministic; there is nothing to converge")
             seed = int(explanation.params["seed"])
             other = rerun(model, image, explanation, seed=seed + 1, progress=progress)
-            rho = spearman(class_map(explanation), other)
-            ok = np.isfinite(rho) and rho >= agreement
-            return self.result(rho, "pass" if ok else "warn", threshold.replace("at B, map at 2B", "two seeds").replace(" for every B from the budget used", ""),
-                               "Two seeds give " + ("the same map." if ok else "noticeably different maps."),
-                               {"seeds": [seed, seed + 1], "spearman": [rho]})
+            rho, low, high = agreement_interval(class_map(explanation), other)
+            band = chance_band(class_map(explanation))
+            verdict = judge(rho, low, high, np.isfinite(low) and low > band, agreement)
+            meaning = "Two seeds give " + {"pass": "the same map.", "warn": "noticeably different maps.",
+                                           "fail": "maps as unrelated as shuffled ones.",
+                                           "inconclusive": "maps that agree about as much as the line asks.",
+                                           "n/a": "a constant map."}[verdict]
+            meaning += f" (Spearman {rho:.2f}, 95% interval {low:.2f} to {high:.2f}; unrelated maps reach {band:.2f}.)"
+            return self.result(rho, verdict, f"pass: Spearman(two seeds) 95% interval all >= {agreement:.3g}; fail: "
+                               f"not above {band:.3g} (unrelated maps)", meaning,
+                               {"seeds": [seed, seed + 1], "spearman": [rho], "low": [low], "high": [high],
+                                "chance_band": band}, chance=0.0, low=low, high=high)
         n = int(explanation.params[budget.name])
         cap = int(budget.max) if budget.max is not None else n * 2 ** doublings
-        budgets, rhos = [n], []
+        budgets, rhos, lows, highs = [n], [], [], []
         current = class_map(explanation)
         for d in range(doublings):
             nxt = 2 * budgets[-1]
@@ -91,23 +147,37 @@ class Convergence(Metric):
                     progress((d + f) / doublings, f"{budget.name} = {nxt:,}: {msg}")
 
             m = rerun(model, image, explanation, progress=step, **{budget.name: nxt})
-            rhos.append(spearman(current, m))
+            rho, low, high = agreement_interval(current, m)
+            rhos.append(rho), lows.append(low), highs.append(high)
             budgets.append(nxt)
             current = m
-        recommended = None  # the smallest budget from which every pair tried agrees
-        for k in range(len(rhos) - 1, -1, -1):
-            if not (np.isfinite(rhos[k]) and rhos[k] >= agreement):
-                break
-            recommended = budgets[k]
+        sure = recommended(budgets, [np.isfinite(lo) and lo >= agreement for lo in lows])  # undecided: differ
+        hope = recommended(budgets, [np.isfinite(hi) and hi >= agreement for hi in highs])  # undecided: agree
+        verdict = _verdict(sure, n)
+        if _verdict(hope, n) != verdict:
+            verdict = "inconclusive"
         value = rhos[0] if rhos else float("nan")
-        details = {"budget_param": budget.name, "budgets": budgets, "spearman": rhos, "recommended": recommended}
-        if recommended == n:
+        band = chance_band(class_map(explanation))
+        details = {"budget_param": budget.name, "budgets": budgets, "spearman": rhos, "low": lows, "high": highs,
+                   "recommended": sure, "chance_band": band}
+        low, high = (lows[0], highs[0]) if rhos else (None, None)
+        safe = sure if sure is not None else 2 * budgets[-1]
+        if verdict == "inconclusive":
+            details["to_decide"] = safe
+            return self.result(value, verdict, threshold,
+                               f"Perhaps converged: the maps agree about as much as the line asks ({value:.2f}, 95% "
+                               f"interval {low:.2f} to {high:.2f}); {budget.name} = {safe:,} is safe either way.",
+                               details, chance=0.0, low=low, high=high)
+        if verdict == "pass":
             return self.result(value, "pass", threshold,
                                f"Converged: {budget.name} = {n:,} gives the same map as up to {budgets[-1]:,}.",
-                               details)
-        if recommended is not None:
+                               details, chance=0.0, low=low, high=high)
+        if verdict == "warn":
             return self.result(value, "warn", threshold,
-                               f"Not converged at {n:,}; use {budget.name} = {recommended:,}.", details)
+                               f"Not converged at {n:,}; use {budget.name} = {sure:,}.", details, chance=0.0,
+                               low=low, high=high)
+        unrelated = " (the maps at successive budgets are as unrelated as shuffled ones)" \
+            if rhos and np.isfinite(highs[-1]) and highs[-1] <= band else ""
         return self.result(value, "fail", threshold,
-                           f"Not converged even at {budgets[-1]:,}; use {budget.name} above {budgets[-1]:,}.",
-                           details)
+                           f"Not converged even at {budgets[-1]:,}; use {budget.name} above {budgets[-1]:,}"
+                           f"{unrelated}.", details, chance=0.0, low=low, high=high)

@@ -21,7 +21,7 @@ BAR = 0.1  # a tenth of the score span gained over random orderings
 
 PARAMS = (
     Param("steps", 20, "Chunks of pixels removed between two scores.", int, min=2, max=500),
-    Param("random_orders", 8, "Random orderings drawn first for the chance curve and its spread.", int,
+    Param("random_orders", 12, "Random orderings drawn first for the chance curve and its spread.", int,
           min=2, max=200),
     Param("max_random_orders", 32, "Cost cap: random orderings drawn at most while the verdict is "
           "inconclusive (doubling from random_orders).", int, min=2, max=400),
