@@ -12,6 +12,9 @@ _CACHE = Path(os.environ.get("XAI_TEST_CACHE_DIR") or tempfile.mkdtemp(prefix="x
 os.environ["XAI_CACHE_DIR"] = str(_CACHE)
 os.environ.setdefault("XAI_USER_MODELS_DIR", str(_CACHE / "user-models"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Forward passes on TensorFlow unless a test asks for OpenVINO (tests/test_openvino_backend.py): under
+# `auto` every model a test loads would be converted and probed first (seconds each).
+os.environ.setdefault("XAI_FORWARD_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

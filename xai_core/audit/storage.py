@@ -47,7 +47,7 @@ def frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
         elif c in ("correct", "ood_flag"):
             df[c] = df[c].astype("boolean")
         elif c in ("probability", "ood_score", "class_probability", "seconds") or not (
-                c in ("image_id", "true_class", "predicted_class", "method", "class", "error", "withheld")
+                c in ("image_id", "true_class", "predicted_class", "method", "class", "error", "withheld", "backend")
                 or c.endswith(".verdict")):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
         else:
