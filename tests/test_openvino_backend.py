@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import xai_core as xc
-from xai_core import config
+from xai_core import config, precision
 from xai_core.cache import DiskCache
 from xai_core.explanation import Explanation
 from xai_core.models import LoadedModel, ModelMetadata
@@ -123,6 +123,35 @@ def test_shap_maps_equal_under_fp32_and_bf16_is_labelled_and_cached_apart(brain_
     assert not np.array_equal(bf16.values, tf_map.values)
     back = Explanation.load(bf16.save(tmp_path / "bf16.npz"))
     assert back.backend == "openvino-bf16" and back.approximate
+    # its agreement with the fp32 map of the same scan: served from the cached fp32 map, nothing recomputed
+    rows = precision.agreement(brain_model, bf16, compute=False, cache=cache)
+    assert len(rows) == 1 and rows[0]["class"] == bf16.class_names[0]
+    assert 0.9 < rows[0]["rank correlation"] < 1 and 0 < rows[0]["largest pixel change"] < 1
+    assert precision.agreement(brain_model, bf16, compute=False, cache=DiskCache(tmp_path / "empty")) is None
+
+
+def _bf16_card(path):
+    import streamlit as st
+
+    from pages._ui.trust import trust_card
+    from xai_core.explanation import Explanation
+
+    st.session_state.setdefault("shown", Explanation.load(path))
+    trust_card("brain-basic-cnn", None, st.session_state["shown"], key="bf16")
+
+
+def test_trust_card_of_a_bf16_map_says_so_and_compares_with_fp32_on_one_click(brain_model, brain, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    with ob.using("openvino-bf16"):
+        e = xc.explain(brain_model, brain.image("test", 3), "shap-partition", top_k=1, max_evals=100, cache=None)
+    at = AppTest.from_function(_bf16_card, args=(str(e.save(tmp_path / "bf16.npz")),), default_timeout=300).run()
+    assert not at.exception, at.exception
+    assert any("bf16" in w.value and "approximate" in w.value for w in at.warning)
+    at.button(key="bf16_fp32").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert "Agreement with fp32" in said and "rank correlation" in said and "largest pixel change" in said
 
 
 def test_gradient_methods_stay_on_tensorflow(brain_model, brain):
