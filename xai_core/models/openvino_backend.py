@@ -241,14 +241,18 @@ def _matches(model, compiled: Compiled) -> float:
     return max(float(np.abs(om - m).max()) / scale, float(np.abs(op - p).max()))
 
 
+def _stored(model) -> dict:
+    try:
+        return json.loads((ir_dir(model) / "auto.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def auto_choice(model, compiled: Compiled, batch: int) -> dict:
     """Time TensorFlow and OpenVINO fp32 on one batch of ``batch`` images, interleaved (median of 3 each);
     the result (stored beside the converted model) says which one ``auto`` uses at this batch size."""
     path = ir_dir(model) / "auto.json"
-    try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
-        stored = {}
+    stored = _stored(model)
     if str(batch) in stored:
         return stored[str(batch)]
     x = _probe_images(model, batch)
@@ -286,6 +290,8 @@ def resolve(model, name: str):
     if not available():
         _once("OpenVINO is not installed; forward passes stay on TensorFlow.")
         return None
+    if name == "auto" and _stored(model).get(str(model.batch_size_for()), {}).get("choice") == TF:
+        return None  # probed before: TensorFlow is as fast here, so nothing to compile
     try:
         compiled = compile_model(model, bf16=name == "openvino-bf16")
         if name != "openvino-bf16":
