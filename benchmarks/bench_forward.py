@@ -123,6 +123,7 @@ def forward_table(models: list, rounds: int, peak: float, quick: bool) -> list[s
     lines = ["| model | input | GFLOP/img | batch | TF img/s | OV fp32 img/s | OV bf16 img/s | fp32 / TF | "
              "bf16 / TF | TF % peak | fp32 % peak | bf16 % peak | fp32 max diff | auto |",
              "|" + "---|" * 14]
+    print("\n".join(lines), flush=True)
     for name, lm in models:
         own = lm.batch_size_for()
         sizes = [own] if quick else sorted({1, min(16, own), own})  # own: the memory budget's cap
@@ -159,6 +160,7 @@ def end_to_end(lm, rounds: int, lime_samples: int) -> list[str]:
     }
     lines = ["| task (MobileNetV2 224x224) | TF s | OV fp32 s | OV bf16 s | fp32 speed-up | bf16 speed-up | "
              "fp32 maps equal TF |", "|" + "---|" * 7]
+    print("\n".join(lines), flush=True)
     for title, task in tasks.items():
         times = {b: [] for b in BACKENDS}
         maps = {}

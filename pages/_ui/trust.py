@@ -34,7 +34,7 @@ def _mask_hash(mask) -> str | None:
 
 @st.cache_data(show_spinner="Checking the map…", max_entries=256)
 def _cheap(model_name: str, model_hash: str, explanation_key: str, mask_key: str | None, out_of_domain: bool,
-           _explanation: xc.Explanation, _mask) -> dict:
+           _explanation: xc.Explanation, _mask, backend: str = "") -> dict:
     return trust.card(cached.model(model_name), _explanation.image, _explanation, mask=_mask,
                       out_of_domain=out_of_domain)
 
@@ -94,7 +94,8 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
         if explanation.approximate:
             _precision_panel(lm, explanation, key)
         ood = flagged(model_name, explanation.image)
-        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask)
+        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask,
+                       cached.backend(model_name))  # perturbation passes in bf16 are approximate: keyed apart
         shown.update(cheap)
         cols = st.columns(len(cheap))
         for col, (name, r) in zip(cols, cheap.items()):
