@@ -133,18 +133,24 @@ def test_shap_maps_equal_under_fp32_and_bf16_is_labelled_and_cached_apart(brain_
 def _bf16_card(path):
     import streamlit as st
 
-    from pages._ui.trust import trust_card
+    import xai_core as xc
+    from pages._ui.trust import _precision_panel  # what trust_card shows first for a bf16 map
     from xai_core.explanation import Explanation
 
     st.session_state.setdefault("shown", Explanation.load(path))
-    trust_card("brain-basic-cnn", None, st.session_state["shown"], key="bf16")
+    _precision_panel(xc.load_model("brain-basic-cnn"), st.session_state["shown"], key="bf16")
 
 
-def test_trust_card_of_a_bf16_map_says_so_and_compares_with_fp32_on_one_click(brain_model, brain, tmp_path):
+def test_trust_card_of_a_bf16_map_says_so_and_compares_with_fp32_on_one_click(brain_model, brain, tmp_path,
+                                                                              monkeypatch):
     from streamlit.testing.v1 import AppTest
 
+    import xai_core.cache
+
+    monkeypatch.setattr(xai_core.cache, "DEFAULT_CACHE", DiskCache(tmp_path / "results"))  # no fp32 map yet
+
     with ob.using("openvino-bf16"):
-        e = xc.explain(brain_model, brain.image("test", 3), "shap-partition", top_k=1, max_evals=100, cache=None)
+        e = xc.explain(brain_model, brain.image("test", 3), "occlusion", top_k=1, cache=None)
     at = AppTest.from_function(_bf16_card, args=(str(e.save(tmp_path / "bf16.npz")),), default_timeout=300).run()
     assert not at.exception, at.exception
     assert any("bf16" in w.value and "approximate" in w.value for w in at.warning)
@@ -152,6 +158,9 @@ def test_trust_card_of_a_bf16_map_says_so_and_compares_with_fp32_on_one_click(br
     assert not at.exception, at.exception
     said = " ".join(m.value for m in at.markdown)
     assert "Agreement with fp32" in said and "rank correlation" in said and "largest pixel change" in said
+    at.run()  # kept: the next run shows it without the button
+    assert "Agreement with fp32" in " ".join(m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == "bf16_fp32"]
 
 
 def test_gradient_methods_stay_on_tensorflow(brain_model, brain):
