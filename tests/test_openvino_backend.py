@@ -104,7 +104,7 @@ def test_auto_takes_openvino_only_where_the_probe_says_it_is_faster(brain_model,
 def test_shap_maps_equal_under_fp32_and_bf16_is_labelled_and_cached_apart(brain_model, brain, tmp_path):
     image = brain.image("test", 0)
     cache = DiskCache(tmp_path / "results")
-    kw = dict(method="shap-partition", top_k=1, max_evals=100, cache=cache)
+    kw = dict(method="shap-partition", top_k=1, max_evals=64, cache=cache)
     with ob.using("tensorflow"):
         tf_map = xc.explain(brain_model, image, **kw)
     with ob.using("openvino"):
@@ -126,7 +126,7 @@ def test_shap_maps_equal_under_fp32_and_bf16_is_labelled_and_cached_apart(brain_
     # its agreement with the fp32 map of the same scan: served from the cached fp32 map, nothing recomputed
     rows = precision.agreement(brain_model, bf16, compute=False, cache=cache)
     assert len(rows) == 1 and rows[0]["class"] == bf16.class_names[0]
-    assert 0.9 < rows[0]["rank correlation"] < 1 and 0 < rows[0]["largest pixel change"] < 1
+    assert 0.9 < rows[0]["rank correlation"] <= 1 and 0 < rows[0]["largest pixel change"] < 1
     assert precision.agreement(brain_model, bf16, compute=False, cache=DiskCache(tmp_path / "empty")) is None
 
 
