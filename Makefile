@@ -52,6 +52,7 @@ bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_lime.py
 	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/python benchmarks/bench_strategies.py
+	$(BIN)/python benchmarks/bench_forward.py --quick
 
 # Rebuild the shipped model zoo exactly as it was made.
 shipped-models: $(RUN_DEPS)

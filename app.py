@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from pages._ui.backend import backend_setting
 from pages._ui.liveness import this_session
 from xai_core import cancel
+from xai_core.models.openvino_backend import using
 from xai_core.segmenters import SEGMENTERS
 
 st.set_page_config(page_title="XAI dashboard: explain image classifiers", page_icon=":material/neurology:", layout="wide")
@@ -45,5 +47,6 @@ def _start_up() -> int:
 
 
 _start_up()
-with cancel.stop_on(this_session()):  # a closed tab's computation stops at its next batch
+# a closed tab's computation stops at its next batch; forward passes run on this session's chosen backend
+with cancel.stop_on(this_session()), using(backend_setting()):
     st.navigation(pages).run()

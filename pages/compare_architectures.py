@@ -107,7 +107,8 @@ with user_errors("Drawing the grid"):
             mark = "" if r["correct"] is None else (" ✓" if r["correct"] else " ✗")
             row.append({"map": maps[i][j], "image": result.explanations[i][j].image,
                         "says_nothing": plots.faint(result.explanations[i][j]),
-                        "title": f"{title}: {plotly_literal(r['predicted'])} {r['probability']:.0%}{mark}{focus}"})
+                        "title": f"{title}: {plotly_literal(r['predicted'])} {r['probability']:.0%}{mark}{focus}"
+                                 + plots.approximate_note(result.explanations[i][j])})
         cells.append(row)
     fig = plots.compare_grid_figure(cells, result.models, result.output, label=ecls.unit_label(result.output))
     st.plotly_chart(fig, width="stretch", key="cmp_grid")

@@ -107,7 +107,8 @@ for start in range(0, len(done), PER_ROW):
         row = summary_row(e, ecls)
         rows.append(row)
         label = "relative (map / max |map|)" if common else row["unit"]
-        fig = plots.method_map_figure(e.image, normalised(m) if common else m, label, ecls.display_name,
+        fig = plots.method_map_figure(e.image, normalised(m) if common else m, label,
+                                      ecls.display_name + plots.approximate_note(e, short=True),
                                       vmax=1.0 if common else None, says_nothing=plots.faint(e))
         with col:
             st.plotly_chart(fig, width="stretch", key=f"methods_map_{n}")

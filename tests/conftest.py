@@ -20,6 +20,9 @@ for _var, _sub in (("XAI_USER_MODELS_DIR", "user-models"), ("XAI_AUDITS_DIR", "a
     if _WORKER or _var not in os.environ:  # (a worker inherits the controller's choice: its own is safer)
         os.environ[_var] = str(_CACHE / _sub)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Forward passes on TensorFlow unless a test asks for OpenVINO (tests/test_openvino_backend.py): under
+# `auto` every model a test loads would be converted and probed first (seconds each).
+os.environ.setdefault("XAI_FORWARD_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

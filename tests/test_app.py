@@ -14,6 +14,9 @@ def test_app_entry_runs_the_home_page():
     assert not at.exception, at.exception
     assert "Explain image classifiers" in at.title[0].value
     assert any(m.label == "Test accuracy" for m in at.metric)
+    backend = at.sidebar.selectbox(key="forward_backend")  # the session's forward-pass setting, on every page
+    assert backend.value == "tensorflow"  # the server default (XAI_FORWARD_BACKEND, set by conftest)
+    assert any("bf16" in o and "approximate" in o for o in backend.options)
 
 
 def test_home_gallery_filters():

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import xai_core as xc
+from tests.test_openvino_backend import assert_openvino_matches
 from xai_core.models.architectures import ARCHITECTURES, learning_rate
 
 
@@ -45,6 +46,7 @@ def test_builds_trains_one_step_and_loads_safely(name, tmp_path, no_keras_weight
     meta.write(tmp_path / "metadata.json")
     lm = load_model(path)
     assert isinstance(lm, LoadedModel) and lm.head_error < 1e-4
+    assert_openvino_matches(lm)  # the OpenVINO forward backend takes it, with TensorFlow's outputs
     if spec.augment is not None:
         aug = spec.augment((0.0, 1.0), 0)
         a, b = np.asarray(aug(x)), np.asarray(spec.augment((0.0, 1.0), 0)(x))

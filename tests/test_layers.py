@@ -20,7 +20,7 @@ LAYERS = [
     # metrics that re-run an explanation (stability, randomisation) call the API, so they share its layer
     {"metrics", "api", "domain", "evaluation", "compare", "cross_domain", "method_comparison",
      "progressive", "warmup", "trust", "shortcut", "audit", "training", "gates", "regions",
-     "domain_reference", "strategies", "slices", "estimate"},  # workflows over the plug-ins
+     "domain_reference", "strategies", "slices", "estimate", "precision"},  # workflows over the plug-ins
     {"plots"},  # results in, figures out
     {"cli", "__main__", "__init__", "report", "export"},  # entry points and the documents they write
 ]

@@ -16,6 +16,8 @@ from .explainers import EXPLAINERS
 from .params import Progress
 from .explanation import Explanation
 from .models import OUTPUT_SPACES, LoadedModel, as_model
+from .models import openvino_backend as forward_backend
+from .models.openvino_backend import backend_request
 
 DEFAULT_TOP_K = 4
 
@@ -58,15 +60,20 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
         raise InputError(f"output must be 'margin' or 'probability'; got {output!r}.")
     explainer_cls = EXPLAINERS.get(method)
     p = explainer_cls.validate(params)
-    x = lm.prepare(image)
-    probs = lm.forward_image(x)[1]
+    # Gradient methods differentiate the TensorFlow graph: all their passes stay there. The others run on
+    # the requested forward backend; the label says which, and bf16 maps get cache keys of their own.
+    with forward_backend.using("tensorflow" if explainer_cls.uses_gradients else None):
+        backend = lm.backend()
+        x = lm.prepare(image)
+        probs = lm.forward_image(x)[1]
     idx = resolve_classes(lm, probs, top_k, classes)
 
     def compute() -> Explanation:
         # The time limit (XAI_TIME_LIMIT_S, or an outer cancel.limit such as the CLI's --timeout) and
         # any stop flag are checked between batches: in the progress calls and in the forward pass.
-        with cancel.limit(config.time_limit_s()):
+        with cancel.limit(config.time_limit_s()), forward_backend.using(backend_request(backend)):
             e = explainer_cls().explain(lm, x, idx, output, progress=cancel.guard(progress), **p)
+        e.backend = backend
         e.info.setdefault("unit", explainer_cls.unit_label(output))  # plots label colour bars with it
         e.info.setdefault("family", explainer_cls.family)
         gates.stamp(lm, e)  # does the model's output move at all? (plots and cards read it)
@@ -75,7 +82,8 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
     if cache is None:
         return None if cached_only else compute()
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
-                   output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries))
+                   output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries),
+                   **forward_backend.cache_key_part(backend))
     if cached_only:
         expl = cache.lookup(key, "explanations", Explanation.load)
         if expl is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
+from .models.openvino_backend import cache_key_part
 from .data import DATASETS, load_dataset
 from .data.images import image_hash
 from .errors import InputError
@@ -76,7 +77,8 @@ def _split_key(lm: LoadedModel, dataset: str, ds, split: str) -> str:
     s = ds.split(split)
     return make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
                     dataset=dataset, seed=ds.seed, split=split,
-                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())
+                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions(),
+                    **cache_key_part(lm.backend()))  # bf16 outputs are approximate: cached apart
 
 
 def images_to_fit(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE) -> int:

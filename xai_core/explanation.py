@@ -3,8 +3,9 @@
 Saved as a plain ``.npz`` (no pickles) with the keys the CLI documents:
 ``values``, ``base_values``, ``output_values``, ``class_indices``,
 ``class_names``, ``output_space``, ``method`` and ``params`` (JSON), plus
-``seconds``, ``residuals``, ``image``, and any method-specific arrays
-(``extras``) under their own names.
+``seconds``, ``residuals``, ``image``, ``backend`` (what ran the forward passes:
+"tensorflow", "openvino-fp32", or "openvino-bf16", which is approximate), and any
+method-specific arrays (``extras``) under their own names.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 _CORE = ("values", "base_values", "output_values", "class_indices", "class_names", "output_space",
-         "method", "params", "seconds", "residuals", "image", "model_name", "extras_keys", "info")
+         "method", "params", "seconds", "residuals", "image", "model_name", "extras_keys", "info", "backend")
+APPROXIMATE_BACKENDS = ("openvino-bf16",)  # forward passes in bfloat16: "fast, approximate"
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Explanation:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict = field(default_factory=dict)  # small facts for display (e.g. evaluations used)
     cached: bool = False
+    # what ran the forward passes (models.openvino_backend): "tensorflow", "openvino-fp32", "openvino-bf16"
+    backend: str = "tensorflow"
 
     def __post_init__(self):
         self.values = np.asarray(self.values, np.float64)
@@ -69,6 +73,16 @@ class Explanation:
                 for n, b, s, o, r in zip(self.class_names, self.base_values, total, self.output_values,
                                          self.residuals)]
 
+    @property
+    def approximate(self) -> bool:
+        """Computed with reduced-precision forward passes (bf16): close to, not equal to, the fp32 map."""
+        return self.backend in APPROXIMATE_BACKENDS
+
+    @property
+    def backend_label(self) -> str:
+        """The backend in words for a panel or a report row, e.g. "OpenVINO bf16 (fast, approximate)"."""
+        return backend_label(self.backend)
+
     def map(self, k: int) -> np.ndarray:
         """(H, W) map for the k-th explained class, summed over channels."""
         return self.values[k].sum(-1)
@@ -89,6 +103,7 @@ class Explanation:
             "model_name": np.array(self.model_name),
             "info": np.array(json.dumps(self.info, sort_keys=True, default=jsonable)),
             "extras_keys": np.array(sorted(self.extras), dtype=str),
+            "backend": np.array(self.backend),
         }
         if self.image is not None:
             arrays["image"] = np.asarray(self.image)
@@ -122,7 +137,14 @@ class Explanation:
                 output_space=str(z["output_space"]), method=str(z["method"]),
                 params=json.loads(str(z["params"])), seconds=float(z["seconds"]),
                 image=z["image"] if "image" in z else None, model_name=str(z["model_name"]),
-                extras=extras, info=json.loads(str(z["info"])))
+                extras=extras, info=json.loads(str(z["info"])),
+                backend=str(z["backend"]) if "backend" in z else "tensorflow")
+
+
+def backend_label(backend: str) -> str:
+    """A forward backend's name in words; the approximate one says so."""
+    return {"tensorflow": "TensorFlow", "openvino-fp32": "OpenVINO fp32",
+            "openvino-bf16": "OpenVINO bf16 (fast, approximate)"}.get(backend, backend)
 
 
 def jsonable(o):

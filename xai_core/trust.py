@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import gates, regions
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
+from .models.openvino_backend import cache_key_part
 from .data.images import image_hash
 from .errors import InputError
 from .explanation import Explanation
@@ -118,7 +119,8 @@ def card(model, image, explanation: Explanation, metrics: list[str] | None = Non
                 out[name] = run()
             continue
         key = make_key(kind="metric", model=lm.file_hash, image=image_hash(x), explanation=e_hash, mask=m_hash,
-                       metric=name, metric_version=metric.version, params=p, versions=library_versions())
+                       metric=name, metric_version=metric.version, params=p, versions=library_versions(),
+                       **cache_key_part(lm.backend()))  # perturbation passes in bf16 are approximate
         if not compute:
             hit = cache.lookup(key, "metrics", MetricResult.load)
             if hit is not None:

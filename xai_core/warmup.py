@@ -3,8 +3,9 @@
 The first request of a fresh server used to pay for everything at once:
 importing TensorFlow and shap, loading the model, the out-of-domain fit (three
 passes over the training dataset, then a Mahalanobis fit), the gallery's
-predictions, and numba's compilation of shap's Owen traversal (about 9 s on
-2 cores; shap's ``@njit`` functions are not cached on disk). ``warm`` does all
+predictions, numba's compilation of shap's Owen traversal (about 9 s on
+2 cores; shap's ``@njit`` functions are not cached on disk) and the OpenVINO
+conversion and probe of the requested forward backend. ``warm`` does all
 of it for the default models in the order a first visitor needs it, filling
 the same in-process and disk caches the pages read, so a page that asks later
 finds it ready. ``pages/_ui/serve.py`` runs it in a background thread while
@@ -70,6 +71,8 @@ def warm(models: tuple[str, ...] | None = None, log: Log | None = None) -> dict[
         lm = _timed(timings, f"load {name}", lambda name=name: load_model(name), log)
         if lm is None:
             continue
+        # OpenVINO conversion, compile and auto's timed probe (models/openvino_backend.py), before any page
+        _timed(timings, f"forward backend {name}", lambda lm=lm: lm.backend(), log)
         ds_name = lm.metadata.dataset or config.DEFAULT_DATASET
         _timed(timings, f"dataset {ds_name}", lambda ds_name=ds_name: load_dataset(ds_name), log)
         _timed(timings, f"predictions {name}", lambda lm=lm, d=ds_name: predict_split(lm, d, "test"), log)

@@ -48,15 +48,25 @@ def dataset(name: str) -> xc.Dataset:
         return xc.load_dataset(name, progress=progress)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+def backend(model_name: str) -> str:
+    """What runs this model's forward passes in this session ("openvino-bf16" is approximate): part of the key
+    of every result below that comes from forward passes, so sessions on different backends never share one."""
+    return model(model_name).backend()
+
+
 def predictions(model_name: str, model_hash: str, dataset_name: str, split: str) -> np.ndarray:
+    return _predictions(model_name, model_hash, dataset_name, split, backend(model_name))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _predictions(model_name: str, model_hash: str, dataset_name: str, split: str, backend: str) -> np.ndarray:
     with progress_bar("Running the model over the dataset…", "Predicting: ") as progress:
         return xc.predict_split(model(model_name), dataset_name, split, progress=progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _explain_jobs(model_name: str, model_hash: str, image_key: str, _image: np.ndarray, jobs_json: str,
-                  label: str, keep_going: bool) -> list:
+                  label: str, keep_going: bool, backend: str = "") -> list:
     """The one loop behind ``explain_batch`` and ``explain_each``: jobs under one progress bar. With
     ``keep_going`` a job's one-sentence failure takes its place in the list; otherwise it is raised."""
     jobs = json.loads(jobs_json)
@@ -84,7 +94,7 @@ def explain_batch(model_name: str, image: np.ndarray, jobs: list[dict], label: s
     arguments (``method``, ``output``, ``top_k``/``classes``, parameters) plus an optional ``title``."""
     lm = model(model_name)
     return _explain_jobs(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
-                         json.dumps(jobs, sort_keys=True, default=str), label, False)
+                         json.dumps(jobs, sort_keys=True, default=str), label, False, backend(model_name))
 
 
 def explain(model_name: str, image: np.ndarray, method: str, output: str, top_k: int | None = None,
@@ -108,8 +118,13 @@ def detector(model_name: str, model_hash: str):
             return str(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def domain_scores(model_name: str, model_hash: str, dataset_name: str, split: str):
+    """Out-of-domain scores and flags of every image of a split, or None when the model has no detector."""
+    return _domain_scores(model_name, model_hash, dataset_name, split, backend(model_name))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _domain_scores(model_name: str, model_hash: str, dataset_name: str, split: str, backend: str):
     """Out-of-domain scores and flags of every image of a split, or None when the model has no detector."""
     from xai_core.domain import split_outputs
 
@@ -122,7 +137,7 @@ def domain_scores(model_name: str, model_hash: str, dataset_name: str, split: st
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: str, groups: str):
+def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: str, groups: str, backend: str = ""):
     from xai_core.cross_domain import cross_domain as run
 
     with progress_bar("Running the model over the dataset…") as progress:
@@ -131,12 +146,12 @@ def _cross_domain(model_name: str, model_hash: str, dataset_name: str, split: st
 
 
 def cross_domain(model_name: str, dataset_name: str, split: str, groups: str):
-    return _cross_domain(model_name, model(model_name).file_hash, dataset_name, split, groups)
+    return _cross_domain(model_name, model(model_name).file_hash, dataset_name, split, groups, backend(model_name))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compare(model_names: tuple, model_hashes: tuple, dataset_name: str, indices: tuple, target: str, output: str,
-             method: str, params_json: str):
+             method: str, params_json: str, backends: tuple = ()):
     from xai_core.compare import compare as run
 
     ds = dataset(dataset_name)
@@ -154,11 +169,16 @@ def compare(model_names: list[str], dataset_name: str, indices: list[int], targe
     ``xai_core.compare``)."""
     names = tuple(model_names)
     return _compare(names, tuple(model(n).file_hash for n in names), dataset_name, tuple(int(i) for i in indices),
-                    target, output, method, json.dumps(params or {}, sort_keys=True, default=str))
+                    target, output, method, json.dumps(params or {}, sort_keys=True, default=str),
+                    tuple(backend(n) for n in names))
+
+
+def evaluation(model_name: str, model_hash: str, dataset_name: str, split: str) -> dict:
+    return _evaluation(model_name, model_hash, dataset_name, split, backend(model_name))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def evaluation(model_name: str, model_hash: str, dataset_name: str, split: str) -> dict:
+def _evaluation(model_name: str, model_hash: str, dataset_name: str, split: str, backend: str) -> dict:
     from xai_core.evaluation import evaluate
 
     with progress_bar("Scoring the model on the dataset…", "Predicting: ") as progress:
@@ -202,7 +222,7 @@ def explain_each(model_name: str, image: np.ndarray, jobs: list[dict], label: st
     reason (a str) in its place instead of failing the whole set."""
     lm = model(model_name)
     return _explain_jobs(model_name, lm.file_hash, image_hash(np.asarray(image)), image,
-                         json.dumps(jobs, sort_keys=True, default=str), label, True)
+                         json.dumps(jobs, sort_keys=True, default=str), label, True, backend(model_name))
 
 
 @st.cache_data(show_spinner="Reading the audit…", max_entries=8)

@@ -34,7 +34,7 @@ def _mask_hash(mask) -> str | None:
 
 @st.cache_data(show_spinner="Checking the map…", max_entries=256)
 def _cheap(model_name: str, model_hash: str, explanation_key: str, mask_key: str | None, out_of_domain: bool,
-           _explanation: xc.Explanation, _mask) -> dict:
+           _explanation: xc.Explanation, _mask, backend: str = "") -> dict:
     return trust.card(cached.model(model_name), _explanation.image, _explanation, mask=_mask,
                       out_of_domain=out_of_domain)
 
@@ -91,8 +91,11 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
     with st.container(border=True), user_errors("The trust card"):
         st.markdown(f"**Can this map be trusted?** · {lit(explanation.class_names[0])}, "
                     f"{xc.EXPLAINERS.get(explanation.method).display_name if explanation.method in xc.EXPLAINERS else explanation.method}")
+        if explanation.approximate:
+            _precision_panel(lm, explanation, key)
         ood = flagged(model_name, explanation.image)
-        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask)
+        cheap = _cheap(model_name, lm.file_hash, e_key, _mask_hash(mask), ood, explanation, mask,
+                       cached.backend(model_name))  # perturbation passes in bf16 are approximate: keyed apart
         shown.update(cheap)
         cols = st.columns(len(cheap))
         for col, (name, r) in zip(cols, cheap.items()):
@@ -123,6 +126,25 @@ def trust_card(model_name: str, image, explanation: xc.Explanation, mask=None, k
             for kind, fig in trust_plots.metric_figures(shown):  # each metric declares its figure
                 st.plotly_chart(fig, width="stretch", key=f"{key}_fig_{kind}")
     return shown
+
+
+def _precision_panel(lm, explanation: xc.Explanation, key: str) -> None:
+    """A bf16 map says so, and its agreement with the fp32 map of the same scan is one click away (kept once
+    computed: the fp32 map is cached like any other)."""
+    from xai_core import precision
+
+    st.warning(f"Computed with {explanation.backend_label}: bf16 forward passes keep about three digits, so "
+               "single pixels can differ from the exact (fp32) map.", icon=":material/speed:")
+    rows = precision.agreement(lm, explanation, compute=False)
+    if rows is None and st.button("Compare with the fp32 map", key=f"{key}_fp32",
+                                  help="Explains the scan again with the same settings in fp32 and compares the maps."):
+        with progress_bar("The fp32 map…") as progress:
+            rows = precision.agreement(lm, explanation, progress=progress)
+    if rows is not None:
+        for r in rows:
+            st.markdown(f"**Agreement with fp32** · {lit(r['class'])}: rank correlation "
+                        f"{r['rank correlation']:.3f}, largest pixel change {r['largest pixel change']:.0%} of the "
+                        "map's maximum")
 
 
 def trust_cards(entries: list[tuple[str, str, xc.Explanation, object]], key: str) -> None:

@@ -26,10 +26,11 @@ from .maps import MAP_COLUMN, reduce_map, to_cell
 from .spec import AuditSpec, _folder_files
 
 # Columns every row has, in this order; metric values follow (one column per metric, and
-# ``<metric>.verdict`` for metrics that give verdicts), then ``seconds``, ``error`` and the reduced ``map``.
+# ``<metric>.verdict`` for metrics that give verdicts), then ``seconds``, ``backend``, ``error`` and the reduced ``map``.
 BASE_COLUMNS = ("image_id", "index", "true_class", "predicted_class", "probability", "correct",
                 "ood_score", "ood_flag", "method", "class", "class_index", "class_probability", "withheld")
-TAIL_COLUMNS = ("seconds", "error", MAP_COLUMN)
+# ``backend``: what ran the method's forward passes (Explanation.backend); "openvino-bf16" rows are approximate.
+TAIL_COLUMNS = ("seconds", "backend", "error", MAP_COLUMN)
 # Folder datasets add where each row's image comes from: its case (the file, or the study of a slice), the
 # slice (from 1; -1 for a single image), the study's slice count, plane, modality, kind and spacing, and the
 # slice's suspicion score (``xai_core.slices``: 1 - p(normal class), else the top probability).
@@ -256,6 +257,7 @@ class Auditor:
                 why = gates.reason(expl, out_of_domain, k)
                 row = self._row(**head, method=method, **{"class": lm.class_names[int(c)]},
                                 class_index=int(c), class_probability=float(probs[int(c)]), error="",
+                                backend=expl.backend,
                                 withheld=why, **{MAP_COLUMN: to_cell(reduce_map(expl.values[k]))})
                 problems = []
                 for name, metric in self.metrics.items():

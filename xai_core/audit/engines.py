@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
 from ..errors import InputError
+from ..models import openvino_backend as forward_backend
 from .batch import audit_batch, auditor_for, model_files, unpack_model
 from .spec import AuditSpec
 
@@ -37,8 +38,9 @@ def default_workers() -> int:
 
 # ---------------------------------------------------------------- local
 
-def _pool_init(spec_json: str) -> None:
+def _pool_init(spec_json: str, backend: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ["XAI_FORWARD_BACKEND"] = backend  # the driver's choice (a CLI flag or app setting), not only its env
     auditor_for(AuditSpec.from_json(spec_json))  # load the model once, before the first batch
 
 
@@ -55,7 +57,8 @@ def run_local(spec: AuditSpec, work: list[list[str]], workers: int, on_rows: OnR
 
     # spawn, not fork: TensorFlow's threads do not survive a fork
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init, initargs=(spec.to_json(),)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init,
+                             initargs=(spec.to_json(), forward_backend.requested())) as pool:
         queue = list(work)
         running = {}
         try:
@@ -108,6 +111,8 @@ def ray_runtime_env(remote: bool = False) -> dict:
     from ..config import PROJECT_ROOT
 
     env = {k: v for k, v in os.environ.items() if k.startswith("XAI_") or k == "TF_CPP_MIN_LOG_LEVEL"}
+    # each actor loads the converted model from the cache (by content hash) on the backend the driver chose
+    env["XAI_FORWARD_BACKEND"] = forward_backend.requested()
     if remote:  # ship the code (shipped models included) to the cluster; data comes from shared storage
         return {"working_dir": str(PROJECT_ROOT), "env_vars": env,
                 "excludes": [".venv/", ".git/", "tests/", "benchmarks/", "**/__pycache__/"]}

@@ -48,7 +48,7 @@ def frame(rows: list[dict], cols: list[str]) -> pd.DataFrame:
             df[c] = df[c].astype("boolean")
         elif c in ("probability", "ood_score", "class_probability", "seconds") or not (
                 c in ("image_id", "true_class", "predicted_class", "method", "class", "error", "withheld", "case",
-                      "plane", "modality", "study", "spacing")
+                      "plane", "modality", "study", "spacing", "backend")
                 or c.endswith(".verdict")):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
         else:

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import XAIError
+from ..models.openvino_backend import BACKENDS
 from ..registry import Registry
+
+BACKEND_HELP = ("what runs the black-box methods' forward passes (default: XAI_FORWARD_BACKEND, else auto): "
+                "tensorflow; openvino (fp32, same maps); openvino-bf16 (fast, approximate, labelled); auto "
+                "(OpenVINO fp32 where a timed probe shows it faster); gradient methods always use TensorFlow")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
     ap.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                     help="stop the command after SECONDS (also accepted after the command name)")
+    ap.add_argument("--backend", choices=BACKENDS, default=None, help=BACKEND_HELP)
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, cmd in COMMANDS.items():
         p = sub.add_parser(name, help=cmd.help)
@@ -55,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         # SUPPRESS: a flag given before the command name is not overwritten by this default
         p.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
                        help="stop the command after SECONDS; it ends with one sentence and status 2")
+        p.add_argument("--backend", choices=BACKENDS, default=argparse.SUPPRESS, help=BACKEND_HELP)
     return ap
 
 
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     from .. import cancel, userdata
+    from ..models.openvino_backend import using
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -97,7 +105,7 @@ def _main(argv: list[str] | None = None) -> int:
         print("error: --timeout must be a positive number of seconds.", file=sys.stderr)
         return 2
     try:
-        with cancel.limit(args.timeout):
+        with cancel.limit(args.timeout), using(args.backend):
             return COMMANDS.get(args.command).run(args)
     except XAIError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from .base import Explainer
 
 class PairExplainer(Explainer):
     family = "gradient"
+    uses_gradients = True
     libraries = ("saliency",)
     additive = False
 

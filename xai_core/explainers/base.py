@@ -47,6 +47,9 @@ class Explainer(ABC):
     # Rank among the methods a page selects before the user chooses (1 first); None: not selected by default.
     # Pages take the first n (``explainers.featured(n)``), so no page names a method.
     featured: ClassVar[int | None] = None
+    # Differentiates the model (a tape over ``LoadedModel.scores``): its forward passes stay on TensorFlow
+    # whatever backend is requested (models/openvino_backend.py serves black-box passes only).
+    uses_gradients: ClassVar[bool] = False
 
     @classmethod
     def unit_label(cls, output: str) -> str:

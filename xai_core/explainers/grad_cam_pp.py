@@ -38,6 +38,7 @@ class GradCamPP(Explainer):
     display_name = "Grad-CAM++"
     description = "Grad-CAM with per-position gradient weights: better when a class shows up in several places."
     family = "CAM"
+    uses_gradients = True
     unit = "Grad-CAM++, relative"
     additive = False
     completeness = "not additive: a coarse map scaled to a maximum of 1"

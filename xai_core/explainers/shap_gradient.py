@@ -57,6 +57,7 @@ class ShapGradient(Explainer):
     description = ("Integrated gradients averaged over random baselines and path points (shap's "
                    "GradientExplainer). Additive in expectation.")
     family = "SHAP"
+    uses_gradients = True
     unit = "SHAP value ({space})"
     residual_tolerance = None  # a path integral or a sample mean: shown, not promised
     completeness = "base value = mean output on the background; base + sum ≈ output (sampling error)"

@@ -153,6 +153,7 @@ def _load(name: str, model_file: Path, meta_file: Path | None, digest: str, key:
     else:
         meta = _infer_metadata(check)
     lm = LoadedModel(keras_model, meta, name, str(model_file), digest)
+    lm.backend()  # the requested forward backend, at load: OpenVINO conversion and auto's probe happen here
     with _lock:
         _loaded[key] = lm
     return lm

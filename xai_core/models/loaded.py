@@ -68,9 +68,11 @@ class LoadedModel:
         self._lock = threading.Lock()
         self._last_image = None
         self._whitebox = None
+        self._runners: dict = {}  # requested backend -> OpenVINO runner, or None for TensorFlow
+        self._runner_lock = threading.Lock()
         probe = np.random.default_rng(0).uniform(0, 255, (4, *self.input_shape)).astype(np.float32)
         probe[0] = 0
-        m, p = self.forward(probe)
+        m, p = self.forward(probe, backend="tensorflow")
         self.head_error = verify_heads(m, p, self.squash)
         self.calls = 0
 
@@ -109,11 +111,38 @@ class LoadedModel:
         gradient method passes its own (e.g. ``2 * model.per_image_bytes``)."""
         return config.batch_size_for(per_image_bytes or self.per_image_bytes, requested)
 
-    def forward(self, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    def _runner(self, backend: str | None = None):
+        """The OpenVINO runner serving ``backend`` (default: the one requested here), or None for
+        TensorFlow; resolved (converted, compiled, probed) once per backend name."""
+        from . import openvino_backend
+
+        name = openvino_backend.requested() if backend is None else openvino_backend.check(backend)
+        if name == "tensorflow":
+            return None
+        try:
+            return self._runners[name]
+        except KeyError:
+            pass
+        with self._runner_lock:
+            if name not in self._runners:
+                self._runners[name] = openvino_backend.resolve(self, name)
+            return self._runners[name]
+
+    def backend(self, requested: str | None = None) -> str:
+        """What runs this model's forward passes under ``requested`` (default: the backend requested
+        here): "tensorflow", "openvino-fp32" or "openvino-bf16" (approximate). Resolving it converts
+        the model if needed, so the warm-up calls it once."""
+        runner = self._runner(requested)
+        return "tensorflow" if runner is None else runner.label
+
+    def forward(self, images: np.ndarray, batch_size: int = 256,
+                backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Margins and probabilities (float64, (N, K)) for a stack of 0..255 images.
 
         Batches hold at most ``batch_size`` images and at most what the memory budget allows; between
-        batches a time limit or a stop request (``cancel.check``) ends the work."""
+        batches a time limit or a stop request (``cancel.check``) ends the work. ``backend`` overrides the
+        requested forward backend (``openvino_backend``) for this call."""
+        run = self._runner(backend)
         x = np.asarray(images, np.float32)
         if x.ndim == 3:
             x = x[None]
@@ -124,9 +153,13 @@ class LoadedModel:
         for i in range(0, len(x), batch_size):
             if i:
                 cancel.check()
-            m, p = self._fn(x[i:i + batch_size])
-            ms.append(m.numpy())
-            ps.append(p.numpy())
+            if run is None:
+                m, p = self._fn(x[i:i + batch_size])
+                m, p = m.numpy(), p.numpy()
+            else:
+                m, p = run(x[i:i + batch_size])
+            ms.append(m)
+            ps.append(p)
         self.count_calls(len(x))
         if not ms:
             empty = np.zeros((0, self.num_classes))
@@ -217,7 +250,7 @@ class LoadedModel:
         from ..data.images import image_hash
 
         x = np.asarray(image, np.float32)
-        key = image_hash(x)
+        key = (image_hash(x), self.backend())
         last = self._last_image
         if last is not None and last[0] == key:
             return last[1]

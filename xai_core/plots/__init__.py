@@ -14,7 +14,8 @@ from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
 from ..untrusted import plotly_literal
-from .base import FAINT_OPACITY, SHAP_COLORSCALE, UNITS, _rgb, faint, symmetric_limit, value_label  # noqa: F401
+from .base import (FAINT_OPACITY, SHAP_COLORSCALE, UNITS, _rgb, approximate_note, faint, symmetric_limit,  # noqa: F401
+                   value_label)
 from .domain import confusion_figure, distributions_figure, panels_figure  # noqa: F401
 from .methods import agreement_figure, method_map_figure  # noqa: F401
 from .lime import pro_con_figure, segmentation_figure, spread_figure  # noqa: F401
@@ -40,7 +41,8 @@ def explanation_figure(expl: Explanation, vmax: float | None = None, title: str 
     titles = []
     for i, name in enumerate(expl.class_names):
         extra = f" · p={probabilities[expl.class_indices[i]]:.1%}" if probabilities is not None else ""
-        titles.append(f"{plotly_literal(name)}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else ""))
+        titles.append(f"{plotly_literal(name)}{extra}" + ("<br><sup>negligible: says nothing</sup>" if small[i] else "")
+                      + approximate_note(expl))
     # at most 3 panels a row (4 classes: 2 x 2), so each map stays readable (about 300 px or more)
     cols = k if k <= 3 else int(np.ceil(k / 2))
     rows = int(np.ceil(k / cols))

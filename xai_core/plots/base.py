@@ -43,6 +43,14 @@ UNITS = {"margin": "logit", "probability": "probability"}
 # like evidence; hovering still shows its true values.
 FAINT_OPACITY = 0.2
 FAINT_NOTE = "<br><sup>negligible: says nothing</sup>"
+APPROXIMATE_NOTE = "<br><sup>bf16: fast, approximate</sup>"
+
+
+def approximate_note(expl, short: bool = False) -> str:
+    """What a panel of a map computed with bf16 forward passes adds to its title (nothing for fp32)."""
+    if expl is None or not getattr(expl, "approximate", False):
+        return ""
+    return " · bf16, approximate" if short else APPROXIMATE_NOTE
 
 
 def faint(expl, k: int = 0) -> bool:

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from .base import FAINT_NOTE, FAINT_OPACITY, SHAP_COLORSCALE, _rgb, faint, symmetric_limit, value_label
+from .base import FAINT_NOTE, FAINT_OPACITY, SHAP_COLORSCALE, _rgb, approximate_note, faint, symmetric_limit, value_label
 
 
 def confusion_figure(matrix: pd.DataFrame, normalise: bool = False, height: int = 320) -> go.Figure:
@@ -56,7 +56,7 @@ def panels_figure(rows: list[list[tuple[Explanation, int, str]]], row_titles: li
     """Grid of single-class maps (explanation, position of the class in it, panel title) on one shared
     symmetric colour scale, so maps from different images and domains can be compared."""
     cols = max(len(r) for r in rows)
-    titles = [t + (FAINT_NOTE if e is not None and faint(e, k) else "")
+    titles = [t + (FAINT_NOTE if e is not None and faint(e, k) else "") + approximate_note(e)
               for r in rows for e, k, t in r + [(None, 0, "")] * (cols - len(r))]
     fig = make_subplots(rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
                         vertical_spacing=0.18, row_titles=row_titles)

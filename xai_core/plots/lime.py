@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
 from ..segmenters import segment_stats
-from .base import FAINT_OPACITY, PRO_CON_COLORSCALE, UNITS, _rgb, faint  # noqa: F401  (PRO_CON re-exported)
+from .base import (FAINT_OPACITY, PRO_CON_COLORSCALE, UNITS, _rgb, approximate_note,  # noqa: F401  (PRO_CON re-exported)
+                   faint)
 SPREAD_COLORSCALE = "Viridis"
 
 
@@ -83,7 +84,7 @@ def pro_con_figure(expls: dict[str, Explanation], class_index: int, top: int = 5
     vmax = lime_weight_limit(expls.values(), class_index)
     # narrow panels: "Watershed (sobel)" on two lines, so neighbouring titles never run into each other
     titles = [f"{name.replace(' (', '<br>(') if cols > 3 else name}{(extra_titles or {}).get(name, '')}"
-              for name in expls]
+              f"{approximate_note(e, cols > 3)}" for name, e in expls.items()]
     if cols > 3:  # and the fit line at the title's size: a <sup> line is about 7 px, too small to read
         titles = [t.replace("<sup>", "").replace("</sup>", "") for t in titles]
     fig, cells = _grid(len(expls), cols, titles, height_per_row)
@@ -122,7 +123,7 @@ def spread_figure(expls: dict[str, Explanation], stds: dict[str, np.ndarray], cl
     first = next(iter(expls.values()))
     unit = UNITS.get(first.output_space, first.output_space)
     vmax = max((float(np.max(s)) for s in stds.values()), default=0.0) or 1e-12
-    titles = [f"{name}{(extra_titles or {}).get(name, '')}" for name in expls]
+    titles = [f"{name}{(extra_titles or {}).get(name, '')}{approximate_note(e)}" for name, e in expls.items()]
     fig, cells = _grid(len(expls), cols, titles, height_per_row)
     for (row, col), (name, e) in zip(cells, expls.items()):
         seg = e.extras["segments"]

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..explanation import Explanation
-from .base import SHAP_COLORSCALE, _rgb, symmetric_limit, value_label
+from .base import SHAP_COLORSCALE, _rgb, approximate_note, symmetric_limit, value_label
 
 
 def spaces_figure(margin: Explanation, probability: Explanation, probabilities: np.ndarray | None = None,
@@ -26,7 +26,8 @@ def spaces_figure(margin: Explanation, probability: Explanation, probabilities: 
     titles = []
     for i in range(k):
         p = f" (p={probabilities[margin.class_indices[i]]:.0%})" if probabilities is not None else ""
-        titles += [f"{margin.class_names[i]}{p}: margin", f"{margin.class_names[i]}: probability"]
+        titles += [f"{margin.class_names[i]}{p}: margin{approximate_note(margin, True)}",
+                   f"{margin.class_names[i]}: probability{approximate_note(probability, True)}"]
     fig = make_subplots(rows=rows, cols=2 * per_row, subplot_titles=titles, horizontal_spacing=0.02,
                         vertical_spacing=0.1 if rows > 1 else 0.02)
     limits = {}

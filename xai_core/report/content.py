@@ -193,7 +193,8 @@ def map_title(expl) -> str:
     except Exception:
         name = expl.method
     seg = expl.params.get("segmenter")
-    return f"{name}{f' ({seg})' if seg else ''}, {expl.output_space} space"
+    approx = ", bf16 forward passes (fast, approximate)" if getattr(expl, "approximate", False) else ""
+    return f"{name}{f' ({seg})' if seg else ''}, {expl.output_space} space{approx}"
 
 
 def model_card(lm) -> dict:
@@ -281,6 +282,7 @@ def parameter_rows(cases: list[Case]) -> list[dict]:
             rows.append({"model": c.model_name, "scan": c.scan.source, "map": m.title, "method": e.method,
                          "output space": e.output_space, "classes": ", ".join(e.class_names),
                          "parameters": json.dumps(e.params, sort_keys=True, default=str),
+                         "forward passes": e.backend_label,
                          "seconds": f"{e.seconds:.2f}", "map SHA-256": m.fingerprint})
     return rows
 
