@@ -158,8 +158,7 @@ def _start_compare(pg, budget):
 
 
 def _start_methods(pg, budget):
-    pg.get_by_text("How much the methods agree").wait_for(timeout=300_000)
-    _wait_idle(pg, timeout=300_000)
+    pg.get_by_text("Settings of each method").wait_for(timeout=300_000)
     _budget(pg, "Settings of each method", budget)  # the methods start again on their own
 
 
