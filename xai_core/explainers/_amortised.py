@@ -154,8 +154,9 @@ def shipped_dir(model_name: str, players: str, output: str) -> Path:
 
 def user_dir(model, players: str, output: str) -> Path:
     """Where a trained explainer of ``model`` goes by default (keyed by the model file's hash)."""
-    return (config.user_models_dir() / STORE / _safe_name(model.name) / model_key(model)[:16]
-            / _leaf(players, output))
+    key = model_key(model)
+    key = key if re.fullmatch(r"[0-9a-f]{64}", key) else hashlib.sha256(key.encode()).hexdigest()
+    return config.user_models_dir() / STORE / _safe_name(model.name) / key[:16] / _leaf(players, output)
 
 
 def command(model, players: str, output: str) -> str:

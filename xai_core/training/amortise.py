@@ -171,7 +171,6 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
             rng.bit_generator.state = state["rng"]
             report(0.0, f"resuming after epoch {start} of {epochs}")
 
-    @tf.function(reduce_retracing=True)
     def step(x, fill, s, target, total):
         with tf.GradientTape() as tape:
             phi = efficient(net([x, fill], training=True), total)
@@ -179,9 +178,13 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
         opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
         return loss
 
+    if fit_passes * epochs * -(-n // batch_size) > 64:  # tracing costs seconds: worth it over many steps only
+        step = tf.function(step, reduce_retracing=True)
+
     run_start = time.perf_counter()
     stopped = "finished"
     for epoch in range(start, epochs):
+        epoch_start = time.perf_counter()
         coal = kernel_coalitions(rng, n, samples, d)
 
         def sampling(f, msg, epoch=epoch):
@@ -208,7 +211,9 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
         report((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: validation loss {row.get('val_loss', float('nan')):.4g}")
         if on_epoch is not None:
             on_epoch(epoch + 1, epochs, row)
-        if time_limit is not None and time.perf_counter() - t_start >= time_limit:  # this run's wall time
+        # stop when another epoch like the last would cross the limit (this run's wall time)
+        now = time.perf_counter()
+        if time_limit is not None and epoch + 1 < epochs and now - t_start + (now - epoch_start) > time_limit:
             stopped = f"stopped by the time limit after epoch {epoch + 1}"
             break
     seconds = spent + time.perf_counter() - run_start
