@@ -52,7 +52,7 @@ def trained(tmp_path_factory):
 
     model = _linear_model()
     scans = _scans(270)
-    info = amortise(model, scans[:250], players="4x4", epochs=5, samples=16, fit_passes=4, seed=0)
+    info = amortise(model, scans[:250], players="4x4", epochs=3, samples=16, fit_passes=6, learning_rate=3e-3, seed=0)
     return model, scans[250:], info
 
 
@@ -131,40 +131,31 @@ def test_a_missing_or_stale_explainer_is_refused_in_one_sentence(trained, monkey
         xc.explain(shipped, held_out[0], method="fastshap", cache=None, players="4x4")
 
 
-def test_same_seed_same_maps_and_retraining_is_not_served_from_the_cache(tmp_path):
+def test_same_seed_same_maps_resumable_and_retraining_is_not_served_from_the_cache(tmp_path):
     from xai_core.cache import DiskCache
-    from xai_core.explainers._amortised import load_network, locate
+    from xai_core.explainers._amortised import load_network
     from xai_core.training.amortise import amortise
 
     model, scans = _linear_model("tiny-seeded"), _scans(40, seed=1)
-    kw = dict(players="4x4", epochs=1, samples=4, fit_passes=1, val_images=4, resume=False)
-    amortise(model, scans, tmp_path / "a", seed=3, **kw)
-    amortise(model, scans, tmp_path / "b", seed=3, **kw)
-    amortise(model, scans, tmp_path / "c", seed=4, **kw)
-    nets = [load_network(tmp_path / k, {}) for k in "abc"]
-    raw = [np.asarray(f(scans[:2], np.stack([hidden(s) for s in scans[:2]]))) for f in nets]
-    np.testing.assert_array_equal(raw[0], raw[1])
-    assert not np.allclose(raw[0], raw[2])
-    # a retrained explainer changes the cache key: its maps are not served from the old one's cache
+    kw = dict(players="4x4", samples=4, fit_passes=1, val_images=4)
     cache = DiskCache(tmp_path / "cache")
-    amortise(model, scans, seed=3, **kw)
+    first_info = amortise(model, scans, seed=3, epochs=1, resume=False, **kw)  # into the model's own store
     first = xc.explain(model, scans[0], method="fastshap", cache=cache, players="4x4")
-    assert locate(model, "4x4", "margin")
-    amortise(model, scans, seed=4, **kw)
+    amortise(model, scans, tmp_path / "b", seed=3, epochs=1, resume=False, **kw)
+    fills = np.stack([hidden(s) for s in scans[:2]])
+    raw_b = np.asarray(load_network(tmp_path / "b", {})(scans[:2], fills))
+    said = []
+    resumed = amortise(model, scans, tmp_path / "b", seed=3, epochs=2, progress=lambda f, m: said.append(m), **kw)
+    assert "resuming after epoch 1 of 2" in said and len(resumed["history"]) == 2
+    assert resumed["history"][0] == first_info["history"][0]
+    from xai_core.explainers._amortised import user_dir
+
+    raw_a = np.asarray(load_network(user_dir(model, "4x4", "margin"), {})(scans[:2], fills))
+    np.testing.assert_array_equal(raw_a, raw_b)  # the same seed trains the same network: the same maps
+    # another seed trains another network; it changes the cache key, so its maps are not the old cached ones
+    amortise(model, scans, seed=4, epochs=1, resume=False, **kw)
     again = xc.explain(model, scans[0], method="fastshap", cache=cache, players="4x4")
     assert not again.cached and not np.allclose(again.values, first.values)
-
-
-def test_training_resumes_from_its_checkpoint(tmp_path):
-    from xai_core.training.amortise import amortise
-
-    model, scans = _linear_model("tiny-resumed"), _scans(40, seed=2)
-    kw = dict(players="4x4", samples=4, fit_passes=1, val_images=4, seed=0)
-    one = amortise(model, scans, tmp_path, epochs=1, **kw)
-    said = []
-    two = amortise(model, scans, tmp_path, epochs=2, progress=lambda f, m: said.append(m), **kw)
-    assert "resuming after epoch 1 of 2" in said and len(two["history"]) == 2
-    assert two["history"][0] == one["history"][0]
 
 
 def test_cli_trains_and_explain_gives_additive_maps(tmp_path, capsys):
@@ -189,3 +180,31 @@ def test_cli_trains_and_explain_gives_additive_maps(tmp_path, capsys):
                  "--param", "players=4x4", "--top-k", "2", "--no-cache", "--out", str(out)]) == 0
     e = xc.Explanation.load(out)
     assert e.method == "fastshap" and e.relative_residuals.max() < 1e-9
+
+
+def test_model_page_trains_the_fast_explainer_with_live_curves(tmp_path, monkeypatch):
+    """The model page's section comes from the registry (``trained_per_model``): state, button, live curves."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("XAI_USER_MODELS_DIR", str(tmp_path))
+
+    def page():
+        from pages._ui import amortised
+        from tests.test_fastshap import _linear_model
+
+        amortised.section("tiny-page", _linear_model("tiny-page"), "sklearn-digits", 7)
+
+    at = AppTest.from_function(page, default_timeout=120).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == "7. Explainers trained for this model"
+    assert set(at.dataframe[0].value["state"]) == {"not trained"}
+    key = "amort_fastshap_tiny-page"
+    at.selectbox(key=f"{key}_opt").set_value("4x4")
+    at.number_input(key=f"{key}_epochs").set_value(2)
+    at.number_input(key=f"{key}_n").set_value(16)
+    at.button(key=f"{key}_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success and "2 epochs" in at.success[0].value
+    assert len(at.get("plotly_chart")) == 1  # the live curves, redrawn each epoch
+    states = at.dataframe[0].value
+    assert list(states[states["state"] == "ready"]["setting"]) == ["4x4"]

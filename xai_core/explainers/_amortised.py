@@ -10,9 +10,10 @@ blur of the whole image (``shap_partition.box_blur``), the same fill ``shap-part
 and the trust card's deletion metrics use.
 
 Storage, beside the model explained: a shipped model's explainer ships under
-``assets/fastshap/<model>/<players>-<output>/``; any other model's goes to the user-model area,
-``<user models>/.fastshap/<model>/<sha256 of the model file, 16 hex>/<players>-<output>/`` (a dot folder:
-never listed as a model). Each holds ``explainer.keras`` (the network, loaded with Keras ``safe_mode``)
+``assets/fastshap/<model>/<players>-<output>/``; a user model's goes into its own folder,
+``<model folder>/.fastshap/<sha256 of the model file, 16 hex>/<players>-<output>/`` (private with it, deleted
+with it); any other model's into the user-model area, ``<user models>/.fastshap/<model>/<hash>/...`` (a dot
+folder: never listed as a model). Each holds ``explainer.keras`` (the network, loaded with Keras ``safe_mode``)
 and ``explainer.json`` (what it explains and how it was trained).
 """
 
@@ -152,11 +153,20 @@ def shipped_dir(model_name: str, players: str, output: str) -> Path:
     return config.ASSETS_DIR / "fastshap" / _safe_name(model_name) / _leaf(players, output)
 
 
+def _store_root(model) -> Path:
+    """A user model's own folder (``<folder>/.fastshap``: private and deleted with it); any other model's
+    (a file elsewhere, a shipped model retrained by the user, an in-memory one) in the user-model area."""
+    p = Path(model.path) if getattr(model, "path", "") else None
+    if p is not None and p.is_file() and p.resolve().is_relative_to(config.user_models_dir().resolve()):
+        return p.resolve().parent / STORE
+    return config.user_models_dir() / STORE / _safe_name(model.name)
+
+
 def user_dir(model, players: str, output: str) -> Path:
     """Where a trained explainer of ``model`` goes by default (keyed by the model file's hash)."""
     key = model_key(model)
     key = key if re.fullmatch(r"[0-9a-f]{64}", key) else hashlib.sha256(key.encode()).hexdigest()
-    return config.user_models_dir() / STORE / _safe_name(model.name) / key[:16] / _leaf(players, output)
+    return _store_root(model) / key[:16] / _leaf(players, output)
 
 
 def command(model, players: str, output: str) -> str:
@@ -190,7 +200,7 @@ def locate(model, players: str, output: str) -> tuple[Path, dict]:
             return folder, info
         raise InputError(f"The fast explainer of {model.name!r} ({players} players, {output}) was trained for "
                          f"another version of this model file, so its maps would be wrong; {_how(model, players, output)}.")
-    others = config.user_models_dir() / STORE / _safe_name(model.name)
+    others = _store_root(model)
     if others.is_dir() and any(read_info(d / _leaf(players, output)) for d in others.iterdir()):
         raise InputError(f"The fast explainer of {model.name!r} ({players} players, {output}) was trained for "
                          f"another version of this model file, so its maps would be wrong; {_how(model, players, output)}.")
