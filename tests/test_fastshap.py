@@ -98,6 +98,8 @@ def test_trust_card_scores_its_maps_and_withholds_verdicts_outside_the_domain(tr
     e = xc.explain(model, held_out[2], method="fastshap", top_k=1, cache=None, players="4x4")
     card = trust.card(model, held_out[2], e, cache=None)
     assert card and all(r.metric == name for name, r in card.items())
+    randomised = trust.card(model, held_out[2], e, metrics=["randomisation"], cache=None)["randomisation"]
+    assert randomised.verdict == "n/a" and "trained for one model" in randomised.meaning
     gated = trust.card(model, held_out[2], e, cache=None, out_of_domain=True)
     assert set(gated) == set(card) and all(OUT_OF_DOMAIN in r.verdict + r.meaning for r in gated.values())
 

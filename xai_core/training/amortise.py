@@ -155,7 +155,7 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
     opt.build(net.trainable_variables)
     n, cap = len(xtr), samples * epochs
     bank_s, bank_v = np.zeros((n, cap, d), bool), np.zeros((n, cap, lm.num_classes), np.float32)
-    filled, start, history, spent = 0, 0, [], 0.0
+    filled, start, history, spent, prior_wall = 0, 0, [], 0.0, 0.0
     meta = {"model_hash": model_key(lm), "players": players, "output": output, "seed": int(seed), "images": n,
             "samples": int(samples), "dataset": dataset_name, "network": [list(w.shape) for w in net.weights]}
     if resume and (ckpt / "state.json").is_file():
@@ -163,6 +163,7 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
         if state.get("meta") == meta and state["filled"] <= cap:
             z = np.load(ckpt / "bank.npz")
             filled, start, history, spent = state["filled"], state["epoch"], state["history"], state["seconds"]
+            prior_wall = float(state.get("wall", spent))
             bank_s[:, :filled] = np.unpackbits(z["s"], axis=-1, count=d).astype(bool)
             bank_v[:, :filled] = z["v"]
             net.set_weights([z[f"w{i}"] for i in range(len(net.weights))])
@@ -207,7 +208,8 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
                **_validate(net, val, val_coal, val_target), **(_exact_scores(net, val, exact) if exact is not None else {})}
         history.append(row)
         spent_now = spent + time.perf_counter() - run_start
-        _checkpoint(ckpt, net, opt, bank_s, bank_v, filled, epoch + 1, history, spent_now, rng, meta)
+        _checkpoint(ckpt, net, opt, bank_s, bank_v, filled, epoch + 1, history, spent_now, rng, meta,
+                    prior_wall + time.perf_counter() - t_start)
         report((epoch + 1) / epochs, f"epoch {epoch + 1}/{epochs}: validation loss {row.get('val_loss', float('nan')):.4g}")
         if on_epoch is not None:
             on_epoch(epoch + 1, epochs, row)
@@ -217,7 +219,7 @@ def amortise(model, dataset, out: str | Path | None = None, *, players: str = "8
             stopped = f"stopped by the time limit after epoch {epoch + 1}"
             break
     seconds = spent + time.perf_counter() - run_start
-    return _save(out, net, lm, meta, history, seconds, time.perf_counter() - t_start, stopped, epochs,
+    return _save(out, net, lm, meta, history, seconds, prior_wall + time.perf_counter() - t_start, stopped, epochs,
                  dict(samples=samples, fit_passes=fit_passes, batch_size=batch_size, learning_rate=learning_rate))
 
 
@@ -258,7 +260,7 @@ def _exact_scores(net, val, exact) -> dict:
     return {"exact_rel_error": rel, "exact_spearman": float(np.nanmean(rho))}
 
 
-def _checkpoint(ckpt: Path, net, opt, bank_s, bank_v, filled, epoch, history, seconds, rng, meta) -> None:
+def _checkpoint(ckpt: Path, net, opt, bank_s, bank_v, filled, epoch, history, seconds, rng, meta, wall) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
     arrays = {"s": np.packbits(bank_s[:, :filled], axis=-1), "v": bank_v[:, :filled]}
     arrays.update({f"w{i}": w for i, w in enumerate(net.get_weights())})
@@ -267,7 +269,7 @@ def _checkpoint(ckpt: Path, net, opt, bank_s, bank_v, filled, epoch, history, se
     np.savez(tmp, **arrays)
     tmp.replace(ckpt / "bank.npz")
     state = {"meta": meta, "filled": int(filled), "epoch": int(epoch), "history": history, "seconds": seconds,
-             "rng": rng.bit_generator.state}
+             "wall": wall, "rng": rng.bit_generator.state}
     (ckpt / "state.tmp.json").write_text(json.dumps(state))
     (ckpt / "state.tmp.json").replace(ckpt / "state.json")
 
