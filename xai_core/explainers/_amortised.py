@@ -19,7 +19,6 @@ and ``explainer.json`` (what it explains and how it was trained).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -88,7 +87,7 @@ def build_network(input_shape: tuple, players: str, classes: int, seed: int = 0)
     g = max(gh, gw)
     r = max(4 * g, min(64, max(int(input_shape[0]), int(input_shape[1]))))
     stages = max(1, int(round(np.log2(r / g))))
-    init = functools.partial(keras.initializers.HeNormal)
+    init = keras.initializers.HeNormal
     image, fill = keras.Input(tuple(int(s) for s in input_shape)), keras.Input(tuple(int(s) for s in input_shape))
     diff = keras.layers.Subtract()([image, fill])
     x = keras.layers.Rescaling(1 / 255)(keras.layers.Concatenate()([image, diff]))
