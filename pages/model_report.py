@@ -136,3 +136,9 @@ if report is not None and ds is not None:
                         f"#{i}: {ds.class_names[labels[i]]} → {ds.class_names[pred[i]]} "
                         f"({probs[i, pred[i]]:.0%})"))
                 st.caption("Most confident first (up to 24). Caption: actual → predicted (probability).")
+
+if lm is not None:
+    from pages._ui import amortised
+
+    with user_errors("Showing the explainers trained for this model"):
+        amortised.section(model_name, lm, dataset_name, 7)

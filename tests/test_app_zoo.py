@@ -42,7 +42,7 @@ def test_model_report_page_has_every_section():
     layers = at.dataframe[1].value
     assert "Conv2D" in set(layers["type"]) and layers["parameters"].sum() > 0
     subheaders = [s.value for s in at.subheader]
-    assert len(subheaders) == 6 and any("convolutional layer" in s for s in subheaders)
+    assert len(subheaders) == 7 and any("convolutional layer" in s for s in subheaders)
     # a dataset with other classes: one clear error, the architecture sections still render
     at.selectbox(key="_w_dataset").set_value("synthetic-lung-ct").run()
     assert not at.exception and len(at.error) == 1 and "same classes" in at.error[0].value

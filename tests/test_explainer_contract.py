@@ -50,6 +50,11 @@ def test_contract(method, shape, output, tmp_path):
     model = tiny_loaded(input_shape=shape, classes=3)
     image = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
     params = QUICK.get(method, {})
+    if cls.trained_per_model:  # a method trained per model (an amortised explainer): a quick training first
+        from xai_core.training.amortise import train_for
+
+        scans = np.random.default_rng(1).uniform(0, 255, (24, *shape)).astype(np.float32)
+        train_for(method, model, scans, output=output, epochs=1, samples=4, fit_passes=1, val_images=4)
     cache = DiskCache(tmp_path / "cache")
     e = xc.explain(model, image, method=method, output=output, top_k=2, cache=cache, **params)
     assert isinstance(e, xc.Explanation) and e.output_space == output and e.method == method

@@ -81,9 +81,10 @@ def explain(model, image: np.ndarray, method: str = "shap-partition", output: st
 
     if cache is None:
         return None if cached_only else compute()
+    state = explainer_cls.state(lm, p, output)  # a trained explainer's network: retraining it changes the key
     key = make_key(kind="explanation", model=lm.file_hash, image=image_hash(x), method=method,
                    output=output, classes=idx.tolist(), params=p, versions=library_versions(explainer_cls.libraries),
-                   **forward_backend.cache_key_part(backend))
+                   **forward_backend.cache_key_part(backend), **({"state": state} if state is not None else {}))
     if cached_only:
         expl = cache.lookup(key, "explanations", Explanation.load)
         if expl is not None:

@@ -50,6 +50,9 @@ class Explainer(ABC):
     # Differentiates the model (a tape over ``LoadedModel.scores``): its forward passes stay on TensorFlow
     # whatever backend is requested (models/openvino_backend.py serves black-box passes only).
     uses_gradients: ClassVar[bool] = False
+    # A method that must first be trained for each model (an amortised explainer) names the action that trains
+    # it ("Train the fast explainer"); pages offer it from the registry (``xai_core.training.amortise``).
+    trained_per_model: ClassVar[str | None] = None
 
     @classmethod
     def unit_label(cls, output: str) -> str:
@@ -113,6 +116,12 @@ class Explainer(ABC):
     # The parameter that sets a sampling method's budget (maps get finer as it grows), or None;
     # ``xai_core.progressive`` refines such methods step by step.
     budget_param: ClassVar[str | None] = None
+
+    @classmethod
+    def state(cls, model, params: dict, output: str) -> str | None:
+        """What a map depends on besides the model, image and parameters (the network an amortised explainer
+        was trained into), as a short token that enters the cache key; None: nothing. Never raises."""
+        return None
 
     @classmethod
     def validate(cls, params: dict) -> dict:

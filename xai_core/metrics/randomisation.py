@@ -129,6 +129,14 @@ class Randomisation(Metric):
         Param("seed", 0, "Seed of the random weights.", int, min=0),
     )
 
+    def applies(self, explanation):
+        from ..explainers import EXPLAINERS
+
+        cls = EXPLAINERS.get(explanation.method) if explanation.method in EXPLAINERS else None
+        if cls is not None and cls.trained_per_model:  # an amortised explainer learnt the original model only
+            return f"{cls.display_name} is trained for one model, and a randomised model has no trained explainer"
+        return None
+
     def evaluate(self, model, image, explanation, mask, progress=None, *, top_layers, steps, draws, max_draws,
                  seed):
         original = np.abs(class_map(explanation))
