@@ -47,7 +47,9 @@ from .. import config
 log = logging.getLogger(__name__)
 
 BACKENDS = ("tensorflow", "openvino", "openvino-bf16", "auto")
-DEFAULT = "auto"
+# TensorFlow unless asked: the shipped CNNs gain nothing (fp32 0.9-1.2x), conversion costs seconds per model,
+# and on a loaded machine OpenVINO measured slower (README, "Forward passes: TensorFlow or OpenVINO").
+DEFAULT = "tensorflow"
 # Labels of what actually ran (``LoadedModel.backend``, ``Explanation.backend``).
 TF, OV_FP32, OV_BF16 = "tensorflow", "openvino-fp32", "openvino-bf16"
 APPROXIMATE = (OV_BF16,)
