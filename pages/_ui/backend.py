@@ -1,7 +1,7 @@
 """The one global setting of a session: what runs the black-box methods' forward passes (sidebar, every page).
 
 The choice applies to this session only (``openvino_backend.using`` around the page run), never to other
-users of the same server; the server's default is ``XAI_FORWARD_BACKEND`` (else auto).
+users of the same server; the server's default is ``XAI_FORWARD_BACKEND`` (else tensorflow).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from ..errors import XAIError
 from ..models.openvino_backend import BACKENDS
 from ..registry import Registry
 
-BACKEND_HELP = ("what runs the black-box methods' forward passes (default: XAI_FORWARD_BACKEND, else auto): "
+BACKEND_HELP = ("what runs the black-box methods' forward passes (default: XAI_FORWARD_BACKEND, else tensorflow): "
                 "tensorflow; openvino (fp32, same maps); openvino-bf16 (fast, approximate, labelled); auto "
                 "(OpenVINO fp32 where a timed probe shows it faster); gradient methods always use TensorFlow")
 
