@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("tensorflow", "openvino", "openvino-bf16", "auto")
 # TensorFlow unless asked: the shipped CNNs gain nothing (fp32 0.9-1.2x), conversion costs seconds per model,
 # and on a loaded machine OpenVINO measured slower (README, "Forward passes: TensorFlow or OpenVINO").
-DEFAULT = "tensorflow"
+DEFAULT = "auto"
 # Labels of what actually ran (``LoadedModel.backend``, ``Explanation.backend``).
 TF, OV_FP32, OV_BF16 = "tensorflow", "openvino-fp32", "openvino-bf16"
 APPROXIMATE = (OV_BF16,)
