@@ -84,12 +84,22 @@ def test_ray_and_local_engines_give_identical_rows(local_audit, ray_session, tmp
     pd.testing.assert_frame_equal(timings_dropped(pool_rows).reset_index(drop=True), first4, check_exact=True)
 
 
+def cold_metrics():
+    """Each run's model calls are its own: deletion and insertion keep one scan's random curves in memory
+    (``metrics._perturbation``), and randomisation its randomised models' maps, for the next map of that scan."""
+    from xai_core.metrics import _perturbation, _randomised
+
+    _perturbation._SHARED.clear()
+    _randomised._CACHE.clear()
+
+
 def test_resumed_audit_equals_uninterrupted_and_recomputes_nothing(local_audit, tmp_path):
     from xai_core.audit import run_audit
     from xai_core.errors import Cancelled
     from xai_core.models import load_model
 
     lm = load_model("brain-basic-cnn")  # the instance the in-process engine uses
+    cold_metrics()
     c0 = lm.calls
     full = run_audit(spec(limit=4), tmp_path / "full", batch_size=2)
     full_calls = lm.calls - c0
@@ -101,6 +111,7 @@ def test_resumed_audit_equals_uninterrupted_and_recomputes_nothing(local_audit, 
         if "images/s" in msg:
             raise Cancelled("stopped")
 
+    cold_metrics()
     c1 = lm.calls
     with pytest.raises(Cancelled):
         run_audit(spec(limit=4), tmp_path / "resumed", batch_size=2, progress=stop_after_first_batch)
