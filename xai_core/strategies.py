@@ -378,14 +378,11 @@ def from_audit(folder, method: str | None = None, class_name: str | None = None,
             raise InputError(f"No {method} map of the class {class_name!r} in this audit; it explained "
                              f"{', '.join(sorted(set(rows['class'].dropna())))}.")
         rows = rows[rows["class"] == class_name]
-    # As the leaderboard does (audit.summary): a map the audit withheld (the scan outside the training
-    # domain, a model whose output does not move, a negligible map) is no strategy of the model's.
+    # as the leaderboard does (audit.summary): a withheld map (out of domain, flat output, negligible) is no strategy
     why = rows["withheld"].fillna("").astype(str) if "withheld" in rows else pd.Series("", index=rows.index)
-    withheld = {str(k): int(v) for k, v in why[why != ""].value_counts().items()}
-    rows = rows[why == ""]
+    withheld, rows = {str(k): int(v) for k, v in why[why != ""].value_counts().items()}, rows[why == ""]
     if not len(rows):
-        raise InputError(f"Every {method} map here was withheld ({'; '.join(withheld)}): none is evidence of "
-                         "a strategy, so there is nothing to cluster.")
+        raise InputError(f"Every {method} map here was withheld ({'; '.join(withheld)}): nothing to cluster.")
     key = {(i, m, int(c)): n for n, (i, m, c) in enumerate(zip(stored["image_id"], stored["method"],
                                                                stored["class_index"]))}
     pos = [key.get((r.image_id, r.method, int(r.class_index))) for r in rows.itertuples()]
