@@ -10,6 +10,11 @@ On a shipped model and its scans (default ``brain-basic-cnn`` on ``synthetic-bra
   seeds or reads inconclusive (target 100%), and how many distinct decided verdicts they show;
 * the mean seconds per metric call.
 
+With ``BENCH_COSTLY=1`` only the costly checks run instead, on ``mnist-cnn`` (28x28, so re-explaining is
+cheap): each of ``COSTLY`` (metric, method) pairs on test digits 0 and 1 with the metric's seed 0-9
+(randomisation: the weight draws; max-sensitivity: the noise) or the method's seed 0-9 (convergence, seed
+stability), counting triples whose verdict agrees in 9 of 10 or reads inconclusive.
+
 "Old rule" is the first wave's: fixed cut-offs (deletion/insertion pass >= 0.1, warn >= 0.02;
 faithfulness correlation pass >= 0.3, warn >= 0.1) on the value at the old budgets (3 random
 orderings, 64 subsets). "New rule" is the registry's default: 95% interval against this scan's chance
@@ -52,6 +57,43 @@ def run(metric, name, lm, e, rule, seed=0):
         return old_verdict(name, r.value), time.perf_counter() - t0
     r = metric(lm, e.image, e, seed=seed)
     return r.verdict, time.perf_counter() - t0
+
+
+COSTLY = (("randomisation", "saliency", {}), ("randomisation", "integrated-gradients", {"steps": 16}),
+          ("max-sensitivity", "saliency", {}), ("max-sensitivity", "integrated-gradients", {"steps": 16}),
+          ("convergence", "smoothgrad", {}), ("superpixel-stability", "lime", {"num_samples": 200}),
+          ("superpixel-stability", "lime", {"num_samples": 40}))
+
+
+def costly() -> None:
+    import numpy as np
+
+    import xai_core as xc
+    from xai_core.metrics import METRICS
+
+    lm, ds = xc.load_model("mnist-cnn"), xc.load_dataset("mnist")
+    print("| metric | method | digit | verdicts over seeds 0-9 | stable | s/call |")
+    print("|---|---|---:|---|---|---:|")
+    for name, method, params in COSTLY:
+        for i in (0, 1):
+            image = ds.image("test", i)
+            metric_seed = name in ("randomisation", "max-sensitivity")
+            fixed = xc.explain(lm, image, method=method, top_k=1, cache=None, **params) if metric_seed else None
+            seen, t0 = [], time.perf_counter()
+            for s in range(10):
+                if metric_seed:
+                    r = METRICS.get(name)(lm, fixed.image, fixed, seed=s)
+                else:
+                    e = xc.explain(lm, image, method=method, top_k=1, cache=None, seed=s, **params)
+                    r = METRICS.get(name)(lm, e.image, e, doublings=2) if name == "convergence" else \
+                        METRICS.get(name)(lm, e.image, e)
+                seen.append(r.verdict)
+            decided = Counter(v for v in seen if v != "inconclusive")
+            top = decided.most_common(1)[0][0] if decided else "inconclusive"
+            ok = sum(v in (top, "inconclusive") for v in seen) >= 9
+            label = method + "".join(f" {k}={v}" for k, v in params.items())
+            print(f"| {name} | {label} | {i} | {dict(Counter(seen))} | {'yes' if ok else 'NO'} | "
+                  f"{(time.perf_counter() - t0) / 10:.2f} |", flush=True)
 
 
 def main() -> None:
@@ -113,4 +155,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    costly() if os.environ.get("BENCH_COSTLY") == "1" else main()

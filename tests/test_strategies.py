@@ -92,16 +92,24 @@ def test_maps_without_positive_evidence_are_left_out_and_too_few_maps_say_so():
         discover(-np.ones((5, S, S)), list("abcde"), [{}] * 5)
 
 
-def test_an_audits_maps_cluster_from_the_cli(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def small_audit(tmp_path_factory):
+    """A small audit (saliency, 12 scans) and its folder."""
+    from xai_core.audit import AuditSpec, run_audit
+
+    tmp = tmp_path_factory.mktemp("strategies")
+    spec = AuditSpec("brain-basic-cnn", "synthetic-brain-mri", "test", methods=("saliency",),
+                     metrics=("deletion",), limit=12)
+    return run_audit(spec, tmp / "audit", batch_size=6), tmp
+
+
+def test_an_audits_maps_cluster_from_the_cli(small_audit, capsys):
     """A small audit (saliency, 12 scans) keeps a map per row equal to the explanation reduced to 32x32, and
     `strategies` clusters them into a JSON the page reads."""
     from xai_core import explain, load_model
-    from xai_core.audit import AuditSpec, run_audit
     from xai_core.audit.maps import from_cell, reduce_map
 
-    spec = AuditSpec("brain-basic-cnn", "synthetic-brain-mri", "test", methods=("saliency",),
-                     metrics=("deletion",), limit=12)
-    res = run_audit(spec, tmp_path / "audit", batch_size=6)
+    res, tmp_path = small_audit
     row = res.rows.iloc[3]
     from xai_core.data.refs import load_image
 
@@ -115,9 +123,45 @@ def test_an_audits_maps_cluster_from_the_cli(tmp_path, capsys):
     capsys.readouterr()
     assert main(["strategies", "--audit", str(tmp_path / "audit"), "--json", "--out", str(out)]) == 0
     got = json.loads(capsys.readouterr().out)
-    assert got["method"] == "saliency" and sum(c["size"] for c in got["clusters"]) + got["left_out"] == 12
+    assert got["method"] == "saliency"
+    assert sum(c["size"] for c in got["clusters"]) + got["left_out"] + sum(got["withheld"].values()) == 12
     assert json.loads((out / "strategies.json").read_text()) == got
     assert (out / "clusters.csv").read_text().startswith("cluster,size")
     assert main(["strategies", "--audit", str(tmp_path / "audit"), "--method", "lime"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no maps of 'lime'" in err
+
+
+def test_withheld_maps_are_not_clustered_as_the_leaderboard_leaves_them_out(small_audit, tmp_path):
+    """Rows the audit withheld (outside the training domain, a negligible map: ``xai_core.gates``) are no
+    strategy of the model's: the clusters hold the other maps and the result counts the withheld by reason."""
+    import shutil
+
+    import pandas as pd
+
+    from xai_core import gates
+    from xai_core.audit.storage import ROWS_FILE, AuditStore
+    from xai_core.errors import InputError
+    from xai_core.strategies import from_audit
+
+    _, built = small_audit
+    folder = tmp_path / "audit"
+    shutil.copytree(built / "audit", folder)
+    path = AuditStore(folder).file(ROWS_FILE)
+    rows = pd.read_parquet(path)
+    flagged = rows["withheld"].fillna("") == gates.OUT_OF_DOMAIN  # the audit's own out-of-domain scans
+    assert from_audit(folder, with_images=False).withheld == ({gates.OUT_OF_DOMAIN: int(flagged.sum())}
+                                                              if flagged.any() else {})
+    rows.loc[rows.index[:3], "withheld"] = gates.OUT_OF_DOMAIN
+    rows.loc[rows.index[3:4], "withheld"] = gates.NEGLIGIBLE
+    rows.to_parquet(path)
+    out_of_domain = int((flagged | (rows.index < rows.index[3])).sum())
+    out = from_audit(folder, with_images=False)
+    assert out.withheld == {gates.OUT_OF_DOMAIN: out_of_domain, gates.NEGLIGIBLE: 1}
+    assert len(out.image_ids) + out.left_out == 12 - out_of_domain - 1
+    assert set(out.image_ids).isdisjoint(rows["image_id"][rows["withheld"].fillna("") != ""])
+    assert out.to_json()["withheld"] == out.withheld
+    rows["withheld"] = gates.OUT_OF_DOMAIN
+    rows.to_parquet(path)
+    with pytest.raises(InputError, match="withheld"):
+        from_audit(folder, with_images=False)

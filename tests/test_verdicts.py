@@ -211,7 +211,8 @@ def test_randomisation_reads_its_line_between_the_same_models_map_and_an_unrelat
     lm, image = digit
     rand = METRICS.get("randomisation")
     e = xc.explain(lm, image, method="saliency", top_k=1, cache=None)
-    runs = [rand(lm, e.image, e, seed=s) for s in range(3)]
+    # the verdict step is the top half of mnist-cnn's 6 weighted layers; the cascade stops there (the same values)
+    runs = [rand(lm, e.image, e, seed=s, steps=3, top_layers=3) for s in range(3)]
     assert all(r.verdict == "pass" for r in runs), [(r.verdict, r.value) for r in runs]
     r = runs[0]
     assert _interval_reported(r) and r.details["same_model"] == pytest.approx(1.0)  # deterministic: 1
@@ -270,3 +271,30 @@ def test_seed_stability_intervals_and_chance(digit):
         poor.append(stab(lm, rough.image, rough).verdict)
     assert [r.verdict for r in good] == ["pass"] * 10 and all(_interval_reported(r) for r in good)
     assert "pass" not in poor and _seed_stable(poor), poor
+
+
+def test_one_vocabulary_tokens_in_json_words_for_people(brain, capsys):
+    """JSON keeps the verdict tokens (VERDICTS: pass, warn, fail, inconclusive, n/a); every place a person
+    reads a verdict (the card, the CLI table, reports) says VERDICT_WORDS, 'not applicable' for 'n/a'."""
+    import json
+
+    from xai_core.cli import main
+    from xai_core.metrics import VERDICT_WORDS, VERDICTS, verdict_word
+
+    assert set(VERDICT_WORDS) == set(VERDICTS) and len(set(VERDICT_WORDS.values())) == len(VERDICTS)
+    assert verdict_word("n/a") == "not applicable"
+    base = ["trust", "--model", "brain-basic-cnn", "--image", "synthetic-brain-mri:test:0", "--method", "saliency",
+            "--metrics", "pointing-game,completeness"]
+    assert main(base + ["--json"]) == 0
+    tokens = {n: r["verdict"] for n, r in json.loads(capsys.readouterr().out).items()}
+    assert tokens["completeness"] == "n/a" and set(tokens.values()) <= set(VERDICTS)  # a gradient: no promise
+    assert main(base) == 0
+    printed = capsys.readouterr().out
+    for token in tokens.values():
+        assert verdict_word(token) in printed, (token, printed)
+    line = next(t for t in printed.splitlines() if t.startswith("completeness"))
+    assert "not applicable" in line.split("Not applicable")[0]  # the verdict column, before the meaning
+    card = (ROOT / "pages" / "_ui" / "trust.py").read_text()
+    assert "WORDS = VERDICT_WORDS" in card  # the card's words are these (its marks and colours keyed by token)
+    for document in ("html.py", "pdf.py"):
+        assert '"verdict": verdict_word(r.verdict)' in (ROOT / "xai_core" / "report" / document).read_text()

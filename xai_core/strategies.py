@@ -93,10 +93,12 @@ class Strategies:
     left_out: int  # maps with no positive evidence
     members: list[dict] = field(default_factory=list)  # per kept map: true_class, predicted_class, correct
     meta: dict = field(default_factory=dict)
+    withheld: dict = field(default_factory=dict)  # {gate's reason: maps}: never clustered (xai_core.gates)
 
     def to_json(self) -> dict:
         return {"method": self.method, "class": self.class_name, "k": self.k, "k_chosen_by": self.k_chosen_by,
                 "eigenvalues": [round(float(e), 6) for e in self.eigenvalues], "left_out": self.left_out,
+                "withheld": dict(self.withheld),
                 "clusters": [c.to_json() for c in self.clusters], "meta": self.meta,
                 "members": [{"image_id": i, "cluster": int(c), "x": round(float(x), 6), "y": round(float(y), 6),
                              **{k: _plain(v) for k, v in m.items()}}
@@ -376,6 +378,11 @@ def from_audit(folder, method: str | None = None, class_name: str | None = None,
             raise InputError(f"No {method} map of the class {class_name!r} in this audit; it explained "
                              f"{', '.join(sorted(set(rows['class'].dropna())))}.")
         rows = rows[rows["class"] == class_name]
+    # as the leaderboard does (audit.summary): a withheld map (out of domain, flat output, negligible) is no strategy
+    why = rows["withheld"].fillna("").astype(str) if "withheld" in rows else pd.Series("", index=rows.index)
+    withheld, rows = {str(k): int(v) for k, v in why[why != ""].value_counts().items()}, rows[why == ""]
+    if not len(rows):
+        raise InputError(f"Every {method} map here was withheld ({'; '.join(withheld)}): nothing to cluster.")
     key = {(i, m, int(c)): n for n, (i, m, c) in enumerate(zip(stored["image_id"], stored["method"],
                                                                stored["class_index"]))}
     pos = [key.get((r.image_id, r.method, int(r.class_index))) for r in rows.itertuples()]
@@ -392,6 +399,7 @@ def from_audit(folder, method: str | None = None, class_name: str | None = None,
         images = [im for im, _, _ in loaded]
         masks = [m for _, _, m in loaded]
     out = discover(maps, ids, meta, images, masks, k, seed, method, class_name)
+    out.withheld = withheld
     out.meta = {"audit": folder.name, "model": spec.model, "dataset": spec.dataset, "split": spec.split,
-                "output": spec.output, "maps": len(ids)}
+                "output": spec.output, "maps": len(ids), "withheld": sum(withheld.values())}
     return out

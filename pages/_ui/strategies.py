@@ -85,7 +85,8 @@ def show(doc: dict, spec: AuditSpec, load_image, key: str) -> None:
         f"({'number chosen by the largest eigengap' if doc['k_chosen_by'] == 'eigengap' else 'number given'}); "
         + (f"**{n_flag} flagged suspicious**: their evidence sits away from the finding." if n_flag
            else "none is flagged: no strategy keeps its evidence in a corner, the border or outside the body.")
-        + (f" {doc['left_out']} maps with no positive evidence were left out." if doc.get("left_out") else ""))
+        + (f" {doc['left_out']} maps with no positive evidence were left out." if doc.get("left_out") else "")
+        + "".join(f" Not clustered, {lit(why)}: {n}." for why, n in doc.get("withheld", {}).items()))
     colour = st.radio("Colour the points by", splots.COLOUR_BY, horizontal=True, key=f"{key}_colour")
     st.plotly_chart(splots.embedding_figure(doc, colour), width="stretch", key=f"{key}_emb")
     member_info = {m["image_id"]: m for m in doc["members"]}

@@ -52,7 +52,8 @@ def run(args) -> int:
         return 0
     print(f"{doc['meta']['model']} on {doc['meta']['dataset']}:{doc['meta']['split']}, {result.method}: "
           f"{len(result.image_ids)} maps, {result.k} strategies ({result.k_chosen_by})"
-          + (f", {result.left_out} maps without positive evidence left out" if result.left_out else ""))
+          + (f", {result.left_out} maps without positive evidence left out" if result.left_out else "")
+          + "".join(f", {n} withheld ({why})" for why, n in result.withheld.items()))
     print(table([{"cluster": r["cluster"], "size": r["size"], "predicted": r["predicted_classes"],
                   "accuracy": "" if r["accuracy"] is None else f"{r['accuracy']:.2f}",
                   "flag": "SUSPICIOUS" if r["suspicious"] else "", "where": r["description"].split("; ", 1)[-1]}

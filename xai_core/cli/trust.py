@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import gates, regions
 from ..errors import InputError
+from ..metrics import verdict_word
 from ..params import refuse_unknown
 from . import command
 from ._shared import key_value, load_image_ref, table
@@ -161,6 +162,6 @@ def run(args) -> int:
         if why:
             print(f"Not applicable: {why}. No metric earns a verdict on this map.")
         print(table([{"metric": n, "value": "n/a" if r.summary()["value"] is None else f"{r.value:.3f}",
-                      "verdict": r.verdict, "better": r.better, "meaning": r.meaning}
+                      "verdict": verdict_word(r.verdict), "better": r.better, "meaning": r.meaning}
                      for n, r in results.items()], ["metric", "value", "verdict", "better", "meaning"]))
     return 0

@@ -35,6 +35,13 @@ from ..registry import Registry
 VERDICTS = ("pass", "warn", "fail", "inconclusive", "n/a")
 VERDICT_WORDS = {"pass": "passes", "warn": "borderline", "fail": "fails", "inconclusive": "inconclusive",
                  "n/a": "not applicable"}
+
+
+def verdict_word(verdict: str) -> str:
+    """The words a person reads for a verdict token (cards, CLI tables, reports); JSON and CSV keep the token."""
+    return VERDICT_WORDS[verdict]
+
+
 CATEGORIES = ("faithfulness", "localisation", "axiomatic", "randomisation", "robustness", "convergence",
               "artefact")
 REGIONS = ("finding", "artefact")  # what a metric's mask must outline: the lesion, or a suspected shortcut
@@ -201,4 +208,4 @@ def register(cls: type[Metric]) -> type[Metric]:
     return cls
 
 __all__ = ["CATEGORIES", "COSTS", "METRICS", "Metric", "MetricResult", "REGIONS", "VERDICTS", "VERDICT_WORDS",
-           "class_map", "fit_mask", "graded", "register", "scorer"]
+           "class_map", "fit_mask", "graded", "register", "scorer", "verdict_word"]

@@ -1,15 +1,15 @@
 """Intervals and chance levels for comparisons of two maps, from the maps' own spatial blocks.
 
 The costly checks compare two maps of one scan (the map and the map of a randomised model, of a noisy
-copy, of a larger budget, of another seed). Neighbouring pixels of a map are not independent samples,
-so a pixel count overstates the evidence: a Fisher interval on 16,384 pixels is a hundredth wide while
-the maps at another seed differ by a tenth. Two remedies from the statistics of dependent data:
+copy, of a larger budget, of another seed); their chance level is what two unrelated maps would score.
+Neighbouring pixels of a map are not independent samples, so a pixel count overstates the evidence: a
+Fisher interval on 16,384 pixels is a hundredth wide while the maps at another seed differ by a tenth.
+Two remedies from the statistics of dependent data:
 
 * **block bootstrap** (Kuensch 1989, "The jackknife and the bootstrap for general stationary
   observations", Annals of Statistics): the map is cut into square blocks about the size of its
   structures, blocks are resampled with replacement, and the statistic is recomputed from per-block
-  sums; the 2.5th and 97.5th percentiles are its 95% interval. A paired bootstrap (the same blocks for
-  two statistics) gives the interval of their difference.
+  sums; the 2.5th and 97.5th percentiles are its 95% interval (convergence's agreements).
 * **block permutation** (the spatial analogue of a permutation test): the blocks of one map are
   shuffled, which keeps its values and local texture but breaks its alignment with the other map; the
   statistic over such shuffles is what two *unrelated* maps with these values would score: chance.
@@ -97,15 +97,3 @@ def spearman_of(t: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sab / n - sa * sb / n ** 2
         return cov / np.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2))
-
-
-def mean_of(t: np.ndarray) -> np.ndarray:
-    """The mean from the totals of (1, x)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return t[..., 1] / t[..., 0]
-
-
-def paired_difference_of(t: np.ndarray) -> np.ndarray:
-    """mean(x) - mean(y) from the totals of (1, x, y): two statistics over the same resampled blocks."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (t[..., 1] - t[..., 2]) / t[..., 0]

@@ -26,11 +26,13 @@ mnist-cnn anywhere between SSIM -0.06 and 0.97, so the verdict reads the mean
 SSIM over ``draws`` independent weight draws (the first is the cascade's),
 with a Student-t 95% interval over the draws, doubled up to ``max_draws``
 while inconclusive; "the map changed" needs that interval below the same
-model's similarity.
+model's similarity, and "it did not" a mean within one standard error of it
+(in between: inconclusive, as deletion reads its chance band).
 pass: changed, and the interval lies wholly at or below the bar (closer to an
 unrelated map than to the same model's); warn: changed, wholly above the bar;
-fail: not shown to change and above the bar; inconclusive: the interval
-straddles the bar, or the change is not shown although the value is below it.
+fail: within one standard error of the same model's, above the bar;
+inconclusive: the interval straddles the bar, or the change is neither shown
+nor ruled out.
 """
 
 from __future__ import annotations
@@ -112,8 +114,9 @@ class Randomisation(Metric):
     rule = ("SSIM with the original map after the top half of the layers are randomised, against two references "
             "on this scan: the same model's map again (1, or the next seed's for a seeded method) and an unrelated "
             "map (its blocks shuffled); bar halfway between. Mean over 3 weight draws (up to 8 while undecided). "
-            "pass: the 95% interval over draws all <= the bar, so below the same model's; warn: below the same model's, above "
-            "the bar; fail: not below the same model's, above the bar; inconclusive: the interval straddles the bar")
+            "pass: the 95% interval over draws all <= the bar, so below the same model's; warn: below the same "
+            "model's, above the bar; fail: within one standard error of the same model's, above the bar; inconclusive: the interval "
+            "straddles the bar, or the SSIM is 1 to 1.96 standard errors below the same model's, after the cost cap")
     why = ("A map that stays similar once the learnt weights are gone explains the image, not the model "
            "(Adebayo et al. 2018); how similar is similar depends on the map: shared zeros on a black background "
            "keep an unrelated map's SSIM up, and a seeded method's own noise keeps the same model's down.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 
+from ..metrics import verdict_word
 from ..plots.base import palette
 from ..untrusted import clip
 from .content import Report
@@ -114,7 +115,8 @@ def to_html(report: Report, figures: dict[str, bytes]) -> str:
                        f"Map SHA-256 <code>{e(m.fingerprint)}</code>.</p>")
             out.append(_img(figures.get(f"case{i}-map{j}"), e(f"{m.title} map", NAME)))
             if m.trust:
-                out.append(table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
+                out.append(table([{"metric": r.metric, "value": f"{r.value:.3g}",
+                                   "verdict": verdict_word(r.verdict),
                                    "rule": r.threshold, "meaning": r.meaning} for r in m.trust],
                                  ["metric", "value", "verdict", "rule", "meaning"]))
         if c.series is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from ..metrics import verdict_word
 from ..plots.base import palette
 from ..untrusted import clip
 from .content import Report
@@ -156,7 +157,8 @@ def to_pdf(report: Report, figures: dict[str, bytes]) -> bytes:
             para(f"Unit: {m.unit}. {colours}. {m.quality}. Map SHA-256 {m.fingerprint}.", size=body - 1)
             image(f"case{i}-map{j}", width)
             if m.trust:
-                table([{"metric": r.metric, "value": f"{r.value:.3g}", "verdict": r.verdict,
+                table([{"metric": r.metric, "value": f"{r.value:.3g}",
+                        "verdict": verdict_word(r.verdict),
                         "rule": r.threshold, "meaning": r.meaning} for r in m.trust],
                       ["metric", "value", "verdict", "rule", "meaning"], widths=(2, 1, 1, 2, 4))
         if c.series is not None:
