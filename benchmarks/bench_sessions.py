@@ -18,12 +18,10 @@ import argparse
 import asyncio
 import io
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +33,6 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MODEL = "brain-basic-cnn"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -137,22 +129,13 @@ def main() -> None:
     for k in range(args.sessions):
         files.append(work / f"scan-{k}.png")
         files[-1].write_bytes(_scan_png(k))
-    port = _free_port()
+    from pages._ui import serve
+
     env = {**os.environ, "XAI_CACHE_DIR": str(cache), "XAI_USER_MODELS_DIR": str(work / "models"),
            "XAI_WARM_MODELS": MODEL}
-    server = subprocess.Popen([sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve.start(serve.free_port(), env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not serve.wait_healthy(url, timeout=180):
             raise SystemExit("the server did not become healthy within 180 s")
         idle_mb = _peak_rss_mb(server.pid)
         t0 = time.perf_counter()
@@ -160,11 +143,7 @@ def main() -> None:
         wall = time.perf_counter() - t0
         peak_mb = _peak_rss_mb(server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        serve.stop(server, grace=15)
     from xai_core.data.images import image_hash
     import xai_core as xc
 

@@ -32,12 +32,10 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -50,33 +48,19 @@ BUSY = ('[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="st
         '[data-testid="stStatusWidget"]')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 STARTS: list[dict] = []  # per run: seconds until the server answered, and until it had started (warm-up done)
 
 
 def start_server(launcher: str, cache: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    flags = ["--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"]
-    cmd = ([sys.executable, "-m", "pages._ui.serve", *flags] if launcher == "serve"
-           else [sys.executable, "-m", "streamlit", "run", "app.py", *flags])
+    from pages._ui import serve
+
     env = {**os.environ, "XAI_CACHE_DIR": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
     log = cache / "server.log"
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    url = f"http://127.0.0.1:{port}"
     t0 = time.time()
     deadline = t0 + 180
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.25)
-    else:
+    proc, url = serve.start(serve.free_port(), env, launcher=launcher, cwd=root, stdout=subprocess.DEVNULL,
+                            stderr=log.open("w"))
+    if not serve.wait_healthy(url, timeout=180, poll=0.25):
         proc.kill()
         raise RuntimeError("the server did not start")
     healthy = time.time() - t0

@@ -2,11 +2,8 @@
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,42 +18,22 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def app_server(**env_extra):
     """The app served the way `make run` starts it (start-up work in a background thread, then Streamlit's
     own CLI) on a free localhost port; yields its URL once /_stcore/health answers."""
+    from pages._ui import serve
+
     assert Path(CHROMIUM).exists(), "Debian chromium is required: apt-get install -y chromium"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pages._ui.serve", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={"XAI_WARM_MODELS": "brain-basic-cnn", **os.environ, **env_extra},  # (tests switch no model)
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    proc, url = serve.start(serve.free_port(), {"XAI_WARM_MODELS": "brain-basic-cnn", **os.environ, **env_extra},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # (tests switch no model)
+    if not serve.wait_healthy(url, timeout=120):
         proc.kill()
         pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode()[-2000:])
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        serve.stop(proc)
 
 
 @pytest.fixture(scope="module")
