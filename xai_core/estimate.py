@@ -57,7 +57,9 @@ def metric_passes(metric: str, explanation_passes: int) -> int:
     if metric == "convergence":
         return sum(2 ** k for k in range(1, _default(m, "doublings", 3) + 1)) * explanation_passes
     if metric == "randomisation":
-        return 4 * explanation_passes  # re-explains a few randomised copies of the model
+        # re-explains the cascade's randomised copies (about 4 for the shipped CNNs) and the verdict's further
+        # independent draws of the random weights
+        return (4 + _default(m, "draws", 3) - 1) * explanation_passes
     return 0  # computed from the map alone
 
 
