@@ -184,6 +184,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="brain CNN and MobileNetV2 only, fewer rounds")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds per measurement")
+    ap.add_argument("--lime-samples", type=int, default=None,
+                    help="LIME's samples per segmenter end to end (default 100 with --quick, else LIME's 1,000)")
     args = ap.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 5)
     import openvino
@@ -214,7 +216,7 @@ def main(argv=None) -> None:
         forward_table(models, rounds, peak, args.quick)
         print()
         mobilenet = dict(models)["MobileNetV2"]
-        end_to_end(mobilenet, 1 if args.quick else 3, 100 if args.quick else 1000)
+        end_to_end(mobilenet, 1 if args.quick else 3, args.lime_samples or (100 if args.quick else 1000))
     print(f"\n# done in {time.perf_counter() - start:.0f} s; {load()}")
 
 
