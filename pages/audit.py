@@ -20,6 +20,8 @@ from xai_core.audit import AuditSpec, AuditStore, audit_folder, list_audits, pri
 from xai_core.audit.spec import default_metrics
 from xai_core.explainers import EXPLAINERS, featured
 from xai_core.plots import audit as aplots
+from xai_core.strategies import TooFewMaps
+from xai_core.untrusted import message_literal
 
 AUDIT_SHARE = 0.2  # an audit explains every scan: each sampling method runs at a fifth of its usual budget
 GALLERY = 6
@@ -229,7 +231,13 @@ if summary is not None:
         s_k = s3.selectbox("Clusters", ["auto", *map(str, range(2, 11))], key="aud_strat_k",
                            help="auto: the number after which the graph's spectrum jumps most (eigengap)")
         with st.spinner("Clustering the maps…"):
-            doc = strategies.compute(str(folder), (folder / "summary.json").stat().st_mtime, s_method,
-                                     None if s_class == "every class" else s_class, s_k)
-        strategies.show(doc, spec, lambda i: cached.audit_image(spec.to_json(), i), "aud_strat")
+            try:
+                doc = strategies.compute(str(folder), (folder / "summary.json").stat().st_mtime, s_method,
+                                         None if s_class == "every class" else s_class, s_k)
+            except TooFewMaps as exc:  # a small audit: a note, not an error
+                doc = None
+                st.info(message_literal(f"{exc} Audit more scans (or choose every class) to see the model's "
+                                        "strategies."))
+        if doc is not None:
+            strategies.show(doc, spec, lambda i: cached.audit_image(spec.to_json(), i), "aud_strat")
     strategies_example()

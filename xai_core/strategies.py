@@ -188,6 +188,10 @@ def eigengap(eigenvalues: np.ndarray, most: int = MAX_CLUSTERS) -> int:
     return int(np.argmax(gaps[1:]) + 2)
 
 
+class TooFewMaps(InputError):
+    """Fewer than 3 maps to cluster: nothing is wrong, the selection is small (pages say so as a note)."""
+
+
 def cluster_maps(maps: np.ndarray, k: int | str = "auto", seed: int = 0) -> dict:
     """Cluster (N, S, S) signed maps: {labels (over kept maps), kept, k, k_chosen_by, eigenvalues, embedding}.
 
@@ -196,7 +200,7 @@ def cluster_maps(maps: np.ndarray, k: int | str = "auto", seed: int = 0) -> dict
 
     p, kept = evidence(maps)
     if len(p) < 3:
-        raise InputError(f"Strategies need at least 3 maps with positive evidence; this selection has {len(p)}.")
+        raise TooFewMaps(f"Strategies need at least 3 maps with positive evidence; this selection has {len(p)}.")
     features = np.sqrt(p.reshape(len(p), -1))
     A = affinity(features)
     ev, U, d = spectrum(A, MAX_CLUSTERS + 1, seed)
