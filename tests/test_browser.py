@@ -95,7 +95,8 @@ def test_home_page_renders_the_gallery(server, page):
     page.get_by_text("Explain image classifiers").first.wait_for(timeout=180_000)
     page.get_by_text("Test accuracy").first.wait_for(timeout=180_000)
     page.get_by_role("button", name="Explain").first.wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stImage"]').count() >= 12
+    # the gallery's cards arrive one by one while the page runs: wait for all twelve, not the first few
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"]').length >= 12", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
     _no_errors(page)
 
