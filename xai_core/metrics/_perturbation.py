@@ -28,13 +28,13 @@ them).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
+from ..data.images import image_hash
 from . import class_map, scorer
 from ._baseline import baseline_image
 from ._evidence import Z95, adaptive, judge, samples_to_decide, t95
@@ -92,18 +92,13 @@ _SHARED_LOCK = threading.Lock()
 _SHARED_KEEP = 8  # (model, scan, reference, class, steps, seed) sets of random curves kept
 
 
-def _digest(a: np.ndarray) -> str:
-    a = np.ascontiguousarray(a)
-    return hashlib.sha256(f"{a.dtype}{a.shape}".encode() + a.tobytes()).hexdigest()
-
-
 def shared_random(model, explanation, score, image, baseline, steps: int, seed: int, r: int,
                   insertion: bool) -> np.ndarray:
     """(r, steps + 1) random-ordering curves, drawn from ``default_rng(seed)`` and scored once for deletion
     and insertion together (see the module docstring): deletion's along the orders, insertion's along the
     reversed orders, which are deletion's curves read backwards."""
     key = (id(model), getattr(model, "file_hash", ""), explanation.output_space, int(explanation.class_indices[0]),
-           _digest(image), _digest(baseline), int(steps), int(seed))
+           image_hash(image), image_hash(baseline), int(steps), int(seed))
     with _SHARED_LOCK:
         entry = _SHARED.get(key)
         if entry is None:
