@@ -157,7 +157,8 @@ class Compiled:
         req = getattr(self._local, "request", None)
         if req is None:
             req = self._local.request = self.compiled.create_infer_request()
-        req.infer({0: np.ascontiguousarray(x, np.float32)})
+        # shared, not copied: the call is synchronous and the caller's array outlives it
+        req.infer({0: np.ascontiguousarray(x, np.float32)}, share_inputs=True)
         return np.array(req.get_output_tensor(0).data), np.array(req.get_output_tensor(1).data)
 
 
