@@ -243,3 +243,26 @@ def test_trust_cards_join_the_report_when_asked(tmp_path):
     html = (tmp_path / "t.html").read_text()
     assert "<th>metric</th>" in html and "<th>verdict</th>" in html  # the map's trust card
     assert "--trust" in re.search(r"<pre>(.*?)</pre>", html, re.S)[1]
+
+
+@pytest.mark.parametrize("backend, flag", [("openvino-bf16", True), ("openvino-fp32", False), ("tensorflow", False)])
+def test_regeneration_command_asks_for_bf16_when_a_map_was_computed_in_it(brain_model, backend, flag):
+    """A bf16 map is not the fp32 map: the printed command must ask for the precision the map was made in
+    (fp32 OpenVINO gives TensorFlow's maps, so it needs no flag), and the CLI must take it where it is put."""
+    import xai_core as xc
+    from xai_core import report
+    from xai_core.cli import build_parser
+
+    image = xc.load_dataset("synthetic-brain-mri").image("test", 0)
+    scan = report.scan_from_dataset(brain_model, "synthetic-brain-mri:test:0", image)
+    expl = xc.Explanation(values=np.zeros((1, 128, 128, 1)), base_values=np.zeros(1), output_values=np.zeros(1),
+                          class_indices=np.arange(1), class_names=brain_model.class_names[:1], output_space="margin",
+                          method="shap-partition", params={"max_evals": 300, "seed": 0}, image=scan.model_input,
+                          backend=backend)
+    rep = report.assemble([report.case(brain_model, scan, [expl], report.Verdict.unavailable("not checked"))],
+                          [brain_model])
+    args = shlex.split(rep.command)
+    assert ("--backend" in args) == flag
+    if flag:
+        assert args[args.index("--backend") + 1] == "openvino-bf16"
+    assert build_parser().parse_args(args[3:]).backend == ("openvino-bf16" if flag else None)

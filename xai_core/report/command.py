@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from ..models import openvino_backend
+
 PROGRAM = "python -m xai_core report"
 
 
@@ -84,6 +86,10 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
         args += ["--image", src]
     if window:
         args += ["--window", window]
+    approximate = sorted({m.explanation.backend for c in cases for m in c.maps
+                          if m.explanation.backend and openvino_backend.is_approximate(m.explanation.backend)})
+    if approximate:  # bf16 maps differ from fp32 ones: the command must ask for the same precision
+        args += ["--backend", "openvino-bf16"]
     picked = {(c.scan.dicom.get("plane"), c.scan.dicom.get("slice")) for c in cases if c.scan.dicom.get("slice")}
     if len(picked) == 1:  # one slice of a study
         plane, n = next(iter(picked))
