@@ -116,3 +116,31 @@ def test_a_flagged_slice_hides_its_own_answer_but_not_the_rest_of_the_study():
     # back on an ordinary slice, its own prediction shows again
     next(s for s in at.slider if s.label == "Slice").set_value(2).run()
     assert any(" says " in m.value for m in at.markdown)
+
+
+def test_maps_of_every_slice_made_in_bf16_say_so_and_are_kept_apart_from_fp32(monkeypatch):
+    """bf16 is never silent (issue 27): the map volume of a session on OpenVINO bf16 carries the warning and
+    its backend; after choosing fp32 the volume on screen still says it is bf16 until it is explained again,
+    and that run reuses none of the bf16 slices."""
+    monkeypatch.setenv("XAI_FORWARD_BACKEND", "openvino-bf16")
+    at = AppTest.from_file(str(ROOT / "pages/your_scan.py"), default_timeout=TIMEOUT)
+    at.session_state["scan_method"] = "occlusion"  # black-box: its passes run on the chosen backend
+    at.session_state["scan_occlusion_window"] = 32
+    at.session_state["scan_occlusion_stride"] = 32
+    at.run()
+    at.file_uploader(key="scan_upload").set_value(("study.zip", volumes.zipped(volumes.brain_series(4)),
+                                                   "application/zip")).run()
+    at.slider(key="vol_range").set_value((1, 2)).run()
+    at.button(key="vol_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    maps = at.session_state["vol_last_maps"]
+    assert {e.backend for e in maps.explanations} == {"openvino-bf16"}
+    assert any("bf16" in w.value and "fp32" in w.value and "maps" in w.value for w in at.warning)
+    monkeypatch.setenv("XAI_FORWARD_BACKEND", "openvino")  # the session now asks for fp32
+    at.run()
+    assert not at.exception  # the volume on screen is still the bf16 one, and still says so
+    assert any("single pixels can differ from the exact (fp32) maps" in w.value for w in at.warning)
+    at.button(key="vol_start").click().run()  # a new request: nothing of the bf16 run is reused
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert {e.backend for e in at.session_state["vol_last_maps"].explanations} == {"openvino-fp32"}
+    assert not any("single pixels can differ from the exact (fp32) maps" in w.value for w in at.warning)

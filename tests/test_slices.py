@@ -68,6 +68,7 @@ def test_cli_explains_a_study_slice_range_into_one_npz(study, tmp_path, capsys):
         assert list(z["slices"]) == [10, 11, 12, 13, 14, 15] and z["maps"].shape == (6, 128, 128)
         assert z["mip"].shape == (128, 128) and str(z["class_name"]) == "glioma"
         assert z["probabilities"].shape == (6, 4)
+        assert list(z["backend"]) == ["tensorflow"]  # what ran the passes, as in a single map's .npz
     assert main(["explain", "--model", "brain-basic-cnn", "--image", str(path), "--slices", "20-30",
                  "--method", "grad-cam", "--out", str(out)]) == 2
     assert "outside this volume's 1-24" in capsys.readouterr().err

@@ -133,6 +133,8 @@ class SliceMaps:
         arrays = {"slices": self.indices + 1, "maps": self.maps, "mip": self.mip(),
                   "class_name": np.array(self.class_name), "method": np.array(self.method),
                   "output": np.array(self.output), "unit": np.array(self.unit)}
+        if self.explanations:  # what ran the forward passes; bf16 maps are approximate (as in a map's .npz)
+            arrays["backend"] = np.array(sorted({e.backend for e in self.explanations}))
         if scores is not None:
             arrays.update(scored_slices=scores.indices + 1, probabilities=scores.probabilities,
                           class_names=np.array(scores.class_names), suspicion=scores.suspicion)

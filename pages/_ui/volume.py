@@ -101,7 +101,8 @@ def pick_slice(vol: Volume, sha: str):
 
 
 @st.cache_data(show_spinner="Scoring every slice…", max_entries=8)
-def _scores(model_name: str, model_hash: str, sha: str, plane: str, window, rank_class, _vol: Volume):
+def _scores(model_name: str, model_hash: str, sha: str, plane: str, window, rank_class, _vol: Volume,
+            backend: str = "tensorflow"):  # bf16 scores are approximate: kept apart from fp32 ones
     lm = cached.model(model_name)
     det = cached.detector(model_name, model_hash)
     idx = list(range(_vol.count(plane)))
@@ -121,7 +122,7 @@ def every_slice(model_name: str, vol: Volume, sha: str, plane: str, window, inde
                         format_func=lambda c: (f"any finding: 1 − p({names[normal]})" if normal is not None else
                                                "top probability") if c == "(default)" else f"p({c})")
     rank_class = None if pick == "(default)" else pick
-    scores = _scores(model_name, lm.file_hash, sha, plane, window, rank_class, vol)
+    scores = _scores(model_name, lm.file_hash, sha, plane, window, rank_class, vol, lm.backend())
     from xai_core.plots.slices import slice_scores_figure
 
     st.plotly_chart(slice_scores_figure(scores, current=index), width="stretch", key="vol_scores_fig")
@@ -148,7 +149,8 @@ def every_slice(model_name: str, vol: Volume, sha: str, plane: str, window, inde
                            "cached, so stopping keeps the finished ones and starting again resumes.")
     idx = list(range(lo - 1, hi))
     request = {"model": lm.file_hash, "sha": sha, "plane": plane, "window": window, "method": method,
-               "output": output, "params": params, "class": cls, "slices": idx}
+               "output": output, "params": params, "class": cls, "slices": idx,
+               "backend": lm.backend()}  # maps made in bf16 are not shown as the fp32 ones
     images = slices.slice_images(vol, idx, plane, window)
     bar = st.empty()
 
@@ -221,6 +223,10 @@ def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, mode
                                           vmax=vmax, height=320), width="stretch", key="vol_mip_fig")
     st.caption("Red raises the class score, blue lowers it; one colour scale for every slice. The projection "
                "keeps, per pixel, the strongest evidence for the class over the explained slices.")
+    approximate = next((e for e in maps.explanations if e.approximate), None)
+    if approximate is not None:
+        st.warning(f"Computed with {approximate.backend_label}: bf16 forward passes keep about three digits, so "
+                   "single pixels can differ from the exact (fp32) maps.", icon=":material/speed:")
     buf = io.BytesIO()
     np.savez_compressed(buf, **maps.arrays(scores))
     st.download_button("Map volume (.npz)", buf.getvalue(),
