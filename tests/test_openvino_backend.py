@@ -189,3 +189,19 @@ def test_setting_names_are_checked(monkeypatch, caplog):
     assert ob.requested() == "openvino"
     monkeypatch.setenv("XAI_FORWARD_BACKEND", "gpu-please")
     assert ob.requested() == ob.DEFAULT
+
+
+def test_the_out_of_domain_check_runs_in_fp32_even_in_a_bf16_session(brain_model, brain):
+    """Evidence is never approximate: a bf16 session's out-of-domain outputs are the fp32 ones (OpenVINO
+    fp32, equal to TensorFlow's), so its verdicts and the detector it shares with other sessions match."""
+    from xai_core.domain import image_outputs
+
+    images = brain.split("test").images[:6]
+    with ob.using("tensorflow"):
+        ref = image_outputs(brain_model, images, features=False)
+    with ob.using("openvino-bf16"):
+        got = image_outputs(brain_model, images, features=False)
+        raw = brain_model.forward(np.stack([brain_model.prepare(i) for i in images]))[0]  # the maps' passes
+    assert ob.exact_request("openvino-bf16") == "openvino" and ob.exact_request("tensorflow") == "tensorflow"
+    np.testing.assert_allclose(got["margin"], ref["margin"], atol=1e-4)
+    assert np.abs(raw - ref["margin"]).max() > 1e-3  # while the session's own passes really are bf16

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import DEFAULT_CACHE, DiskCache, library_versions, make_key
-from .models.openvino_backend import cache_key_part
+from .models.openvino_backend import exact_request
 from .data import DATASETS, load_dataset
 from .data.images import image_hash
 from .errors import InputError
@@ -32,7 +32,7 @@ def image_outputs(model: LoadedModel, images: np.ndarray, progress: Progress | N
     ms, ps, fs = [], [], []
     for i in range(0, len(images), step):
         batch = np.stack([model.prepare(im) for im in images[i:i + step]])
-        m, p = model.forward(batch)
+        m, p = model.forward(batch, backend=exact_request())  # fp32 even in a bf16 session: evidence
         ms.append(m)
         ps.append(p)
         if features and model.has_features:
@@ -77,8 +77,7 @@ def _split_key(lm: LoadedModel, dataset: str, ds, split: str) -> str:
     s = ds.split(split)
     return make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
                     dataset=dataset, seed=ds.seed, split=split,
-                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions(),
-                    **cache_key_part(lm.backend()))  # bf16 outputs are approximate: cached apart
+                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())  # fp32 always (image_outputs), so shared by every backend
 
 
 def images_to_fit(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE) -> int:

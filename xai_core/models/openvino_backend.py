@@ -100,6 +100,14 @@ def backend_request(label: str) -> str:
     return {OV_FP32: "openvino", OV_BF16: "openvino-bf16"}.get(label, "tensorflow")
 
 
+def exact_request(name: str | None = None) -> str:
+    """The request that stands in for ``name`` (default: the one requested here) where results must not be
+    approximate: a bf16 request runs in OpenVINO fp32, anything else as asked. The out-of-domain check
+    uses it, so its verdict and its calibration never depend on a session's precision."""
+    n = requested() if name is None else check(name)
+    return "openvino" if n == "openvino-bf16" else n
+
+
 def cache_key_part(label: str) -> dict:
     """What a result's cache key adds for its backend: nothing for fp32 (TensorFlow and OpenVINO fp32 give
     the same maps, so they share entries), the label for an approximate one (cached apart)."""
