@@ -61,7 +61,7 @@ if setup["clean_split"] is None:
     st.info(f"{dataset_name} has no clean split, so this step is skipped; step 3 still works from its mask.")
 else:
     with user_errors("Scoring the model"):
-        drop = ui.recall_drop(model_name, lm.file_hash, dataset_name)
+        drop = ui.recall_drop(model_name, lm.file_hash, dataset_name, cached.backend(model_name))
         m1, m2, m3 = st.columns(3)
         m1.metric(f"Accuracy on {drop['tagged_split']}", f"{drop['accuracy_tagged']:.1%}")
         m2.metric(f"Accuracy on {drop['clean_split']}", f"{drop['accuracy_clean']:.1%}",
@@ -83,7 +83,7 @@ else:
 st.subheader("2. Scans it gets wrong without the shortcut")
 if setup["clean_split"] is not None:
     with user_errors("Finding the failures"):
-        fails = ui.failures(model_name, lm.file_hash, dataset_name)
+        fails = ui.failures(model_name, lm.file_hash, dataset_name, cached.backend(model_name))
         fails.sort(key=lambda f: (not f["right_when_tagged"], f["index"]))
         st.caption(f"{len(fails)} of {len(ds.split(setup['clean_split']))} clean scans are misclassified. "
                    "Left: the clean scan and what the model says. Right: the same scan with the marker, its SHAP "

@@ -33,7 +33,7 @@ st.markdown(
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _evaluate(model_name: str, model_hash: str, dataset_name: str, indices: tuple, methods: tuple,
-              metrics: tuple, output: str) -> trust.MethodsTable:
+              metrics: tuple, output: str, backend: str = "") -> trust.MethodsTable:  # bf16 kept apart
     with progress_bar("Explaining and scoring…") as progress:
         return trust.evaluate_methods(cached.model(model_name), cached.dataset(dataset_name), list(indices),
                                       {m: {} for m in methods}, list(metrics), output=output, progress=progress)
@@ -81,7 +81,8 @@ with user_errors("Setting up the comparison"):
         else:
             with stoppable("trust", stop_here, f"Explaining and scoring: {eta_words}…"):
                 st.session_state[RESULT] = {"request": request, "table": _evaluate(
-                    model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output)}
+                    model_name, lm.file_hash, dataset_name, tuple(indices), tuple(methods), tuple(metrics), output,
+                    cached.backend(model_name))}
 
 shown = st.session_state.get(RESULT)
 if shown is None:

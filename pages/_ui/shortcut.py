@@ -20,7 +20,8 @@ FAST_SHARE = 0.3  # the fast audit: each sampling method at 30% of its usual bud
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def recall_drop(model_name: str, model_hash: str, dataset_name: str) -> dict:
+def recall_drop(model_name: str, model_hash: str, dataset_name: str, backend: str = "") -> dict:
+    """``backend``: the session's (``cached.backend``), so approximate bf16 figures are cached apart."""
     from xai_core.shortcut import recall_drop as run
 
     with progress_bar("Scoring the model with and without the shortcut…") as progress:
@@ -28,7 +29,7 @@ def recall_drop(model_name: str, model_hash: str, dataset_name: str) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def failures(model_name: str, model_hash: str, dataset_name: str) -> list[dict]:
+def failures(model_name: str, model_hash: str, dataset_name: str, backend: str = "") -> list[dict]:
     from xai_core.shortcut import clean_failures
 
     return clean_failures(cached.model(model_name), dataset_name)
@@ -48,7 +49,8 @@ def shipped_audit(model_name: str, dataset_name: str) -> dict | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _audit(model_name: str, model_hash: str, dataset_name: str, methods: tuple, n: int, fast: bool) -> dict:
+def _audit(model_name: str, model_hash: str, dataset_name: str, methods: tuple, n: int, fast: bool,
+           backend: str = "") -> dict:
     from xai_core.shortcut import audit as run
 
     params = {m: budget_values(m, FAST_SHARE) for m in methods} if fast else None
@@ -64,7 +66,8 @@ def audit(model_name: str, dataset_name: str, methods: list[str], n: int, fast: 
         return hit
     if not allow_compute:
         return None
-    return _audit(model_name, cached.model(model_name).file_hash, dataset_name, tuple(methods), int(n), fast)
+    return _audit(model_name, cached.model(model_name).file_hash, dataset_name, tuple(methods), int(n), fast,
+                  cached.backend(model_name))
 
 
 def recall_figure(drop: dict) -> go.Figure:
