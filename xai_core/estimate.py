@@ -36,6 +36,8 @@ def method_passes(method: str, input_size: tuple[int, int] = (128, 128), share: 
     if method == "occlusion":
         window, stride = _default(cls, "window", 16), max(1, _default(cls, "stride", 8))
         return int(np.prod([max(1, (s - window) // stride + 1) for s in input_size]))
+    if getattr(cls, "trained_per_model", False):
+        return 3  # an amortised map: the model's passes on the scan and on its fill, and the explainer's one
     if getattr(cls, "family", "") in ("gradient", "SHAP"):
         return GRADIENT_PASS * max(1, _default(cls, "steps", 0), _default(cls, "samples", 0))
     return GRADIENT_PASS  # one gradient (CAM, saliency)
