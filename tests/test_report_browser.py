@@ -3,6 +3,8 @@ and "Your scan" hands a report over as a download."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -61,23 +63,29 @@ def _settle(pg, quiet_s: float = 3.0, timeout_s: float = 240.0):
 
 
 def _build_report(pg):
-    """Click "Build report" and return the PDF download button once it shows.
+    """Open "Download report", click "Build report" and return the PDF download button once it shows.
 
     In two of three full browser runs (CI, then locally) the first click led to no report and no message
-    within 240 s, while the same test alone, or after any single other module, passed in 5-7 s: a click
-    Streamlit dropped (a rerun that consumed the button's trigger). A user would click again; so does this
-    test, once, printing what the page showed so a CI log can tell a dropped click from a failure. A message
-    from the build itself fails at once."""
+    within 240 s, while the same test alone, or after any single other module, passed in 5-7 s. A click
+    that lands while the expander is still opening can fold it again, or Streamlit can drop a click; a user
+    would look and click again, and so does this test, once, printing what the page showed so a CI log can
+    tell which. A message from the build itself fails at once."""
+    expander = pg.locator('[data-testid="stExpander"] summary').filter(has_text="Download report")
+    build = pg.get_by_role("button", name="Build report")
     button = pg.get_by_role("button", name="Download report (PDF)")
     for attempt in range(2):
-        pg.get_by_role("button", name="Build report").click()
+        if not build.is_visible():
+            expander.click()
+        build.wait_for(state="visible", timeout=30_000)
+        time.sleep(1.0)  # let the expander finish opening before the click lands
+        build.click()
         try:
             button.wait_for(timeout=90_000)
             return button
         except Exception:
             alerts = pg.locator('[data-testid="stAlert"]').all_inner_texts()
             assert not any("report" in a.lower() for a in alerts), alerts
-            print(f"no report after click {attempt + 1}; the page shows:",
+            print(f"no report after click {attempt + 1}; build button visible: {build.is_visible()}; the page shows:",
                   pg.locator('[data-testid="stMain"]').inner_text()[-1500:])
             _settle(pg)
     button.wait_for(timeout=1)  # fails with Playwright's own message
@@ -100,7 +108,6 @@ def test_your_scan_downloads_a_report(server, page, tmp_path):  # noqa: F811
     page.get_by_text("Additivity:").wait_for(timeout=300_000)
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "your_scan_report_before.png"), full_page=True)
-    page.locator('[data-testid="stExpander"] summary').filter(has_text="Download report").click()
     button = _build_report(page)
     _settle(page)
     with page.expect_download(timeout=60_000) as info:
