@@ -42,10 +42,11 @@ run: $(RUN_DEPS)
 
 # Two workers on the two cores (one test file per worker, so module fixtures are built once; each worker has
 # its own cache, model, audit and data folders), then the browser tests one at a time: each starts its own
-# server and Chromium, and two of those at once would only contend. PYTEST_ARGS narrows a run.
+# server and Chromium, and two of those at once would only contend. The slowest tests are listed at the end of
+# each phase, so a CI log shows where its minutes went. PYTEST_ARGS narrows a run.
 test: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser" --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser --durations=10 $(PYTEST_ARGS)
 
 bench: $(RUN_DEPS)
 	$(BIN)/python benchmarks/bench_shap.py
