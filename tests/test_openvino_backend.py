@@ -205,3 +205,27 @@ def test_the_out_of_domain_check_runs_in_fp32_even_in_a_bf16_session(brain_model
     assert ob.exact_request("openvino-bf16") == "openvino" and ob.exact_request("tensorflow") == "tensorflow"
     np.testing.assert_allclose(got["margin"], ref["margin"], atol=1e-4)
     assert np.abs(raw - ref["margin"]).max() > 1e-3  # while the session's own passes really are bf16
+
+
+def test_a_cpu_without_bf16_labels_the_bf16_request_as_fp32(brain_model, monkeypatch, caplog):
+    """On a CPU without bf16 OpenVINO runs the bf16 request in fp32: the maps are exact, so they must not be
+    called approximate (nor cached apart), and one log line says why. Simulated by a core that compiles
+    every request in f32, as the plugin does on such a CPU."""
+    import logging
+
+    real = ob._ov_core()
+
+    class NoBf16Core:
+        def compile_model(self, path, device, config):
+            return real.compile_model(path, device, {**config, "INFERENCE_PRECISION_HINT": "f32"})
+
+    monkeypatch.setattr(ob, "_ov_core", lambda: NoBf16Core())
+    monkeypatch.setattr(ob, "_compiled", {})
+    monkeypatch.setattr(ob, "_said", set())
+    with caplog.at_level(logging.INFO):
+        got = ob.compile_model(brain_model, bf16=True)
+    assert got.label == "openvino-fp32" and not ob.is_approximate(got.label)
+    assert any("no bf16 support" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(ob, "_compiled", {})
+    assert ob.compile_model(brain_model, bf16=True).label == "openvino-fp32"  # and only once said
+    assert sum("no bf16 support" in r.getMessage() for r in caplog.records) == 1

@@ -233,8 +233,15 @@ def compile_model(model, bf16: bool = False) -> Compiled:
     core = _ov_core()
     compiled = core.compile_model(str(folder / "model.xml"), "CPU",
                                   {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32"})
+    # labelled by what the plugin will run, not by what was asked: a CPU without bf16 runs the bf16 request
+    # in fp32, and its maps are then exact and must not be called approximate
+    hint = compiled.get_property("INFERENCE_PRECISION_HINT")
+    ran = (hint.to_string() if hasattr(hint, "to_string") else str(hint)).lower()  # "bf16" or "f32"
+    if bf16 and "bf16" not in ran:
+        _once(f"This CPU has no bf16 support: OpenVINO runs {model.name} in fp32 (exact maps) although bf16 "
+              "was asked for.")
     with _core_lock:
-        return _compiled.setdefault(key, Compiled(compiled, OV_BF16 if bf16 else OV_FP32))
+        return _compiled.setdefault(key, Compiled(compiled, OV_BF16 if bf16 and "bf16" in ran else OV_FP32))
 
 
 def _probe_images(model, n: int) -> np.ndarray:
