@@ -77,7 +77,8 @@ def _split_key(lm: LoadedModel, dataset: str, ds, split: str) -> str:
     s = ds.split(split)
     return make_key(kind="split-outputs", model=lm.file_hash, features=lm.feature_slices if lm.has_features else None,
                     dataset=dataset, seed=ds.seed, split=split,
-                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s), versions=library_versions())  # fp32 always (image_outputs), so shared by every backend
+                    data=image_hash(s.images[:: max(1, len(s) // 64)]), n=len(s),
+                    versions=library_versions())  # always fp32 (image_outputs): shared by every backend
 
 
 def images_to_fit(model, method: str = DEFAULT_SCORE, cache: DiskCache | None = DEFAULT_CACHE) -> int:

@@ -86,10 +86,10 @@ def regeneration_command(cases, models: list[str], window: str | None = None, ki
         args += ["--image", src]
     if window:
         args += ["--window", window]
-    approximate = sorted({m.explanation.backend for c in cases for m in c.maps
-                          if m.explanation.backend and openvino_backend.is_approximate(m.explanation.backend)})
+    approximate = next((m.explanation.backend for c in cases for m in c.maps
+                        if openvino_backend.is_approximate(m.explanation.backend)), None)
     if approximate:  # bf16 maps differ from fp32 ones: the command must ask for the same precision
-        args += ["--backend", "openvino-bf16"]
+        args += ["--backend", openvino_backend.backend_request(approximate)]
     picked = {(c.scan.dicom.get("plane"), c.scan.dicom.get("slice")) for c in cases if c.scan.dicom.get("slice")}
     if len(picked) == 1:  # one slice of a study
         plane, n = next(iter(picked))
