@@ -15,7 +15,7 @@ from pages._ui.render import user_errors
 from pages._ui.trust import dataset_mask, trust_cards
 from pages._ui.literal import lit, lits
 from xai_core.untrusted import plotly_literal
-from xai_core import estimate, plots
+from xai_core import estimate, plots, precision
 from xai_core.explainers import featured
 from xai_core.exports import csv_text
 from xai_core.prediction import percentage_points
@@ -144,6 +144,9 @@ if res is not None:
                "shortcut; a method that **hides** it shows maps where the marker looks unimportant, and reading "
                "them you would not notice that the model cheats. For the *model*, the opposite holds: in step 4, "
                "**a lower marker share is better**, because it means the retrained model relies less on the marker.")
+    if precision.is_approximate(res.get("backend", "")):
+        st.warning(precision.warning_text(res["backend"], maps=2, tail=", and the shares above with them"),
+                   icon=":material/speed:")
     table = pd.DataFrame(rows).drop(columns=["params"], errors="ignore")
     st.download_button("Download the audit (CSV)", csv_text(table), f"{model_name}-audit.csv",
                        "text/csv", key="sc_dl_audit")

@@ -128,6 +128,11 @@ def test_shap_maps_equal_under_fp32_and_bf16_is_labelled_and_cached_apart(brain_
     assert len(rows) == 1 and rows[0]["class"] == bf16.class_names[0]
     assert 0.9 < rows[0]["rank correlation"] <= 1 and 0 < rows[0]["largest pixel change"] < 1
     assert precision.agreement(brain_model, bf16, compute=False, cache=DiskCache(tmp_path / "empty")) is None
+    # one sentence says so on every page, naming the backend in words; fp32 figures get none
+    assert precision.is_approximate(bf16.backend) and not precision.is_approximate(tf_map.backend)
+    assert precision.warning_text(bf16.backend).startswith("Computed with OpenVINO bf16 (fast, approximate)")
+    assert precision.warning_text(bf16.backend).endswith("exact (fp32) map.")
+    assert precision.warning_text(bf16.backend, maps=3, tail=", and x").endswith("(fp32) maps, and x.")
 
 
 def _bf16_card(path):

@@ -82,9 +82,12 @@ def test_the_shipped_shortcut_model_cheats_and_the_guided_one_recovers():
 def test_the_guided_model_puts_less_attribution_on_the_marker():
     from xai_core.shortcut import audit
 
-    shares = [audit(m, "synthetic-brain-mri-tagged", ["integrated-gradients"], n=4)["methods"][0]["marker_share"]
-              for m in ("brain-tagged-cnn", "brain-tagged-cnn-guided")]
+    runs = [audit(m, "synthetic-brain-mri-tagged", ["integrated-gradients"], n=4)
+            for m in ("brain-tagged-cnn", "brain-tagged-cnn-guided")]
+    shares = [r["methods"][0]["marker_share"] for r in runs]
     assert shares[1] < shares[0]
+    # the backend that computed the figures travels with them (and into the CSV), so bf16 ones are labelled
+    assert [r["backend"] for r in runs] == ["tensorflow"] * 2 and runs[0]["methods"][0]["backend"] == "tensorflow"
 
 
 def test_marker_share_metric_counts_positive_evidence_on_the_mask():

@@ -18,6 +18,20 @@ from .models import as_model
 from .models import openvino_backend as forward_backend
 
 
+def warning_text(backend: str, maps: int = 1, tail: str = "") -> str:
+    """The one sentence every page shows beside figures from bf16 forward passes (``backend``, as an
+    ``Explanation.backend``): ``maps`` maps, and ``tail`` for what was computed from them."""
+    from .explanation import backend_label
+
+    return (f"Computed with {backend_label(backend)}: bf16 forward passes keep about three digits, so single "
+            f"pixels can differ from the exact (fp32) {'map' if maps == 1 else 'maps'}{tail}.")
+
+
+def is_approximate(backend: str) -> bool:
+    """Whether figures from ``backend`` (an ``Explanation.backend``, a result's "backend") are approximate."""
+    return forward_backend.is_approximate(backend)
+
+
 def fp32_twin(model, explanation: Explanation, cached_only: bool = False, progress=None, cache=None):
     """The fp32 map matching ``explanation`` (same scan, method, parameters, classes, output space), or
     None with ``cached_only`` when it has not been computed yet."""

@@ -137,6 +137,7 @@ def audit(model, dataset: str, methods: list[str], split: str = "test", n: int =
                      "lesion_focus": float(np.nanmean(focus)) if np.isfinite(focus).any() else float("nan"),
                      "marker_area": float(s.mask(mask)[idx].mean()), "images": int(len(idx)),
                      "params": p})
+    backend = lm.backend()  # "openvino-bf16" figures are approximate: the page and the CSV say so
     return {"model": lm.name, "model_hash": lm.file_hash, "dataset": dataset, "split": split, "mask": mask,
-            "indices": idx.tolist(),
-            "methods": rows, "per_image": per_image}
+            "indices": idx.tolist(), "backend": backend,
+            "methods": [dict(r, backend=backend) for r in rows], "per_image": per_image}

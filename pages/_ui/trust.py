@@ -133,8 +133,7 @@ def _precision_panel(lm, explanation: xc.Explanation, key: str) -> None:
     computed: the fp32 map is cached like any other)."""
     from xai_core import precision
 
-    st.warning(f"Computed with {explanation.backend_label}: bf16 forward passes keep about three digits, so "
-               "single pixels can differ from the exact (fp32) map.", icon=":material/speed:")
+    st.warning(precision.warning_text(explanation.backend), icon=":material/speed:")
     rows = precision.agreement(lm, explanation, compute=False)
     if rows is None and st.button("Compare with the fp32 map", key=f"{key}_fp32",
                                   help="Explains the scan again with the same settings in fp32 and compares the maps."):

@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui import cached, jobs
-from xai_core import slices
+from xai_core import precision, slices
 from xai_core.data.volume import Volume, is_volume_name
 from xai_core.exports import csv_text
 
@@ -225,8 +225,7 @@ def _show_maps(lm, vol: Volume, plane: str, window, maps, scores, sha: str, mode
                "keeps, per pixel, the strongest evidence for the class over the explained slices.")
     approximate = next((e for e in maps.explanations if e.approximate), None)
     if approximate is not None:
-        st.warning(f"Computed with {approximate.backend_label}: bf16 forward passes keep about three digits, so "
-                   "single pixels can differ from the exact (fp32) maps.", icon=":material/speed:")
+        st.warning(precision.warning_text(approximate.backend, maps=len(maps.explanations)), icon=":material/speed:")
     buf = io.BytesIO()
     np.savez_compressed(buf, **maps.arrays(scores))
     st.download_button("Map volume (.npz)", buf.getvalue(),
