@@ -44,7 +44,9 @@ class FastShap(Explainer):
     display_name = "FastSHAP (amortised)"
     description = ("Shapley values of a grid of patches from a network trained once per model (FastSHAP): "
                    "a map in one pass. Hidden patches are blurred as on the SHAP page; exactly additive. "
-                   "Needs training first.")
+                   "Its values are learned, not measured on this scan: on held-out brain scans they rank the "
+                   "patches only moderately like exact Shapley values (0.73, see the README), so check a map that "
+                   "matters with SHAP Partition. Needs training first.")
     family = "SHAP"
     unit = "Shapley value ({space})"
     completeness = ("base value = output with every patch hidden (blurred); the estimates are normalised so "
